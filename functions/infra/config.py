@@ -1,0 +1,223 @@
+"""The one place that reads configuration.
+
+Everything comes from the process environment: locally from the shell / `.env.local`,
+in production from Firebase params (deployed as environment variables) and Secret
+Manager params (exposed to the function as environment variables). `load_settings`
+validates it all at start and hands out typed, frozen settings; secrets are kept in
+`Secret` so they never end up in a log line or a repr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_PROJECT_ID = "demo-inventory"
+# Cloud Billing months follow Pacific time, so the quota month flips when the bill does.
+DEFAULT_QUOTA_TIMEZONE = "America/Los_Angeles"
+
+
+class ConfigError(RuntimeError):
+    """Configuration is missing or invalid; the message lists every problem."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret value that never prints itself."""
+
+    value: str = field(repr=False)
+
+    def __str__(self) -> str:
+        return "****"
+
+    def __repr__(self) -> str:
+        return "Secret(****)"
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+
+@dataclass(frozen=True)
+class B2Settings:
+    key_id: Secret
+    application_key: Secret
+    bucket_name: str
+    # b2sdk retries up to 20 times with 128 s timeouts by default: far past a function's
+    # timeout. These bound one B2 call so that a retry by the task queue can follow.
+    max_attempts: int = 3
+    timeout_s: float = 20.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    project_id: str
+    running_in_cloud: bool
+    storage_bucket: str | None
+    # QR labels
+    b2: B2Settings | None
+    local_blob_dir: Path
+    qr_store_mode: str  # "task_queue" (production) or "in_process" (local run, tests)
+    qr_store_batch_size: int
+    # Vision moderation
+    vision_endpoint: str | None  # None: Google's default endpoint
+    vision_timeout_s: float
+    vision_default_monthly_limit: int
+    vision_default_fallback: str
+    vision_price_per_1000_units: float
+    vision_free_units: int
+    quota_timezone: ZoneInfo
+    quarantine_prefix: str
+    moderation_skip_prefixes: tuple[str, ...]
+    max_analyze_bytes: int
+    # Local-only switches
+    auth_emulator_host: str | None = None
+    firestore_emulator_host: str | None = None
+
+
+_FALLBACKS = ("deny", "allow", "warn")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, problems: list[str], *,
+         minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        problems.append(f"{name} must be an integer, got {raw!r}")
+        return default
+    if value < minimum:
+        problems.append(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        problems.append(f"{name} must be a number, got {raw!r}")
+        return default
+    if value <= 0:
+        problems.append(f"{name} must be > 0, got {value}")
+    return value
+
+
+def _project_id(env: Mapping[str, str]) -> str:
+    for name in ("GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT"):
+        if env.get(name):
+            return env[name]
+    firebase_config = env.get("FIREBASE_CONFIG")
+    if firebase_config:
+        try:
+            project = json.loads(firebase_config).get("projectId")
+        except (ValueError, AttributeError):
+            project = None
+        if project:
+            return str(project)
+    return DEFAULT_PROJECT_ID
+
+
+def _storage_bucket(env: Mapping[str, str]) -> str | None:
+    if env.get("STORAGE_BUCKET"):
+        return env["STORAGE_BUCKET"]
+    firebase_config = env.get("FIREBASE_CONFIG")
+    if firebase_config:
+        try:
+            bucket = json.loads(firebase_config).get("storageBucket")
+        except (ValueError, AttributeError):
+            bucket = None
+        if bucket:
+            return str(bucket)
+    return None
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    problems: list[str] = []
+
+    # K_SERVICE is set by Cloud Run / Cloud Functions; FUNCTIONS_EMULATOR by the
+    # Firebase emulator suite, which also sets K_SERVICE.
+    running_in_cloud = bool(env.get("K_SERVICE")) and env.get("FUNCTIONS_EMULATOR") != "true"
+    auth_emulator = env.get("FIREBASE_AUTH_EMULATOR_HOST") or None
+    if running_in_cloud and auth_emulator:
+        # firebase-admin accepts unsigned tokens while this is set: never in production.
+        problems.append(
+            "FIREBASE_AUTH_EMULATOR_HOST is set while running in Cloud Functions; "
+            "that would accept unsigned ID tokens. Remove it from the deployment."
+        )
+
+    key_id = env.get("B2_APPLICATION_KEY_ID", "")
+    app_key = env.get("B2_APPLICATION_KEY", "")
+    bucket_name = env.get("B2_BUCKET_NAME", "")
+    b2: B2Settings | None = None
+    given = [bool(key_id), bool(app_key), bool(bucket_name)]
+    if all(given):
+        b2 = B2Settings(
+            key_id=Secret(key_id),
+            application_key=Secret(app_key),
+            bucket_name=bucket_name,
+            max_attempts=_int(env, "B2_MAX_ATTEMPTS", 3, problems, minimum=1),
+            timeout_s=_float(env, "B2_TIMEOUT_S", 20.0, problems),
+        )
+    elif any(given):
+        problems.append(
+            "B2 is half configured: set all of B2_APPLICATION_KEY_ID, B2_APPLICATION_KEY "
+            "and B2_BUCKET_NAME, or none of them to use the local folder store"
+        )
+    if running_in_cloud and b2 is None:
+        problems.append("B2_APPLICATION_KEY_ID, B2_APPLICATION_KEY and B2_BUCKET_NAME are "
+                        "required in Cloud Functions (Secret Manager params)")
+
+    store_mode = env.get("QR_STORE_MODE") or ("task_queue" if running_in_cloud else "in_process")
+    if store_mode not in ("task_queue", "in_process"):
+        problems.append(f"QR_STORE_MODE must be task_queue or in_process, got {store_mode!r}")
+
+    fallback = env.get("VISION_FALLBACK_STRATEGY", "warn")
+    if fallback not in _FALLBACKS:
+        problems.append(f"VISION_FALLBACK_STRATEGY must be one of {', '.join(_FALLBACKS)}, "
+                        f"got {fallback!r}")
+
+    tz_name = env.get("QUOTA_TIMEZONE") or DEFAULT_QUOTA_TIMEZONE
+    try:
+        quota_tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"QUOTA_TIMEZONE {tz_name!r} is not a known IANA time zone")
+        quota_tz = ZoneInfo(DEFAULT_QUOTA_TIMEZONE)
+
+    quarantine = (env.get("MODERATION_QUARANTINE_PREFIX") or "quarantine/").lstrip("/")
+    if not quarantine.endswith("/"):
+        quarantine += "/"
+    skip = tuple(p for p in (env.get("MODERATION_SKIP_PREFIXES") or "").split(",") if p)
+
+    settings = Settings(
+        project_id=_project_id(env),
+        running_in_cloud=running_in_cloud,
+        storage_bucket=_storage_bucket(env),
+        b2=b2,
+        local_blob_dir=Path(env.get("LOCAL_BLOB_DIR") or ".local/blobs"),
+        qr_store_mode=store_mode,
+        qr_store_batch_size=_int(env, "QR_STORE_BATCH_SIZE", 100, problems, minimum=1),
+        vision_endpoint=env.get("VISION_API_ENDPOINT") or None,
+        vision_timeout_s=_float(env, "VISION_TIMEOUT_S", 20.0, problems),
+        vision_default_monthly_limit=_int(env, "VISION_MONTHLY_LIMIT", 1000, problems),
+        vision_default_fallback=fallback,
+        vision_price_per_1000_units=_float(env, "VISION_PRICE_PER_1000_UNITS", 1.5, problems),
+        vision_free_units=_int(env, "VISION_FREE_UNITS", 1000, problems),
+        quota_timezone=quota_tz,
+        quarantine_prefix=quarantine,
+        moderation_skip_prefixes=skip,
+        max_analyze_bytes=_int(env, "ANALYZE_MAX_BYTES", 4 * 1024 * 1024, problems, minimum=1),
+        auth_emulator_host=auth_emulator,
+        firestore_emulator_host=env.get("FIRESTORE_EMULATOR_HOST") or None,
+    )
+    if problems:
+        raise ConfigError("Invalid configuration:\n- " + "\n- ".join(problems))
+    return settings

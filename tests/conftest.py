@@ -1,0 +1,50 @@
+"""Test-wide fixtures: the real Firestore emulator, started once per session.
+
+Tests that use `firestore_client` (or `emulator`) get a wiped database before they run.
+Environment variables are set before any module under test reads them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TEST_PROJECT = "demo-test"
+
+# Set before functions/ code is imported: the project, the emulated auth (unsigned
+# tokens), a storage bucket for the storage trigger decorator, and a throwaway blob dir.
+os.environ.setdefault("GOOGLE_CLOUD_PROJECT", TEST_PROJECT)
+os.environ["GCLOUD_PROJECT"] = os.environ["GOOGLE_CLOUD_PROJECT"]
+os.environ.setdefault("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099")
+os.environ.setdefault("STORAGE_BUCKET", "demo-test.appspot.com")
+os.environ.setdefault(
+    "FIREBASE_CONFIG",
+    f'{{"projectId": "{os.environ["GOOGLE_CLOUD_PROJECT"]}", '
+    f'"storageBucket": "{os.environ["STORAGE_BUCKET"]}"}}',
+)
+os.environ.pop("K_SERVICE", None)
+for _name in ("B2_APPLICATION_KEY_ID", "B2_APPLICATION_KEY", "B2_BUCKET_NAME"):
+    os.environ.pop(_name, None)
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    from devtools import firestore_emulator
+
+    log = Path(tmp_path_factory.mktemp("firestore")) / "emulator.log"
+    instance = firestore_emulator.attach_or_start(log_path=log)
+    os.environ["FIRESTORE_EMULATOR_HOST"] = instance.host
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture
+def firestore_client(emulator: object) -> Iterator[object]:
+    """A google-cloud-firestore client on a wiped emulator database."""
+    from google.cloud import firestore
+
+    emulator.clear(os.environ["GOOGLE_CLOUD_PROJECT"])  # type: ignore[attr-defined]
+    yield firestore.Client(project=os.environ["GOOGLE_CLOUD_PROJECT"])
