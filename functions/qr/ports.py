@@ -6,7 +6,7 @@ Adapters live in `infra/`; tests use the real adapters against local servers
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -50,3 +50,63 @@ class StoreQueue(Protocol):
     production, an in-process worker locally)."""
 
     def enqueue(self, qr_ids: Iterable[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class PartRequest:
+    """One part of an upload: how many physical units should have a QR label."""
+
+    part_code: str
+    part_name: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class PartOutcome:
+    part_code: str
+    part_name: str
+    requested: int
+    existing: int  # units that had a label before this upload
+    added_ids: tuple[str, ...]
+    renamed_from: str | None = None
+
+
+@dataclass(frozen=True)
+class QrRecord:
+    qr_id: str
+    part_code: str
+    part_name: str
+    payload: str
+    blob_key: str
+    stored: bool
+    sha1: str | None
+    is_downloaded: bool
+    download_count: int
+
+
+class QrRepository(Protocol):
+    def add_missing_units(self, parts: list[PartRequest], new_id: Callable[[str], str],
+                          created_by: str) -> list[PartOutcome]:
+        """Smart add, atomically per part: give each part `quantity` units in total, creating
+        only the missing ones; never delete, never duplicate (safe under concurrent uploads)."""
+        ...
+
+    def get(self, qr_id: str) -> QrRecord | None: ...
+
+    def get_many(self, qr_ids: list[str]) -> list[QrRecord]:
+        """Records that exist, in the order asked."""
+        ...
+
+    def list_part(self, part_code: str, limit: int) -> list[QrRecord]: ...
+
+    def mark_stored(self, qr_id: str, blob: StoredBlob) -> bool:
+        """Record that the file is stored; False when the record no longer exists."""
+        ...
+
+    def mark_downloaded(self, qr_ids: list[str]) -> None: ...
+
+    def unstored_ids(self, limit: int) -> list[str]: ...
+
+    def delete_all(self) -> tuple[int, int]:
+        """Delete every QR record and part; return (qr records, parts) removed."""
+        ...

@@ -1,0 +1,229 @@
+"""QR records in Firestore: `qr_codes/{qr_id}` and `parts/{part_code}`.
+
+Smart add is transactional on the part documents: `parts/{code}.qr_count` is the number of
+units that have a label, read and raised in the same transaction that creates the new
+`qr_codes` documents. Two uploads of the same list at once therefore cannot both add the
+missing units. Transactions are sized to stay well under Firestore's per-commit write
+limit, so a part with thousands of units is filled over several transactions, each one
+re-reading the count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+
+from errors import Unavailable
+from qr.ports import PartOutcome, PartRequest, QrRecord, StoredBlob
+
+QR_COLLECTION = "qr_codes"
+PARTS_COLLECTION = "parts"
+WRITES_PER_TRANSACTION = 450
+PARTS_PER_TRANSACTION = 100
+_GET_MANY_CHUNK = 300
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class FirestoreQrRepository:
+    def __init__(self, client: firestore.Client,
+                 clock: Callable[[], datetime] = _now) -> None:
+        self._db = client
+        self._clock = clock
+
+    # -- smart add ------------------------------------------------------------------------
+
+    def add_missing_units(self, parts: list[PartRequest], new_id: Callable[[str], str],
+                          created_by: str) -> list[PartOutcome]:
+        added: dict[str, list[str]] = {p.part_code: [] for p in parts}
+        existing: dict[str, int] = {}
+        renamed: dict[str, str] = {}
+        pending = list(parts)
+        try:
+            while pending:
+                group = pending[:PARTS_PER_TRANSACTION]
+                unfinished = self._fill(group, new_id, created_by, added, existing, renamed)
+                pending = unfinished + pending[PARTS_PER_TRANSACTION:]
+        except gexc.GoogleAPICallError as err:
+            raise Unavailable("The database is not reachable right now; units created so "
+                              "far are kept, upload the same list again to finish.") from err
+        return [
+            PartOutcome(p.part_code, p.part_name, p.quantity, existing[p.part_code],
+                        tuple(added[p.part_code]), renamed.get(p.part_code))
+            for p in parts
+        ]
+
+    def _fill(self, group: list[PartRequest], new_id: Callable[[str], str], created_by: str,
+              added: dict[str, list[str]], existing: dict[str, int],
+              renamed: dict[str, str]) -> list[PartRequest]:
+        """One transaction over a group of parts; returns the parts it could not finish."""
+        refs = [self._db.collection(PARTS_COLLECTION).document(p.part_code) for p in group]
+
+        @firestore.transactional
+        def run(transaction: firestore.Transaction) -> tuple[list[PartRequest], dict]:
+            snapshots = {s.id: s for s in transaction.get_all(refs)}
+            budget = WRITES_PER_TRANSACTION
+            unfinished: list[PartRequest] = []
+            staged: dict[str, Any] = {"added": {}, "existing": {}, "renamed": {}}
+            now = self._clock()
+            for part, ref in zip(group, refs, strict=True):
+                snap = snapshots.get(part.part_code)
+                doc = snap.to_dict() if snap is not None and snap.exists else None
+                count = int(doc.get("qr_count", 0)) if doc else 0
+                staged["existing"][part.part_code] = count - len(added[part.part_code])
+                if doc and doc.get("part_name") != part.part_name:
+                    staged["renamed"][part.part_code] = doc.get("part_name")
+                missing = max(0, part.quantity - count)
+                take = min(missing, max(0, budget - 1))
+                if missing and take == 0:
+                    unfinished.append(part)
+                    continue
+                new_ids = [new_id(part.part_code) for _ in range(take)]
+                for qr_id in new_ids:
+                    transaction.create(
+                        self._db.collection(QR_COLLECTION).document(qr_id),
+                        _new_record(qr_id, part, created_by, now),
+                    )
+                transaction.set(ref, {
+                    "part_code": part.part_code,
+                    "part_name": part.part_name,
+                    "quantity": part.quantity,
+                    "qr_count": count + take,
+                    "updated_at": now,
+                    **({} if doc else {"created_at": now}),
+                }, merge=True)
+                budget -= take + 1
+                staged["added"][part.part_code] = new_ids
+                if take < missing:
+                    unfinished.append(part)
+            return unfinished, staged
+
+        unfinished, staged = run(self._db.transaction(max_attempts=10))
+        # Only what a committed transaction wrote is counted (a retried attempt starts over).
+        for code, new_ids in staged["added"].items():
+            added[code].extend(new_ids)
+        for code, count in staged["existing"].items():
+            existing.setdefault(code, count)
+        for code, old_name in staged["renamed"].items():
+            renamed.setdefault(code, old_name)
+        return unfinished
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get(self, qr_id: str) -> QrRecord | None:
+        snap = self._db.collection(QR_COLLECTION).document(qr_id).get()
+        return _record(snap.to_dict()) if snap.exists else None
+
+    def get_many(self, qr_ids: list[str]) -> list[QrRecord]:
+        found: dict[str, QrRecord] = {}
+        for start in range(0, len(qr_ids), _GET_MANY_CHUNK):
+            refs = [self._db.collection(QR_COLLECTION).document(q)
+                    for q in qr_ids[start:start + _GET_MANY_CHUNK]]
+            for snap in self._db.get_all(refs):
+                if snap.exists:
+                    found[snap.id] = _record(snap.to_dict())
+        return [found[q] for q in qr_ids if q in found]
+
+    def list_part(self, part_code: str, limit: int) -> list[QrRecord]:
+        query = (self._db.collection(QR_COLLECTION)
+                 .where(filter=firestore.FieldFilter("part_code", "==", part_code))
+                 .limit(limit))
+        records = [_record(s.to_dict()) for s in query.stream()]
+        return sorted(records, key=lambda r: r.qr_id)
+
+    def unstored_ids(self, limit: int) -> list[str]:
+        query = (self._db.collection(QR_COLLECTION)
+                 .where(filter=firestore.FieldFilter("stored", "==", False))
+                 .limit(limit))
+        return [s.id for s in query.stream()]
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def mark_stored(self, qr_id: str, blob: StoredBlob) -> bool:
+        try:
+            self._db.collection(QR_COLLECTION).document(qr_id).update({
+                "stored": True, "sha1": blob.sha1, "size": blob.size,
+                "stored_at": self._clock(),
+            })
+        except gexc.NotFound:
+            return False
+        return True
+
+    def mark_downloaded(self, qr_ids: list[str]) -> None:
+        now = self._clock()
+        for start in range(0, len(qr_ids), WRITES_PER_TRANSACTION):
+            batch = self._db.batch()
+            for qr_id in qr_ids[start:start + WRITES_PER_TRANSACTION]:
+                # update() fails the whole batch on a missing doc; set(merge) cannot, and a
+                # record cleared meanwhile must not come back: so only existing ids reach here.
+                batch.update(self._db.collection(QR_COLLECTION).document(qr_id), {
+                    "is_downloaded": True,
+                    "downloaded_at": now,
+                    "download_count": firestore.Increment(1),
+                })
+            try:
+                batch.commit()
+            except gexc.NotFound:
+                self._mark_downloaded_one_by_one(qr_ids[start:start + WRITES_PER_TRANSACTION])
+
+    def _mark_downloaded_one_by_one(self, qr_ids: list[str]) -> None:
+        now = self._clock()
+        for qr_id in qr_ids:
+            try:
+                self._db.collection(QR_COLLECTION).document(qr_id).update({
+                    "is_downloaded": True, "downloaded_at": now,
+                    "download_count": firestore.Increment(1),
+                })
+            except gexc.NotFound:
+                continue
+
+    def delete_all(self) -> tuple[int, int]:
+        return (self._delete_collection(QR_COLLECTION),
+                self._delete_collection(PARTS_COLLECTION))
+
+    def _delete_collection(self, name: str) -> int:
+        deleted = 0
+        writer = self._db.bulk_writer()
+        for ref in self._db.collection(name).list_documents(page_size=500):
+            writer.delete(ref)
+            deleted += 1
+        writer.close()
+        return deleted
+
+
+def _new_record(qr_id: str, part: PartRequest, created_by: str, now: datetime) -> dict:
+    return {
+        "qr_id": qr_id,
+        "part_code": part.part_code,
+        "part_name": part.part_name,
+        "payload": qr_id,
+        "created_at": now,
+        "created_by": created_by,
+        "blob_key": f"qr_codes/{qr_id}.png",
+        "stored": False,
+        "sha1": None,
+        "is_downloaded": False,
+        "downloaded_at": None,
+        "download_count": 0,
+    }
+
+
+def _record(doc: dict[str, Any] | None) -> QrRecord:
+    doc = doc or {}
+    return QrRecord(
+        qr_id=doc["qr_id"],
+        part_code=doc.get("part_code", ""),
+        part_name=doc.get("part_name", ""),
+        payload=doc.get("payload", doc["qr_id"]),
+        blob_key=doc.get("blob_key", f"qr_codes/{doc['qr_id']}.png"),
+        stored=bool(doc.get("stored")),
+        sha1=doc.get("sha1"),
+        is_downloaded=bool(doc.get("is_downloaded")),
+        download_count=int(doc.get("download_count") or 0),
+    )

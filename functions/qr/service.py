@@ -1,0 +1,241 @@
+"""QR label use cases: import a parts list, store files durably, view, download, clear.
+
+Plain Python: the repository, blob store and store queue are ports (qr/ports.py) built in
+the composition root. The PNG of a qr_id is a pure function of the id (qr/render.py), so a
+file not stored yet is rendered on the fly and the stored copy is byte-identical to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from errors import FailedPrecondition, InvalidInput, NotFound, Unavailable
+from identity import Caller, require_admin, require_signed_in
+from qr import ids, parts_import, render
+from qr.ports import (
+    BlobStore,
+    BlobStoreError,
+    PartOutcome,
+    PartRequest,
+    QrRecord,
+    QrRepository,
+    StoreQueue,
+)
+
+log = logging.getLogger(__name__)
+
+BLOB_PREFIX = "qr_codes/"
+CLEAR_CONFIRMATION = "DELETE ALL QR CODES"
+MAX_IDS_PER_ZIP = 5_000
+
+
+def blob_key(qr_id: str) -> str:
+    return f"{BLOB_PREFIX}{qr_id}.png"
+
+
+@dataclass(frozen=True)
+class QrImage:
+    qr_id: str
+    part_code: str
+    png: bytes
+    etag: str  # strong ETag: the hex SHA-1 of the bytes
+
+
+@dataclass(frozen=True)
+class StoreReport:
+    stored: int
+    already_stored: int
+    missing: int
+    failed: tuple[str, ...]
+
+
+class QrLabels:
+    def __init__(self, repository: QrRepository, blobs: BlobStore, queue: StoreQueue,
+                 batch_size: int = 100) -> None:
+        self._repo = repository
+        self._blobs = blobs
+        self._queue = queue
+        self._batch_size = batch_size
+
+    # -- import ---------------------------------------------------------------------------
+
+    def upload_parts(self, caller: Caller | None, *, filename: str | None = None,
+                     content: bytes | None = None, body: Any = None) -> dict[str, Any]:
+        """Smart-add the units of a parts list. Every row is checked before anything is
+        written, so a bad list changes nothing."""
+        caller = require_signed_in(caller)
+        if content is not None:
+            rows = parts_import.parse_parts_upload(filename, content)
+        elif body is not None:
+            rows = parts_import.parse_parts_json(body)
+        else:
+            raise InvalidInput('Send the parts list as a multipart field "file" (.xlsx or '
+                               '.csv) or as JSON {"parts": [...]}.')
+        requests = [PartRequest(r.part_code, r.part_name, r.quantity) for r in rows]
+        outcomes = self._repo.add_missing_units(requests, ids.new_qr_id, caller.uid)
+        new_ids = [qr_id for outcome in outcomes for qr_id in outcome.added_ids]
+        self._enqueue(new_ids)
+        return {"summary": _summary(outcomes), "qr_ids": new_ids}
+
+    def _enqueue(self, qr_ids: list[str]) -> None:
+        """Hand the new ids to the durable store queue. A failure here loses nothing: the
+        records say stored=False and the sweeper re-enqueues them."""
+        for start in range(0, len(qr_ids), self._batch_size):
+            batch = qr_ids[start:start + self._batch_size]
+            try:
+                self._queue.enqueue(batch)
+            except Exception:  # the records are safe; the sweeper retries
+                log.exception("could not enqueue %d QR ids for storage; the sweeper will",
+                              len(batch))
+
+    # -- durable storage ------------------------------------------------------------------
+
+    def store_files(self, qr_ids: Iterable[str]) -> StoreReport:
+        """Render and store each id's PNG; safe to run again (stored ids are skipped).
+        Raises Unavailable when any put failed so that the task queue retries the batch."""
+        wanted = [ids.validate_qr_id(q) for q in qr_ids]
+        records = {r.qr_id: r for r in self._repo.get_many(wanted)}
+        stored = already = 0
+        failed: list[str] = []
+        for qr_id in wanted:
+            record = records.get(qr_id)
+            if record is None:
+                continue  # cleared since it was queued
+            if record.stored:
+                already += 1
+                continue
+            try:
+                blob = self._blobs.put(record.blob_key, render.render_png(record.payload),
+                                       "image/png")
+            except BlobStoreError as err:
+                log.warning("storing %s failed: %s", qr_id, err)
+                failed.append(qr_id)
+                continue
+            if self._repo.mark_stored(qr_id, blob):
+                stored += 1
+        report = StoreReport(stored, already, len(wanted) - len(records), tuple(failed))
+        if failed:
+            raise Unavailable(f"{len(failed)} of {len(wanted)} QR files could not be stored "
+                              "yet; they will be retried.", details={"failed": failed})
+        return report
+
+    def requeue_unstored(self, limit: int = 2_000) -> int:
+        """The sweeper: re-enqueue records whose file is still not stored."""
+        pending = self._repo.unstored_ids(limit)
+        self._enqueue(pending)
+        return len(pending)
+
+    # -- view and download ----------------------------------------------------------------
+
+    def image(self, caller: Caller | None, raw_qr_id: str) -> QrImage:
+        require_signed_in(caller)
+        return self._image_of(self._record(raw_qr_id))
+
+    def download(self, caller: Caller | None, raw_qr_id: str) -> QrImage:
+        """The PNG as a download; the record is marked downloaded only once the bytes exist."""
+        require_signed_in(caller)
+        image = self._image_of(self._record(raw_qr_id))
+        self._repo.mark_downloaded([image.qr_id])
+        return image
+
+    def zip_selection(self, caller: Caller | None, *, part_code: str | None,
+                      qr_ids: list[str] | None) -> list[QrRecord]:
+        """Which records a bulk download contains (checked before streaming starts)."""
+        require_signed_in(caller)
+        if bool(part_code) == bool(qr_ids):
+            raise InvalidInput('Give either "part_code" or "qr_ids" (a list of QR ids).')
+        if part_code:
+            code = ids.normalize_part_code(part_code)
+            records = self._repo.list_part(code, MAX_IDS_PER_ZIP + 1)
+            if not records:
+                raise NotFound(f"No QR codes exist for part {code!r}.")
+        else:
+            assert qr_ids is not None
+            wanted = list(dict.fromkeys(ids.validate_qr_id(q) for q in qr_ids))
+            if len(wanted) > MAX_IDS_PER_ZIP:
+                raise InvalidInput(f"At most {MAX_IDS_PER_ZIP} QR ids fit in one ZIP.")
+            records = self._repo.get_many(wanted)
+            unknown = sorted(set(wanted) - {r.qr_id for r in records})
+            if unknown:
+                raise NotFound(f"Unknown QR id(s): {', '.join(unknown[:10])}"
+                               + (" ..." if len(unknown) > 10 else ""))
+        if len(records) > MAX_IDS_PER_ZIP:
+            raise InvalidInput(f"Part {part_code!r} has more than {MAX_IDS_PER_ZIP} QR codes; "
+                               "download it in smaller lists of ids.")
+        return records
+
+    def zip_entries(self, records: list[QrRecord]) -> Iterator[tuple[str, bytes]]:
+        """(entry name, PNG) pairs, produced one at a time so the ZIP can stream; the
+        records are marked downloaded after the last one."""
+        for record in records:
+            yield f"{record.part_code}_{record.qr_id}.png", self._image_of(record).png
+        self._repo.mark_downloaded([r.qr_id for r in records])
+
+    # -- admin ----------------------------------------------------------------------------
+
+    def clear_all(self, caller: Caller | None, body: Any) -> dict[str, int]:
+        require_admin(caller)
+        confirm = body.get("confirm") if isinstance(body, dict) else None
+        if confirm != CLEAR_CONFIRMATION:
+            raise InvalidInput(f'To delete every QR code and file, send {{"confirm": '
+                               f'"{CLEAR_CONFIRMATION}"}}.')
+        # Records first: once they are gone no worker stores their files again, so the
+        # file sweep that follows leaves storage and database in agreement.
+        records, parts = self._repo.delete_all()
+        try:
+            files = self._blobs.delete_prefix(BLOB_PREFIX)
+        except BlobStoreError as err:
+            raise FailedPrecondition(
+                f"Deleted {records} QR records, but the stored files could not all be "
+                "deleted yet; run the clear again to finish.") from err
+        return {"deleted_records": records, "deleted_parts": parts, "deleted_files": files}
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _record(self, raw_qr_id: str) -> QrRecord:
+        qr_id = ids.validate_qr_id(raw_qr_id)
+        record = self._repo.get(qr_id)
+        if record is None:
+            raise NotFound(f"No QR code with id {qr_id!r}.")
+        return record
+
+    def _image_of(self, record: QrRecord) -> QrImage:
+        png: bytes | None = None
+        if record.stored:
+            try:
+                png = self._blobs.get(record.blob_key)
+            except BlobStoreError as err:
+                log.warning("reading %s failed, rendering instead: %s", record.blob_key, err)
+        if png is None:
+            png = render.render_png(record.payload)
+        return QrImage(record.qr_id, record.part_code, png, hashlib.sha1(png).hexdigest())
+
+
+def _summary(outcomes: list[PartOutcome]) -> dict[str, Any]:
+    parts = []
+    for o in outcomes:
+        entry: dict[str, Any] = {
+            "part_code": o.part_code,
+            "part_name": o.part_name,
+            "requested": o.requested,
+            "existing": o.existing,
+            "added": len(o.added_ids),
+        }
+        if o.requested < o.existing:
+            # Lowering a quantity never deletes labels that may already be on shelves.
+            entry["not_removed"] = o.existing - o.requested
+        if o.renamed_from is not None:
+            entry["renamed_from"] = o.renamed_from
+        parts.append(entry)
+    return {
+        "parts": len(outcomes),
+        "units_requested": sum(o.requested for o in outcomes),
+        "units_added": sum(len(o.added_ids) for o in outcomes),
+        "units_existing": sum(o.existing for o in outcomes),
+        "quantity_decreases_not_applied": sum(1 for o in outcomes if o.requested < o.existing),
+        "details": parts,
+    }
