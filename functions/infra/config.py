@@ -62,6 +62,7 @@ class Settings:
     local_blob_dir: Path
     qr_store_mode: str  # "task_queue" (production) or "in_process" (local run, tests)
     qr_store_batch_size: int
+    functions_region: str
     # Vision moderation
     vision_endpoint: str | None  # None: Google's default endpoint
     vision_timeout_s: float
@@ -205,6 +206,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         local_blob_dir=Path(env.get("LOCAL_BLOB_DIR") or ".local/blobs"),
         qr_store_mode=store_mode,
         qr_store_batch_size=_int(env, "QR_STORE_BATCH_SIZE", 100, problems, minimum=1),
+        functions_region=env.get("FUNCTION_REGION") or env.get("FUNCTIONS_REGION")
+        or "us-central1",
         vision_endpoint=env.get("VISION_API_ENDPOINT") or None,
         vision_timeout_s=_float(env, "VISION_TIMEOUT_S", 20.0, problems),
         vision_default_monthly_limit=_int(env, "VISION_MONTHLY_LIMIT", 1000, problems),

@@ -22,7 +22,7 @@ from qr.ports import PartOutcome, PartRequest, QrRecord, StoredBlob
 
 QR_COLLECTION = "qr_codes"
 PARTS_COLLECTION = "parts"
-WRITES_PER_TRANSACTION = 450
+WRITES_PER_TRANSACTION = 380  # + up to PARTS_PER_TRANSACTION part writes: < 500
 PARTS_PER_TRANSACTION = 100
 _GET_MANY_CHUNK = 300
 

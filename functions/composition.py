@@ -1,0 +1,151 @@
+"""The composition root: the one place that builds adapters and use cases.
+
+Each factory runs on first use and is cached for the life of the instance, so a
+function only pays for the clients it touches (the moderation trigger never imports
+qrcode or b2sdk; the QR functions never import google.cloud.vision). Tests reset the
+caches with `reset()` after changing the environment.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from identity import Caller
+from infra.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from google.cloud import firestore
+
+    from moderation.admin import VisionAdmin
+    from moderation.service import ImageModeration
+    from qr.ports import BlobStore, StoreQueue
+    from qr.service import QrLabels
+
+STORE_TASK_FUNCTION = "store_qr_batch"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@functools.cache
+def settings() -> Settings:
+    return load_settings()
+
+
+@functools.cache
+def _firebase_app() -> object:
+    from infra.firebase_app import ensure_app
+
+    return ensure_app(settings().project_id)
+
+
+def authenticate(authorization: str | None) -> Caller | None:
+    """Bearer header -> Caller (None when absent); used by every HTTP function."""
+    if not authorization:
+        return None
+    _firebase_app()
+    from infra.auth import caller_from_authorization
+
+    return caller_from_authorization(authorization)
+
+
+@functools.cache
+def firestore_client() -> firestore.Client:
+    from google.cloud import firestore
+
+    return firestore.Client(project=settings().project_id)
+
+
+# -- QR labels ------------------------------------------------------------------------------
+
+@functools.cache
+def blob_store() -> BlobStore:
+    config = settings()
+    if config.b2 is not None:
+        from infra.b2_blob_store import B2BlobStore
+
+        return B2BlobStore.connect(config.b2)
+    from infra.local_blob_store import LocalBlobStore
+
+    return LocalBlobStore(config.local_blob_dir)
+
+
+@functools.cache
+def store_queue() -> StoreQueue:
+    config = settings()
+    if config.qr_store_mode == "task_queue":
+        from infra.store_queues import CloudTasksStoreQueue
+
+        _firebase_app()
+        return CloudTasksStoreQueue(STORE_TASK_FUNCTION, config.functions_region,
+                                    config.project_id)
+    from infra.store_queues import InProcessStoreQueue
+
+    return InProcessStoreQueue(lambda ids: qr_labels().store_files(ids))
+
+
+@functools.cache
+def qr_labels() -> QrLabels:
+    from infra.firestore_qr_repository import FirestoreQrRepository
+    from qr.service import QrLabels
+
+    return QrLabels(FirestoreQrRepository(firestore_client(), utc_now), blob_store(),
+                    store_queue(), batch_size=settings().qr_store_batch_size)
+
+
+# -- Vision moderation ----------------------------------------------------------------------
+
+@functools.cache
+def vision_ledger():  # -> infra.firestore_vision_ledger.FirestoreVisionLedger
+    from infra.firestore_vision_ledger import FirestoreVisionLedger
+
+    config = settings()
+    return FirestoreVisionLedger(firestore_client(), default_vision_settings(),
+                                 config.quota_timezone, utc_now)
+
+
+def default_vision_settings():  # -> moderation.settings.VisionSettings
+    from moderation.settings import VisionSettings
+
+    config = settings()
+    return VisionSettings(fallback_strategy=config.vision_default_fallback,
+                          monthly_limit=config.vision_default_monthly_limit)
+
+
+@functools.cache
+def image_moderation() -> ImageModeration:
+    from infra.gcs_objects import GcsObjectStore
+    from infra.vision_safesearch import VisionSafeSearch
+    from moderation.service import ImageModeration
+
+    config = settings()
+    return ImageModeration(
+        ledger=vision_ledger(),
+        classifier=VisionSafeSearch.create(config.vision_endpoint, config.vision_timeout_s),
+        objects=GcsObjectStore.create(config.project_id),
+        defaults=default_vision_settings(),
+        quarantine_prefix=config.quarantine_prefix,
+        skip_prefixes=config.moderation_skip_prefixes,
+        max_analyze_bytes=config.max_analyze_bytes,
+        own_bucket=config.storage_bucket,
+        clock=utc_now,
+    )
+
+
+@functools.cache
+def vision_admin() -> VisionAdmin:
+    from moderation.admin import VisionAdmin
+
+    config = settings()
+    return VisionAdmin(vision_ledger(), utc_now, config.quota_timezone,
+                       config.vision_free_units, config.vision_price_per_1000_units)
+
+
+def reset() -> None:
+    """Forget every built object (tests change the environment between cases)."""
+    for factory in (settings, _firebase_app, firestore_client, blob_store, store_queue,
+                    qr_labels, vision_ledger, image_moderation, vision_admin):
+        factory.cache_clear()

@@ -1,0 +1,183 @@
+"""Every deployed function, declared here. Each body: parse the platform request, call one
+use case (built in composition.py), shape the reply (infra/http_boundary.py).
+
+Nothing heavy is imported at module load: clients and SDKs are built on first use, so the
+moderation trigger never pays for qrcode/b2sdk and the QR functions never import Vision.
+The camelCase names of the system we replace are exported too, so existing clients work.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from firebase_functions import https_fn, options, params, scheduler_fn, storage_fn, tasks_fn
+
+import composition as app
+from infra import http_boundary as http
+
+options.set_global_options(max_instances=20)
+
+# Secret Manager params: exposed to the functions that declare them as env variables.
+B2_SECRETS = [params.SecretParam("B2_APPLICATION_KEY_ID"),
+              params.SecretParam("B2_APPLICATION_KEY"),
+              params.SecretParam("B2_BUCKET_NAME")]
+# Plain params (deployed as env variables; read and validated by infra/config.py).
+params.IntParam("VISION_MONTHLY_LIMIT", default=1000)
+params.StringParam("VISION_FALLBACK_STRATEGY", default="warn")
+params.StringParam("QUOTA_TIMEZONE", default="America/Los_Angeles")
+
+_QR = {"secrets": B2_SECRETS, "memory": options.MemoryOption.MB_512, "timeout_sec": 300}
+_CALLABLE = {"memory": options.MemoryOption.MB_256, "timeout_sec": 60}
+
+
+# -- Inventory QR labels (HTTP, Firebase ID token in "Authorization: Bearer ...") -----------
+
+@https_fn.on_request(**_QR)
+def upload_parts(req: https_fn.Request) -> https_fn.Response:
+    def act(caller):
+        upload = req.files.get("file")
+        result = (app.qr_labels().upload_parts(caller, filename=upload.filename,
+                                               content=upload.read())
+                  if upload is not None
+                  else app.qr_labels().upload_parts(caller, body=http.json_body(req)))
+        return http.json_response(result, 201)
+    return http.serve_http(req, {"POST"}, app.authenticate, act)
+
+
+@https_fn.on_request(**_QR)
+def generate_qr_image(req: https_fn.Request) -> https_fn.Response:
+    def act(caller):
+        image = app.qr_labels().image(caller, http.path_argument(req))
+        return http.png_response(req, image.png, image.etag)
+    return http.serve_http(req, {"GET", "HEAD"}, app.authenticate, act)
+
+
+@https_fn.on_request(**_QR)
+def download_single_qr(req: https_fn.Request) -> https_fn.Response:
+    def act(caller):
+        image = app.qr_labels().download(caller, http.path_argument(req))
+        return http.png_response(req, image.png, image.etag,
+                                 download_name=f"{image.qr_id}.png")
+    return http.serve_http(req, {"GET"}, app.authenticate, act)
+
+
+@https_fn.on_request(**_QR)
+def download_qr_zip(req: https_fn.Request) -> https_fn.Response:
+    def act(caller):
+        part_code, qr_ids = http.zip_selection_input(req)
+        labels = app.qr_labels()
+        records = labels.zip_selection(caller, part_code=part_code, qr_ids=qr_ids)
+        name = f"{part_code}_qr_codes.zip" if part_code else "qr_codes.zip"
+        return http.zip_response(labels.zip_entries(records), name)
+    return http.serve_http(req, {"GET", "POST"}, app.authenticate, act)
+
+
+@https_fn.on_request(**_QR)
+def clear_all_qrs(req: https_fn.Request) -> https_fn.Response:
+    def act(caller):
+        return http.json_response(app.qr_labels().clear_all(caller, http.json_body(req)))
+    return http.serve_http(req, {"POST"}, app.authenticate, act)
+
+
+@tasks_fn.on_task_dispatched(
+    retry_config=options.RetryConfig(max_attempts=20, min_backoff_seconds=10,
+                                     max_backoff_seconds=600),
+    rate_limits=options.RateLimits(max_concurrent_dispatches=10),
+    **_QR)
+def store_qr_batch(req: tasks_fn.CallableRequest) -> dict[str, Any]:
+    """Store a batch of PNGs in B2. Raising makes Cloud Tasks retry the batch."""
+    report = app.qr_labels().store_files(http.qr_id_list(req.data))
+    return {"stored": report.stored, "already_stored": report.already_stored}
+
+
+@scheduler_fn.on_schedule(schedule="every 10 minutes", **_QR)
+def sweep_unstored_qrs(event: scheduler_fn.ScheduledEvent) -> None:
+    """Safety net: re-enqueue any record whose file is still not stored."""
+    app.qr_labels().requeue_unstored()
+
+
+# -- Image moderation (Cloud Storage trigger and callables) ---------------------------------
+
+def _moderate(event: Any) -> None:
+    app.image_moderation().moderate_event(event.id, http.storage_object(event.data))
+
+
+@storage_fn.on_object_finalized(timeout_sec=120, memory=options.MemoryOption.MB_256)
+def moderate_uploaded_image(event: storage_fn.CloudEvent[storage_fn.StorageObjectData]) -> None:
+    _moderate(event)
+
+
+@storage_fn.on_object_finalized(timeout_sec=120, memory=options.MemoryOption.MB_256)
+def moderateUploadedImage(event: storage_fn.CloudEvent[storage_fn.StorageObjectData]) -> None:
+    _moderate(event)
+
+
+def _analyze(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.image_moderation().analyze)
+
+
+@https_fn.on_call(**_CALLABLE)
+def analyze_image_before_upload(req: https_fn.CallableRequest) -> Any:
+    return _analyze(req)
+
+
+@https_fn.on_call(**_CALLABLE)
+def analyzeImageBeforeUpload(req: https_fn.CallableRequest) -> Any:
+    return _analyze(req)
+
+
+# -- Vision admin callables (custom claim admin: true) --------------------------------------
+
+def _quota_status(caller: Any, _data: Any) -> Any:
+    return app.vision_admin().status(caller)
+
+
+@https_fn.on_call(**_CALLABLE)
+def get_vision_api_quota_status(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, _quota_status)
+
+@https_fn.on_call(**_CALLABLE)
+def getVisionApiQuotaStatus(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, _quota_status)
+
+
+@https_fn.on_call(**_CALLABLE)
+def set_vision_api_enabled(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.vision_admin().set_enabled)
+
+@https_fn.on_call(**_CALLABLE)
+def setVisionApiEnabled(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.vision_admin().set_enabled)
+
+
+@https_fn.on_call(**_CALLABLE)
+def set_vision_api_fallback_strategy(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.vision_admin().set_fallback_strategy)
+
+@https_fn.on_call(**_CALLABLE)
+def setVisionApiFallbackStrategy(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.vision_admin().set_fallback_strategy)
+
+
+@https_fn.on_call(**_CALLABLE)
+def set_vision_api_monthly_quota(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.vision_admin().set_monthly_quota)
+
+@https_fn.on_call(**_CALLABLE)
+def setVisionApiMonthlyQuota(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.vision_admin().set_monthly_quota)
+
+
+@https_fn.on_call(**_CALLABLE)
+def reset_vision_api_quota(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.vision_admin().reset_quota)
+
+@https_fn.on_call(**_CALLABLE)
+def resetVisionApiQuota(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.vision_admin().reset_quota)
+
+
+@scheduler_fn.on_schedule(schedule="every 15 minutes", timeout_sec=60)
+def check_vision_quota_alerts(event: scheduler_fn.ScheduledEvent) -> None:
+    """Tell admins once when usage crosses 80 %, 95 % and 100 % of the month's limit."""
+    app.vision_admin().check_alerts()
