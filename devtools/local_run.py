@@ -1,0 +1,102 @@
+"""The local run: every function at http://127.0.0.1:<port>/<function name>, on real local
+parts and embedded defaults (no cloud account, no credentials).
+
+- Firestore: the official emulator (started here unless FIRESTORE_EMULATOR_HOST points at
+  a running one).
+- QR PNGs: a local folder (.local/blobs) unless B2_* variables are set.
+- Auth: unsigned emulator ID tokens (`python -m devtools.tokens alice [--admin]`).
+- Cloud Storage: gcp-storage-emulator in-process; Vision: a local server speaking the
+  Vision REST API (`devtools.vision_server`), so moderation runs end to end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+from devtools import firestore_emulator
+
+REPO = Path(__file__).resolve().parent.parent
+LOCAL_DIR = REPO / ".local"
+PROJECT = "demo-inventory"
+BUCKET = f"{PROJECT}.appspot.com"
+
+
+def _defaults(vision_endpoint: str | None, storage_host: str | None) -> None:
+    os.environ.setdefault("GOOGLE_CLOUD_PROJECT", PROJECT)
+    os.environ.setdefault("GCLOUD_PROJECT", os.environ["GOOGLE_CLOUD_PROJECT"])
+    os.environ.setdefault("STORAGE_BUCKET", BUCKET)
+    os.environ.setdefault("FIREBASE_CONFIG", json.dumps({
+        "projectId": os.environ["GOOGLE_CLOUD_PROJECT"],
+        "storageBucket": os.environ["STORAGE_BUCKET"]}))
+    # Accept the unsigned tokens the Auth emulator issues (never set in production:
+    # infra/config.py refuses to start there with it).
+    os.environ.setdefault("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099")
+    os.environ.setdefault("LOCAL_BLOB_DIR", str(LOCAL_DIR / "blobs"))
+    if vision_endpoint:
+        os.environ.setdefault("VISION_API_ENDPOINT", vision_endpoint)
+    if storage_host:
+        os.environ.setdefault("STORAGE_EMULATOR_HOST", storage_host)
+
+
+def _sweeper(interval_s: float) -> None:
+    """Production runs sweep_unstored_qrs on a schedule; locally a thread does it."""
+    import composition
+
+    while True:
+        time.sleep(interval_s)
+        try:
+            composition.qr_labels().requeue_unstored()
+        except Exception:
+            logging.getLogger("local_run").exception("sweep failed")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8080)))
+    parser.add_argument("--no-vision", action="store_true",
+                        help="do not start the local Vision server")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    LOCAL_DIR.mkdir(exist_ok=True)
+
+    emulator = firestore_emulator.attach_or_start(log_path=LOCAL_DIR / "firestore.log")
+    os.environ["FIRESTORE_EMULATOR_HOST"] = emulator.host
+
+    vision_endpoint = None
+    if not args.no_vision and not os.environ.get("VISION_API_ENDPOINT"):
+        from devtools.vision_server import start_vision_server
+
+        vision_endpoint = start_vision_server().endpoint
+    storage_host = None
+    if not os.environ.get("STORAGE_EMULATOR_HOST"):
+        from devtools.storage_emulator import start_storage_emulator
+
+        storage_host = start_storage_emulator(BUCKET).host
+    _defaults(vision_endpoint, storage_host)
+
+    from werkzeug.serving import run_simple
+
+    from devtools.function_apps import combined_app, function_signatures
+
+    app = combined_app()
+    threading.Thread(target=_sweeper, args=(60.0,), daemon=True).start()
+    base = f"http://127.0.0.1:{args.port}"
+    print(f"\nLocal functions at {base}/<function name>  (Firestore emulator {emulator.host})")
+    for name, kind in sorted(function_signatures().items()):
+        print(f"  {kind:10} {base}/{name}")
+    print("\nA token:  .venv/bin/python -m devtools.tokens alice [--admin]\n", flush=True)
+    try:
+        run_simple("127.0.0.1", args.port, app, threaded=True, use_reloader=False)
+    finally:
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    main()
