@@ -2,7 +2,7 @@
 
 One code path in production and in tests: google-cloud-vision's ImageAnnotatorClient over
 its REST transport, pointed at Google or at a local server that speaks the Vision REST API
-(tests/support/vision_server.py). Error classes differ by transport, so we use one and map
+(devtools/vision_server.py). Error classes differ by transport, so we use one and map
 its failures (api_core base classes and `requests` errors) to VisionUnavailable here.
 
 Every call is bounded: one overall deadline (settings timeout_s) covers all attempts, and

@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from infra.vision_safesearch import VisionSafeSearch
-from moderation.ports import ImageSource, Likelihood, SafeSearchAnnotation, VisionUnavailable
-from tests.support.vision_server import (
+from devtools.vision_server import (
     ImageError,
     RawResponse,
     VisionServer,
     running_vision_server,
     unsafe_word_responder,
 )
+from infra.vision_safesearch import VisionSafeSearch
+from moderation.ports import ImageSource, Likelihood, SafeSearchAnnotation, VisionUnavailable
 
 TIMEOUT_S = 1.5
 # Scheduling slack on a loaded machine; the bounds below still fail if a retry or a timeout
@@ -343,7 +343,7 @@ def test_standalone_server_answers_by_name_for_plain_rest_clients() -> None:
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.vision_server", "--port", str(port)],
+        [sys.executable, "-m", "devtools.vision_server", "--port", str(port)],
         cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert process.stdout is not None

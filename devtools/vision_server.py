@@ -17,7 +17,7 @@ In tests::
 
 Standalone, for the local run::
 
-    python -m tests.support.vision_server --port 8123
+    python -m devtools.vision_server --port 8123
 
 answers VERY_UNLIKELY for every category, unless the gs:// URI or the image bytes contain
 the word "unsafe" (then adult is VERY_LIKELY): upload `unsafe-cat.jpg` to see a rejection.
@@ -446,6 +446,13 @@ def main(argv: list[str] | None = None) -> None:
         pass
     finally:
         server.stop()
+
+
+def start_vision_server() -> VisionServer:
+    """The local run's Vision: started on a free port with the "unsafe" word convention."""
+    server = VisionServer().start()
+    server.set_responder(unsafe_word_responder)
+    return server
 
 
 if __name__ == "__main__":
