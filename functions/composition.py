@@ -116,15 +116,22 @@ def default_vision_settings():  # -> moderation.settings.VisionSettings
 
 
 @functools.cache
+def vision_classifier():  # -> infra.vision_safesearch.VisionSafeSearch (client built lazily)
+    from infra.vision_safesearch import VisionSafeSearch
+
+    config = settings()
+    return VisionSafeSearch.create(config.vision_endpoint, config.vision_timeout_s)
+
+
+@functools.cache
 def image_moderation() -> ImageModeration:
     from infra.gcs_objects import GcsObjectStore
-    from infra.vision_safesearch import VisionSafeSearch
     from moderation.service import ImageModeration
 
     config = settings()
     return ImageModeration(
         ledger=vision_ledger(),
-        classifier=VisionSafeSearch.create(config.vision_endpoint, config.vision_timeout_s),
+        classifier=vision_classifier(),
         objects=GcsObjectStore.create(config.project_id),
         defaults=default_vision_settings(),
         quarantine_prefix=config.quarantine_prefix,
@@ -147,5 +154,5 @@ def vision_admin() -> VisionAdmin:
 def reset() -> None:
     """Forget every built object (tests change the environment between cases)."""
     for factory in (settings, _firebase_app, firestore_client, blob_store, store_queue,
-                    qr_labels, vision_ledger, image_moderation, vision_admin):
+                    qr_labels, vision_ledger, vision_classifier, image_moderation, vision_admin):
         factory.cache_clear()

@@ -1,0 +1,56 @@
+"""Each function pays only for what it uses: checked in fresh interpreters, because an
+import made by another test would hide a leak in this one."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+MODERATION_PATH = ("import main, composition\ncomposition.image_moderation()\n"
+                   "composition.vision_classifier().warm_up()")
+REPO = Path(__file__).resolve().parents[2]
+
+PROBE = """
+import json, sys
+{code}
+print(json.dumps(sorted(m for m in sys.modules)))
+"""
+
+
+def loaded_modules(code: str) -> set[str]:
+    env = {**os.environ, "PYTHONPATH": f"{REPO / 'functions'}:{REPO}",
+           "STORAGE_EMULATOR_HOST": "http://127.0.0.1:9", "LOCAL_BLOB_DIR": "/tmp/ib-blobs"}
+    env.pop("K_SERVICE", None)
+    out = subprocess.run([sys.executable, "-c", PROBE.format(code=code)], env=env, cwd=REPO,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def has(modules: set[str], prefix: str) -> bool:
+    return any(m == prefix or m.startswith(prefix + ".") for m in modules)
+
+
+def test_importing_main_loads_no_heavy_client() -> None:
+    modules = loaded_modules("import main")
+    for heavy in ("qrcode", "b2sdk", "google.cloud.vision", "PIL", "openpyxl",
+                  "google.cloud.storage"):
+        assert not has(modules, heavy), heavy
+
+
+@pytest.mark.parametrize("heavy", ["qrcode", "b2sdk", "PIL", "openpyxl"])
+def test_moderation_path_never_loads_qr_dependencies(heavy: str) -> None:
+    modules = loaded_modules(MODERATION_PATH)
+    assert has(modules, "google.cloud.vision")  # the probe really built the use case
+    assert not has(modules, heavy)
+
+
+def test_qr_path_never_loads_vision() -> None:
+    modules = loaded_modules("import main, composition\ncomposition.qr_labels()")
+    assert has(modules, "qrcode")  # the probe really built the use case
+    assert not has(modules, "google.cloud.vision")
