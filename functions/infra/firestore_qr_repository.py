@@ -145,43 +145,40 @@ class FirestoreQrRepository:
 
     # -- writes ---------------------------------------------------------------------------
 
-    def mark_stored(self, qr_id: str, blob: StoredBlob) -> bool:
-        try:
-            self._db.collection(QR_COLLECTION).document(qr_id).update({
-                "stored": True, "sha1": blob.sha1, "size": blob.size,
-                "stored_at": self._clock(),
-            })
-        except gexc.NotFound:
-            return False
-        return True
+    def mark_stored(self, blobs: dict[str, StoredBlob]) -> int:
+        now = self._clock()
+        return self._update_existing({
+            qr_id: {"stored": True, "sha1": blob.sha1, "size": blob.size, "stored_at": now}
+            for qr_id, blob in blobs.items()})
 
     def mark_downloaded(self, qr_ids: list[str]) -> None:
         now = self._clock()
-        for start in range(0, len(qr_ids), WRITES_PER_TRANSACTION):
+        change = {"is_downloaded": True, "downloaded_at": now,
+                  "download_count": firestore.Increment(1)}
+        self._update_existing({qr_id: change for qr_id in qr_ids})
+
+    def _update_existing(self, changes: dict[str, dict[str, Any]]) -> int:
+        """Update records in write batches. `update` fails a whole batch when one record
+        is gone (cleared meanwhile) and a record must never come back as a stub, so such
+        a batch is retried record by record, skipping the missing ones."""
+        items = list(changes.items())
+        updated = 0
+        for start in range(0, len(items), WRITES_PER_TRANSACTION):
+            chunk = items[start:start + WRITES_PER_TRANSACTION]
             batch = self._db.batch()
-            for qr_id in qr_ids[start:start + WRITES_PER_TRANSACTION]:
-                # update() fails the whole batch on a missing doc; set(merge) cannot, and a
-                # record cleared meanwhile must not come back: so only existing ids reach here.
-                batch.update(self._db.collection(QR_COLLECTION).document(qr_id), {
-                    "is_downloaded": True,
-                    "downloaded_at": now,
-                    "download_count": firestore.Increment(1),
-                })
+            for qr_id, change in chunk:
+                batch.update(self._db.collection(QR_COLLECTION).document(qr_id), change)
             try:
                 batch.commit()
+                updated += len(chunk)
             except gexc.NotFound:
-                self._mark_downloaded_one_by_one(qr_ids[start:start + WRITES_PER_TRANSACTION])
-
-    def _mark_downloaded_one_by_one(self, qr_ids: list[str]) -> None:
-        now = self._clock()
-        for qr_id in qr_ids:
-            try:
-                self._db.collection(QR_COLLECTION).document(qr_id).update({
-                    "is_downloaded": True, "downloaded_at": now,
-                    "download_count": firestore.Increment(1),
-                })
-            except gexc.NotFound:
-                continue
+                for qr_id, change in chunk:
+                    try:
+                        self._db.collection(QR_COLLECTION).document(qr_id).update(change)
+                        updated += 1
+                    except gexc.NotFound:
+                        continue
+        return updated
 
     def delete_all(self) -> tuple[int, int]:
         return (self._delete_collection(QR_COLLECTION),

@@ -99,8 +99,9 @@ class QrRepository(Protocol):
 
     def list_part(self, part_code: str, limit: int) -> list[QrRecord]: ...
 
-    def mark_stored(self, qr_id: str, blob: StoredBlob) -> bool:
-        """Record that the file is stored; False when the record no longer exists."""
+    def mark_stored(self, blobs: dict[str, StoredBlob]) -> int:
+        """Record that these ids' files are stored (one write batch); records that no
+        longer exist are skipped. Returns how many were marked."""
         ...
 
     def mark_downloaded(self, qr_ids: list[str]) -> None: ...

@@ -23,6 +23,7 @@ from qr.ports import (
     PartRequest,
     QrRecord,
     QrRepository,
+    StoredBlob,
     StoreQueue,
 )
 
@@ -99,7 +100,8 @@ class QrLabels:
         Raises Unavailable when any put failed so that the task queue retries the batch."""
         wanted = [ids.validate_qr_id(q) for q in qr_ids]
         records = {r.qr_id: r for r in self._repo.get_many(wanted)}
-        stored = already = 0
+        already = 0
+        done: dict[str, StoredBlob] = {}
         failed: list[str] = []
         for qr_id in wanted:
             record = records.get(qr_id)
@@ -109,14 +111,12 @@ class QrLabels:
                 already += 1
                 continue
             try:
-                blob = self._blobs.put(record.blob_key, render.render_png(record.payload),
-                                       "image/png")
+                done[qr_id] = self._blobs.put(record.blob_key, render.render_png(record.payload),
+                                              "image/png")
             except BlobStoreError as err:
                 log.warning("storing %s failed: %s", qr_id, err)
                 failed.append(qr_id)
-                continue
-            if self._repo.mark_stored(qr_id, blob):
-                stored += 1
+        stored = self._repo.mark_stored(done) if done else 0
         report = StoreReport(stored, already, len(wanted) - len(records), tuple(failed))
         if failed:
             raise Unavailable(f"{len(failed)} of {len(wanted)} QR files could not be stored "
