@@ -1,0 +1,136 @@
+"""Admin use cases for Vision moderation: quota status, switches, limit and monthly reset.
+
+Every change goes through the ledger in one transaction that also writes the audit record
+(`admin_actions`), and every instance reads the settings fresh from Firestore, so a change
+made here is in force everywhere at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from errors import Unavailable
+from identity import Caller, require_admin
+from moderation.ports import LedgerUnavailable
+from moderation.quota import estimated_cost_usd, month_key, projection
+from moderation.settings import VisionSettings, parse_enabled, parse_limit, parse_strategy
+
+LEDGER_DOWN_MESSAGE = "The quota database is not reachable right now; try again in a minute."
+
+
+@dataclass(frozen=True)
+class AdminChange:
+    """What an admin write changed, as stored in its `admin_actions` record."""
+
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+class VisionLedgerAdmin(Protocol):
+    """The part of the quota ledger the admin use cases need (FirestoreVisionLedger)."""
+
+    def read_settings(self) -> VisionSettings: ...
+
+    def month_usage(self, month_key: str) -> tuple[int, int, list[int]]: ...
+
+    def set_enabled(self, caller: Caller, enabled: bool) -> AdminChange: ...
+
+    def set_fallback_strategy(self, caller: Caller, strategy: str) -> AdminChange: ...
+
+    def set_monthly_limit(self, caller: Caller, limit: int) -> AdminChange: ...
+
+    def reset_month(self, caller: Caller) -> AdminChange: ...
+
+    def record_alerts(self, now: datetime) -> list[int]: ...
+
+
+class VisionAdmin:
+    def __init__(self, ledger: VisionLedgerAdmin, clock: Callable[[], datetime], tz: ZoneInfo,
+                 free_units: int, price_per_1000: float) -> None:
+        self._ledger = ledger
+        self._clock = clock
+        self._tz = tz
+        self._free_units = free_units
+        self._price = price_per_1000
+
+    def status(self, caller: Caller | None, _data: Any = None) -> dict[str, Any]:
+        require_admin(caller)
+        now = self._clock()
+        key = month_key(now, self._tz)
+        with _ledger_errors():
+            settings = self._ledger.read_settings()
+            used, _, alerts = self._ledger.month_usage(key)
+        # The settings' limit is what reservations obey; the month document's copy may lag.
+        limit = settings.monthly_limit
+        projected = projection(used, now, self._tz)
+        return {
+            "monthKey": key,
+            "limit": limit,
+            "used": used,
+            "remaining": max(0, limit - used),
+            "enabled": settings.enabled,
+            "strategy": settings.fallback_strategy,
+            "rejectAction": settings.reject_action,
+            "thresholds": {name: (value.name if value is not None else None)
+                           for name, value in settings.thresholds.items()},
+            "alertsSent": sorted(alerts),
+            "projectedMonthEndUsage": projected,
+            "projectedCostUsd": estimated_cost_usd(projected, self._free_units, self._price),
+            "costSoFarUsd": estimated_cost_usd(used, self._free_units, self._price),
+            "updatedAt": _iso(settings.updated_at),
+            "updatedBy": settings.updated_by,
+        }
+
+    def set_enabled(self, caller: Caller | None, data: Any) -> dict[str, Any]:
+        admin = require_admin(caller)
+        enabled = parse_enabled(data)
+        with _ledger_errors():
+            change = self._ledger.set_enabled(admin, enabled)
+        return {"success": True, "enabled": enabled,
+                "previousEnabled": change.before.get("enabled")}
+
+    def set_fallback_strategy(self, caller: Caller | None, data: Any) -> dict[str, Any]:
+        admin = require_admin(caller)
+        strategy = parse_strategy(data)
+        with _ledger_errors():
+            change = self._ledger.set_fallback_strategy(admin, strategy)
+        return {"success": True, "strategy": strategy,
+                "previousStrategy": change.before.get("fallbackStrategy")}
+
+    def set_monthly_quota(self, caller: Caller | None, data: Any) -> dict[str, Any]:
+        admin = require_admin(caller)
+        limit = parse_limit(data)
+        with _ledger_errors():
+            change = self._ledger.set_monthly_limit(admin, limit)
+        return {"success": True, "limit": limit,
+                "previousLimit": change.before.get("monthlyLimit")}
+
+    def reset_quota(self, caller: Caller | None, _data: Any = None) -> dict[str, Any]:
+        admin = require_admin(caller)
+        with _ledger_errors():
+            change = self._ledger.reset_month(admin)
+        return {"success": True, "monthKey": change.after.get("monthKey"),
+                "previousUsage": change.before.get("usageCount", 0), "usage": 0}
+
+    def check_alerts(self) -> list[int]:
+        """Announce newly crossed usage levels (80/95/100 %) once each; run on a schedule."""
+        with _ledger_errors():
+            return self._ledger.record_alerts(self._clock())
+
+
+@contextmanager
+def _ledger_errors() -> Iterator[None]:
+    """LedgerUnavailable -> the domain error the entry points map to UNAVAILABLE."""
+    try:
+        yield
+    except LedgerUnavailable as err:
+        raise Unavailable(LEDGER_DOWN_MESSAGE) from err
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,409 @@
+"""The Firestore quota ledger on the real emulator: counting, idempotency, reset, admin
+writes, alerts, contention and an unreachable database."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from google.cloud import firestore
+
+from devtools.firestore_emulator import free_port
+from identity import Caller
+from infra.firestore_vision_ledger import FirestoreVisionLedger
+from moderation.ports import LedgerUnavailable
+from moderation.settings import VisionSettings
+
+pytestmark = pytest.mark.emulator
+
+LA = ZoneInfo("America/Los_Angeles")
+NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
+ADMIN = Caller(uid="admin-1", is_admin=True, email="admin@example.com")
+LEASE_S = 120.0
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def make_ledger(client: firestore.Client, clock: Clock | None = None, *,
+                limit: int = 100, enabled: bool = True, **kwargs: object
+                ) -> FirestoreVisionLedger:
+    defaults = VisionSettings(enabled=enabled, monthly_limit=limit)
+    return FirestoreVisionLedger(client, defaults, LA, clock or Clock(NOW), lease_s=LEASE_S,
+                                 **kwargs)  # type: ignore[arg-type]
+
+
+def doc(client: firestore.Client, path: str) -> dict | None:
+    snap = client.document(path).get()
+    return snap.to_dict() if snap.exists else None
+
+
+def usage(client: firestore.Client, key: str = "2026_11") -> int:
+    return (doc(client, f"vision_api_quota/{key}") or {}).get("usageCount", 0)
+
+
+def collection(client: firestore.Client, name: str) -> list[dict]:
+    return [s.to_dict() for s in client.collection(name).stream()]
+
+
+# --- reservations ---------------------------------------------------------------------------
+
+def test_first_reservation_creates_the_month_and_the_job(firestore_client) -> None:
+    ledger = make_ledger(firestore_client, limit=50)
+    begin = ledger.begin("image_moderation/a", 1, {"eventId": "e1", "state": "ignored"})
+
+    assert (begin.kind, begin.month_key, begin.usage, begin.limit) == ("reserved", "2026_11",
+                                                                       1, 50)
+    assert begin.settings.monthly_limit == 50
+    month = doc(firestore_client, "vision_api_quota/2026_11")
+    assert month is not None
+    assert {k: month[k] for k in ("monthKey", "usageCount", "limit", "epoch", "resetCount",
+                                  "alertsSent")} == {
+        "monthKey": "2026_11", "usageCount": 1, "limit": 50, "epoch": 0, "resetCount": 0,
+        "alertsSent": []}
+    assert month["lastUpdated"] == NOW
+    job = doc(firestore_client, "image_moderation/a")
+    assert job is not None
+    assert job["state"] == "reserved"  # the caller's fields never override ours
+    assert (job["units"], job["monthKey"], job["epoch"], job["deliveries"]) == (1, "2026_11",
+                                                                               0, 1)
+    assert job["eventId"] == "e1"
+    assert job["leaseUntil"] == NOW + timedelta(seconds=LEASE_S)
+    assert job["reservedAt"] == NOW
+
+
+def test_units_are_counted_not_calls(firestore_client) -> None:
+    ledger = make_ledger(firestore_client)
+    assert ledger.begin("jobs/a", 2, {}).usage == 2
+    assert ledger.begin("jobs/b", 3, {}).usage == 5
+    assert usage(firestore_client) == 5
+    assert doc(firestore_client, "jobs/b")["units"] == 3
+
+
+def test_the_limit_is_never_exceeded_and_a_refusal_writes_nothing(firestore_client) -> None:
+    ledger = make_ledger(firestore_client, limit=3)
+    assert ledger.begin("jobs/a", 2, {}).kind == "reserved"
+    refused = ledger.begin("jobs/b", 2, {})
+    assert (refused.kind, refused.usage, refused.limit) == ("exhausted", 2, 3)
+    assert doc(firestore_client, "jobs/b") is None
+    assert ledger.begin("jobs/c", 1, {}).kind == "reserved"  # exactly at the limit
+    assert ledger.begin("jobs/d", 1, {}).kind == "exhausted"
+    assert usage(firestore_client) == 3
+    assert doc(firestore_client, "jobs/d") is None
+
+
+def test_disabled_writes_nothing_and_wins_over_exhausted(firestore_client) -> None:
+    ledger = make_ledger(firestore_client, limit=0, enabled=False)
+    begin = ledger.begin("jobs/a", 1, {})
+    assert (begin.kind, begin.usage, begin.limit) == ("disabled", 0, 0)
+    assert doc(firestore_client, "jobs/a") is None
+    assert doc(firestore_client, "vision_api_quota/2026_11") is None
+
+
+def test_zero_limit_is_exhausted_at_once(firestore_client) -> None:
+    assert make_ledger(firestore_client, limit=0).begin("jobs/a", 1, {}).kind == "exhausted"
+
+
+@pytest.mark.parametrize("units", [0, -1, True, 1.0])
+def test_units_must_be_a_positive_whole_number(firestore_client, units: object) -> None:
+    with pytest.raises(ValueError):
+        make_ledger(firestore_client).begin("jobs/a", units, {})  # type: ignore[arg-type]
+    assert doc(firestore_client, "jobs/a") is None
+
+
+@pytest.mark.parametrize(("instant", "key"), [
+    (datetime(2026, 12, 1, 7, 30, tzinfo=UTC), "2026_11"),  # 23:30 on 30 Nov in LA
+    (datetime(2026, 12, 1, 8, 0, tzinfo=UTC), "2026_12"),   # midnight in LA
+])
+def test_month_key_follows_los_angeles_at_the_boundary(firestore_client, instant: datetime,
+                                                       key: str) -> None:
+    begin = make_ledger(firestore_client, Clock(instant)).begin("jobs/a", 1, {})
+    assert begin.month_key == key
+    assert usage(firestore_client, key) == 1
+    assert doc(firestore_client, "jobs/a")["monthKey"] == key
+
+
+# --- idempotency ----------------------------------------------------------------------------
+
+def test_same_job_is_busy_under_its_lease_then_done_and_counted_once(firestore_client) -> None:
+    clock = Clock(NOW)
+    ledger = make_ledger(firestore_client, clock)
+    assert ledger.begin("jobs/a", 1, {}).kind == "reserved"
+    clock.advance(LEASE_S - 1)
+    busy = ledger.begin("jobs/a", 1, {})
+    assert (busy.kind, busy.usage) == ("busy", 1)
+
+    ledger.complete("jobs/a", {"verdict": "approve"}, release=False)
+    again = ledger.begin("jobs/a", 1, {})
+    assert again.kind == "done"
+    assert again.prior_result == {"verdict": "approve"}
+    assert usage(firestore_client) == 1
+    job = doc(firestore_client, "jobs/a")
+    assert (job["state"], job["result"], job["completedAt"]) == ("done", {"verdict": "approve"},
+                                                                 clock.now)
+
+
+def test_expired_lease_is_taken_over_without_counting_again(firestore_client) -> None:
+    clock = Clock(NOW)
+    ledger = make_ledger(firestore_client, clock)
+    ledger.begin("jobs/a", 2, {})
+    clock.advance(LEASE_S + 1)
+    takeover = ledger.begin("jobs/a", 2, {})
+    assert (takeover.kind, takeover.usage) == ("reserved", 2)
+    job = doc(firestore_client, "jobs/a")
+    assert job["deliveries"] == 2
+    assert job["leaseUntil"] == clock.now + timedelta(seconds=LEASE_S)
+    # The new holder's lease is respected in turn.
+    assert ledger.begin("jobs/a", 2, {}).kind == "busy"
+    assert usage(firestore_client) == 2
+
+
+def test_release_gives_units_back_exactly_once(firestore_client) -> None:
+    ledger = make_ledger(firestore_client)
+    ledger.begin("jobs/a", 2, {})
+    ledger.begin("jobs/b", 1, {})
+    assert usage(firestore_client) == 3
+
+    ledger.complete("jobs/a", {"error": "unavailable"}, release=True)
+    assert usage(firestore_client) == 1
+    ledger.complete("jobs/a", {"error": "again"}, release=True)
+    assert usage(firestore_client) == 1
+    job = doc(firestore_client, "jobs/a")
+    assert (job["state"], job["releasedUnits"], job["result"]) == ("done", 2,
+                                                                   {"error": "unavailable"})
+
+
+def test_complete_without_release_keeps_the_units(firestore_client) -> None:
+    ledger = make_ledger(firestore_client)
+    ledger.begin("jobs/a", 1, {})
+    ledger.complete("jobs/a", {"ok": True}, release=False)
+    assert usage(firestore_client) == 1
+    assert doc(firestore_client, "jobs/a")["releasedUnits"] == 0
+
+
+def test_complete_without_a_reservation_records_a_done_job_with_no_units(
+        firestore_client) -> None:
+    ledger = make_ledger(firestore_client, limit=0)
+    assert ledger.begin("jobs/a", 1, {}).kind == "exhausted"
+    ledger.complete("jobs/a", {"status": "needs_review"}, release=True)
+    job = doc(firestore_client, "jobs/a")
+    assert (job["state"], job["units"], job["monthKey"]) == ("done", 0, "2026_11")
+    redelivery = ledger.begin("jobs/a", 1, {})
+    assert (redelivery.kind, redelivery.prior_result) == ("done", {"status": "needs_review"})
+    assert usage(firestore_client) == 0
+
+
+def test_abandon_gives_back_and_forgets_the_job_once(firestore_client) -> None:
+    ledger = make_ledger(firestore_client)
+    ledger.begin("jobs/a", 1, {})
+    ledger.begin("jobs/b", 1, {})
+    ledger.abandon("jobs/a")
+    assert doc(firestore_client, "jobs/a") is None
+    assert usage(firestore_client) == 1
+    ledger.abandon("jobs/a")
+    assert usage(firestore_client) == 1
+    # A done job is a result worth keeping: abandon leaves it alone.
+    ledger.complete("jobs/b", {"ok": True}, release=False)
+    ledger.abandon("jobs/b")
+    assert doc(firestore_client, "jobs/b")["state"] == "done"
+
+
+def test_release_of_a_reservation_from_last_month_goes_to_last_month(firestore_client) -> None:
+    clock = Clock(datetime(2026, 12, 1, 7, 59, tzinfo=UTC))  # 30 Nov, 23:59 in LA
+    ledger = make_ledger(firestore_client, clock)
+    ledger.begin("jobs/a", 1, {})
+    clock.advance(120)
+    ledger.begin("jobs/b", 1, {})
+    ledger.complete("jobs/a", {}, release=True)
+    assert (usage(firestore_client, "2026_11"), usage(firestore_client, "2026_12")) == (0, 1)
+
+
+# --- admin writes and reset -----------------------------------------------------------------
+
+def test_reset_keeps_history_and_an_old_release_does_not_touch_the_new_epoch(
+        firestore_client) -> None:
+    clock = Clock(NOW)
+    ledger = make_ledger(firestore_client, clock)
+    ledger.begin("jobs/a", 1, {})
+    ledger.begin("jobs/b", 1, {})
+    clock.advance(60)
+    change = ledger.reset_month(ADMIN)
+    assert change.before["usageCount"] == 2
+    assert change.after == {"monthKey": "2026_11", "usageCount": 0, "epoch": 1}
+
+    month = doc(firestore_client, "vision_api_quota/2026_11")
+    assert (month["usageCount"], month["epoch"], month["resetCount"],
+            month["usageBeforeReset"], month["lastResetAt"]) == (0, 1, 1, 2, clock.now)
+    assert month["monthKey"] == "2026_11"
+
+    ledger.begin("jobs/c", 1, {})
+    assert doc(firestore_client, "jobs/c")["epoch"] == 1
+    ledger.complete("jobs/a", {}, release=True)  # reserved before the reset
+    assert usage(firestore_client) == 1
+    assert doc(firestore_client, "jobs/a")["releasedUnits"] == 0
+    ledger.complete("jobs/c", {}, release=True)
+    assert usage(firestore_client) == 0
+
+    actions = collection(firestore_client, "admin_actions")
+    assert len(actions) == 1
+    assert (actions[0]["action"], actions[0]["adminUid"], actions[0]["before"]["usageCount"],
+            actions[0]["after"]["usageCount"]) == ("reset_vision_quota", "admin-1", 2, 0)
+    assert ledger.reset_month(ADMIN).after["epoch"] == 2
+
+
+def test_reset_before_any_use_creates_a_clean_month(firestore_client) -> None:
+    ledger = make_ledger(firestore_client, limit=7)
+    ledger.reset_month(ADMIN)
+    month = doc(firestore_client, "vision_api_quota/2026_11")
+    assert (month["usageCount"], month["epoch"], month["limit"]) == (0, 1, 7)
+    assert ledger.begin("jobs/a", 1, {}).usage == 1
+
+
+@pytest.mark.parametrize(("method", "value", "field", "before", "action"), [
+    ("set_enabled", False, "enabled", True, "set_vision_enabled"),
+    ("set_fallback_strategy", "deny", "fallbackStrategy", "warn",
+     "set_vision_fallback_strategy"),
+    ("set_monthly_limit", 5, "monthlyLimit", 100, "set_vision_monthly_limit"),
+])
+def test_admin_write_updates_settings_and_appends_an_audit_record(
+        firestore_client, method: str, value: object, field: str, before: object,
+        action: str) -> None:
+    clock = Clock(NOW)
+    ledger = make_ledger(firestore_client, clock)
+    change = getattr(ledger, method)(ADMIN, value)
+    assert (change.before, change.after) == ({field: before}, {field: value})
+
+    config = doc(firestore_client, "system_config/vision_api")
+    assert config == {field: value, "updatedAt": NOW, "updatedBy": "admin-1"}
+    (record,) = collection(firestore_client, "admin_actions")
+    assert record == {"action": action, "adminUid": "admin-1",
+                      "adminEmail": "admin@example.com", "before": {field: before},
+                      "after": {field: value}, "at": NOW}
+    # The next change records the stored value as its "before".
+    getattr(ledger, method)(Caller(uid="admin-2", is_admin=True), before)
+    records = collection(firestore_client, "admin_actions")
+    assert sorted(str(r["before"][field]) for r in records) == sorted([str(before),
+                                                                       str(value)])
+    assert "adminEmail" not in next(r for r in records if r["adminUid"] == "admin-2")
+
+
+def test_set_monthly_limit_also_sets_the_current_month(firestore_client) -> None:
+    ledger = make_ledger(firestore_client, limit=100)
+    ledger.begin("jobs/a", 4, {})
+    ledger.set_monthly_limit(ADMIN, 5)
+    assert doc(firestore_client, "vision_api_quota/2026_11")["limit"] == 5
+    assert ledger.begin("jobs/b", 1, {}).kind == "reserved"
+    refused = ledger.begin("jobs/c", 1, {})
+    assert (refused.kind, refused.limit) == ("exhausted", 5)
+    assert ledger.month_usage("2026_11") == (5, 5, [])
+
+
+def test_another_instance_sees_a_settings_change_at_once(firestore_client) -> None:
+    first = make_ledger(firestore_client)
+    # A second instance: its own client, its own ledger, same database.
+    second = make_ledger(firestore.Client(project=os.environ["GOOGLE_CLOUD_PROJECT"]))
+    assert second.read_settings().enabled is True
+    first.set_enabled(ADMIN, False)
+    assert second.read_settings().enabled is False
+    assert second.begin("jobs/a", 1, {}).kind == "disabled"
+    first.set_enabled(ADMIN, True)
+    first.set_monthly_limit(ADMIN, 1)
+    assert second.begin("jobs/b", 1, {}).kind == "reserved"
+    assert second.begin("jobs/c", 1, {}).kind == "exhausted"
+
+
+def test_month_usage_of_an_unused_month(firestore_client) -> None:
+    assert make_ledger(firestore_client, limit=42).month_usage("2026_10") == (0, 42, [])
+
+
+# --- alerts ---------------------------------------------------------------------------------
+
+def test_alerts_fire_once_per_level(firestore_client) -> None:
+    clock = Clock(NOW)
+    ledger = make_ledger(firestore_client, clock, limit=20)
+    assert ledger.record_alerts(clock.now) == []  # no month document yet
+    ledger.begin("jobs/a", 15, {})
+    assert ledger.record_alerts(clock.now) == []
+    ledger.begin("jobs/b", 1, {})  # 16 of 20 = 80 %
+    assert ledger.record_alerts(clock.now) == [80]
+    assert ledger.record_alerts(clock.now) == []
+    ledger.begin("jobs/c", 4, {})  # 20 of 20: 95 % and 100 % at once
+    assert ledger.record_alerts(clock.now) == [95, 100]
+    assert ledger.record_alerts(clock.now) == []
+
+    notes = sorted(collection(firestore_client, "admin_notifications"), key=lambda n: n["level"])
+    assert [n["level"] for n in notes] == [80, 95, 100]
+    assert notes[0] == {"kind": "vision_quota", "level": 80, "monthKey": "2026_11",
+                        "usage": 16, "limit": 20, "at": NOW, "read": False}
+    assert doc(firestore_client, "vision_api_quota/2026_11")["alertsSent"] == [80, 95, 100]
+
+    # After a reset the levels are announced again as usage climbs back.
+    ledger.reset_month(ADMIN)
+    ledger.begin("jobs/d", 16, {})
+    assert ledger.record_alerts(clock.now) == [80]
+
+
+# --- contention and failure -----------------------------------------------------------------
+
+def test_concurrent_reservations_never_pass_the_limit(firestore_client) -> None:
+    ledger = make_ledger(firestore_client, limit=15)
+    kinds: list[str] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def worker(index: int) -> None:
+        for n in range(5):
+            try:
+                kind = ledger.begin(f"jobs/t{index}-{n}", 1, {}).kind
+            except BaseException as err:  # any error reaching the caller is a failure
+                with lock:
+                    errors.append(err)
+                continue
+            with lock:
+                kinds.append(kind)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+
+    assert errors == []
+    assert sorted(kinds) == ["exhausted"] * 5 + ["reserved"] * 15
+    assert usage(firestore_client) == 15
+    reserved_jobs = [d for d in collection(firestore_client, "jobs")
+                     if d.get("state") == "reserved"]
+    assert len(reserved_jobs) == 15
+
+
+def test_unreachable_firestore_raises_ledger_unavailable_quickly(monkeypatch) -> None:
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", f"127.0.0.1:{free_port()}")
+    client = firestore.Client(project="demo-test")
+    ledger = make_ledger(client, rpc_timeout_s=2.0, unavailable_budget_s=1.0)
+    calls = [
+        lambda: ledger.begin("jobs/a", 1, {}),
+        lambda: ledger.complete("jobs/a", {}, release=True),
+        lambda: ledger.abandon("jobs/a"),
+        ledger.read_settings,
+        lambda: ledger.month_usage("2026_11"),
+        lambda: ledger.set_enabled(ADMIN, False),
+        lambda: ledger.reset_month(ADMIN),
+        lambda: ledger.record_alerts(NOW),
+    ]
+    for call in calls:
+        started = time.monotonic()
+        with pytest.raises(LedgerUnavailable):
+            call()
+        assert time.monotonic() - started < 8.0
