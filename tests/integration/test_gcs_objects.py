@@ -18,8 +18,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
+from devtools.storage_emulator import StorageEmulator, running_storage_emulator
 from infra.gcs_objects import GcsObjectStore, ObjectStoreError
-from tests.support.storage_emulator import StorageEmulator, running_storage_emulator
 from tests.support.storage_events import (
     FINALIZED_TYPE,
     event_time,

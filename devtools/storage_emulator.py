@@ -1,4 +1,4 @@
-"""gcp-storage-emulator, in-process, for tests that need real Cloud Storage requests.
+"""gcp-storage-emulator, in-process, for tests and the local run.
 
     with running_storage_emulator("uploads") as gcs:
         gcs.client.bucket(gcs.bucket_name).blob("a.png").upload_from_string(b"...")
@@ -85,3 +85,16 @@ def running_storage_emulator(bucket: str, *, project: str = TEST_PROJECT) -> Ite
         else:
             os.environ[ENV_VAR] = previous
         server.stop()  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class StartedEmulator:
+    host: str
+    server: object
+
+
+def start_storage_emulator(bucket: str) -> StartedEmulator:
+    """The local run's Cloud Storage: in memory, on a free port, running until exit."""
+    logging.getLogger("gcp_storage_emulator").setLevel(logging.WARNING)
+    server, port = _start_server(bucket)
+    return StartedEmulator(host=f"http://127.0.0.1:{port}", server=server)
