@@ -40,6 +40,9 @@ def normalize_part_code(raw: object) -> str:
     if isinstance(raw, bool):  # bool is an int subclass; True is not a part code
         raise InvalidInput("part_code must be text, not true/false")
     if isinstance(raw, int):
+        # 10**64 already has 65 digits; checking first also spares str() a huge number.
+        if abs(raw) >= 10**PART_CODE_MAX_CHARS:
+            raise InvalidInput(f"part_code may be at most {PART_CODE_MAX_CHARS} characters")
         text = str(raw)
     elif isinstance(raw, float):
         if not math.isfinite(raw) or not raw.is_integer():

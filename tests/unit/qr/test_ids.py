@@ -33,6 +33,7 @@ from qr.ids import (
     (123456789012345.0, "123456789012345"),
     (0, "0"),
     ("a" * 64, "a" * 64),
+    (10**64 - 1, "9" * 64),
     ("1.2.3", "1.2.3"),
 ])
 def test_normalize_accepts_and_canonicalises(raw: object, expected: str) -> None:
@@ -63,6 +64,9 @@ def test_excel_float_never_keeps_a_trailing_zero() -> None:
     (12.5, "is a decimal number; format the part_code column as text"),
     (math.nan, "decimal number"),
     (math.inf, "decimal number"),
+    (10**64, "at most 64 characters"),
+    # str() alone would raise ValueError on this one
+    pytest.param(10**5000, "at most 64 characters", id="5001-digit-int"),
     (True, "must be text, not true/false"),
     (["A1"], "must be text, got list"),
 ])
