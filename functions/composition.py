@@ -42,6 +42,13 @@ def _firebase_app() -> object:
     return ensure_app(settings().project_id)
 
 
+def initialize() -> None:
+    """At instance start: validate the configuration (a bad deploy fails loudly, at once)
+    and initialise firebase_admin, which the callable protocol's token check needs before
+    any function body runs."""
+    _firebase_app()
+
+
 def authenticate(authorization: str | None) -> Caller | None:
     """Bearer header -> Caller (None when absent); used by every HTTP function."""
     if not authorization:

@@ -16,6 +16,7 @@ import composition as app
 from infra import http_boundary as http
 
 options.set_global_options(max_instances=20)
+app.initialize()
 
 # Secret Manager params: exposed to the functions that declare them as env variables.
 B2_SECRETS = [params.SecretParam("B2_APPLICATION_KEY_ID"),
