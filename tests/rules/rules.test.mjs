@@ -1,0 +1,430 @@
+// Firestore security rules (firestore.rules at the repository root), checked against the
+// real Firestore emulator with the Firebase JS SDK a client app would use.
+//
+// Run: FIRESTORE_EMULATOR_HOST=127.0.0.1:8080 node --test tests/rules/
+// (tests/integration/test_firestore_rules.py does this against the pytest session's emulator.)
+//
+// The project is "demo-rules": the emulator keeps rules per project, so loading these rules
+// leaves the Python tests' project ("demo-test") alone.
+
+import { readFileSync } from "node:fs";
+import { after, before, beforeEach, describe, it } from "node:test";
+
+import {
+  assertFails,
+  assertSucceeds,
+  initializeTestEnvironment,
+} from "@firebase/rules-unit-testing";
+import {
+  collection,
+  deleteDoc,
+  doc,
+  getDoc,
+  getDocs,
+  increment,
+  limit,
+  orderBy,
+  query,
+  serverTimestamp,
+  setDoc,
+  setLogLevel,
+  updateDoc,
+  where,
+  writeBatch,
+} from "firebase/firestore";
+
+const PROJECT_ID = "demo-rules";
+
+// Each refused write is also logged by the SDK as a warning; the assertions already say it.
+setLogLevel("error");
+const RULES_PATH = new URL("../../firestore.rules", import.meta.url);
+
+function emulatorAddress() {
+  const value = process.env.FIRESTORE_EMULATOR_HOST;
+  if (!value) {
+    throw new Error(
+      "FIRESTORE_EMULATOR_HOST is not set (host:port of a running Firestore emulator).",
+    );
+  }
+  const cut = value.lastIndexOf(":");
+  const port = Number(value.slice(cut + 1));
+  if (cut <= 0 || !Number.isInteger(port) || port <= 0) {
+    throw new Error(`FIRESTORE_EMULATOR_HOST must be host:port, got ${JSON.stringify(value)}.`);
+  }
+  return { host: value.slice(0, cut), port };
+}
+
+// -- seed data: one document per collection the rules name, plus one they do not -----------
+
+const UPLOADER = "alice";
+const OTHER_USER = "bob";
+const STAFF = "staff-1";
+const ADMIN = "admin-1";
+
+const SEED = {
+  "vision_api_quota/2026_11": {
+    monthKey: "2026_11", usageCount: 950, limit: 1000, lastUpdated: new Date(),
+  },
+  "system_config/vision_api": {
+    enabled: true, fallbackStrategy: "deny", monthlyLimit: 1000,
+    updatedAt: new Date(), updatedBy: ADMIN,
+  },
+  "admin_actions/a1": {
+    action: "set_vision_enabled", adminUid: ADMIN, before: { enabled: false },
+    after: { enabled: true }, at: new Date(),
+  },
+  "admin_notifications/n1": {
+    kind: "quota_warning", message: "Vision quota at 95 %", read: false, at: new Date(),
+  },
+  "image_moderation/alice-upload": {
+    uploaderUid: UPLOADER, verdict: "allowed", strategy: "vision", units: 1, at: new Date(),
+  },
+  "image_moderation/bob-upload": {
+    uploaderUid: OTHER_USER, verdict: "rejected", strategy: "vision", units: 1, at: new Date(),
+  },
+  "image_moderation/no-uploader": {
+    verdict: "allowed", strategy: "allow", units: 0, at: new Date(),
+  },
+  "image_analysis/0f3a9c": {
+    likelihoods: { adult: "VERY_UNLIKELY" }, verdict: "allowed", at: new Date(),
+  },
+  "qr_codes/BOLT-10-x7Kq2": {
+    qr_id: "BOLT-10-x7Kq2", part_code: "BOLT-10", part_name: "Bolt 10 mm",
+    payload: "BOLT-10-x7Kq2", created_by: STAFF, stored: true, is_downloaded: false,
+  },
+  "qr_codes/BOLT-10-x7Kq2/history/h1": { event: "created" },
+  "parts/BOLT-10": { part_code: "BOLT-10", part_name: "Bolt 10 mm", quantity: 3, qr_count: 1 },
+  "users/alice": { name: "Alice" },
+  "secrets/anything": { value: "not for clients" },
+};
+
+// -- who asks -------------------------------------------------------------------------------
+
+let testEnv;
+
+const ROLES = {
+  signedOut: () => testEnv.unauthenticatedContext(),
+  staff: () => testEnv.authenticatedContext(STAFF),
+  uploader: () => testEnv.authenticatedContext(UPLOADER),
+  otherUser: () => testEnv.authenticatedContext(OTHER_USER),
+  admin: () => testEnv.authenticatedContext(ADMIN, { admin: true }),
+};
+
+// Claims that look like "admin" but are not the boolean true.
+const FAKE_ADMINS = {
+  adminClaimString: () => testEnv.authenticatedContext("mallory", { admin: "true" }),
+  adminClaimNumber: () => testEnv.authenticatedContext("mallory", { admin: 1 }),
+  adminClaimFalse: () => testEnv.authenticatedContext("mallory", { admin: false }),
+};
+
+const ALL_ROLES = { ...ROLES, ...FAKE_ADMINS };
+const SIGNED_IN = Object.keys(ALL_ROLES).filter((role) => role !== "signedOut");
+
+// One client per role for the whole run: a context per call would open a new connection.
+const clients = new Map();
+
+function db(role) {
+  if (!clients.has(role)) clients.set(role, ALL_ROLES[role]().firestore());
+  return clients.get(role);
+}
+
+// -- expectations ---------------------------------------------------------------------------
+
+// Who may read each seeded document (everyone else must be refused).
+const READERS = {
+  "vision_api_quota/2026_11": ["admin"],
+  "system_config/vision_api": ["admin"],
+  "admin_actions/a1": ["admin"],
+  "admin_notifications/n1": ["admin"],
+  "image_moderation/alice-upload": ["uploader", "admin"],
+  "image_moderation/bob-upload": ["otherUser", "admin"],
+  "image_moderation/no-uploader": ["admin"],
+  "image_analysis/0f3a9c": [],
+  "qr_codes/BOLT-10-x7Kq2": SIGNED_IN,
+  "qr_codes/BOLT-10-x7Kq2/history/h1": [],
+  "parts/BOLT-10": SIGNED_IN,
+  "users/alice": [],
+  "secrets/anything": [],
+};
+
+// Who may list (query) a whole collection without constraints.
+const LISTERS = {
+  vision_api_quota: ["admin"],
+  system_config: ["admin"],
+  admin_actions: ["admin"],
+  admin_notifications: ["admin"],
+  image_moderation: ["admin"],
+  image_analysis: [],
+  qr_codes: SIGNED_IN,
+  parts: SIGNED_IN,
+  users: [],
+  secrets: [],
+};
+
+function allowed(list, role) {
+  return list.includes(role);
+}
+
+// -- lifecycle ------------------------------------------------------------------------------
+
+// A client that bypasses the rules, as the functions' Admin SDK does: it seeds data and
+// checks that refused writes left it unchanged. withSecurityRulesDisabled() builds a fresh
+// app per call (about 60 ms); holding one call open for the whole run keeps each test fast.
+let serverDb;
+let releaseServer;
+let serverClosed;
+
+async function openServerClient() {
+  let ready;
+  const opened = new Promise((resolve) => { ready = resolve; });
+  serverClosed = testEnv.withSecurityRulesDisabled(async (context) => {
+    ready(context.firestore());
+    await new Promise((resolve) => { releaseServer = resolve; });
+  });
+  serverDb = await opened;
+}
+
+before(async () => {
+  const { host, port } = emulatorAddress();
+  testEnv = await initializeTestEnvironment({
+    projectId: PROJECT_ID,
+    firestore: { rules: readFileSync(RULES_PATH, "utf8"), host, port },
+  });
+  await openServerClient();
+});
+
+// Reads change nothing, so read suites seed once; write suites seed before every test so a
+// write that wrongly succeeded cannot leak into the next test.
+async function seed() {
+  await testEnv.clearFirestore();
+  const batch = writeBatch(serverDb);
+  for (const [path, data] of Object.entries(SEED)) batch.set(doc(serverDb, path), data);
+  await batch.commit();
+}
+
+after(async () => {
+  releaseServer?.();
+  await serverClosed;
+  await testEnv?.cleanup();
+});
+
+async function readAsServer(path) {
+  const snap = await getDoc(doc(serverDb, path));
+  return snap.exists() ? snap.data() : undefined;
+}
+
+// -- reads ----------------------------------------------------------------------------------
+
+describe("document reads", () => {
+  before(seed);
+
+  for (const [path, readers] of Object.entries(READERS)) {
+    for (const role of Object.keys(ALL_ROLES)) {
+      const expected = allowed(readers, role);
+      it(`${role} ${expected ? "can" : "cannot"} read ${path}`, async () => {
+        const read = getDoc(doc(db(role), path));
+        if (expected) {
+          const snap = await assertSucceeds(read);
+          if (!snap.exists()) throw new Error(`${path} should exist for ${role}`);
+        } else {
+          await assertFails(read);
+        }
+      });
+    }
+  }
+});
+
+describe("collection queries", () => {
+  before(seed);
+
+  for (const [name, listers] of Object.entries(LISTERS)) {
+    for (const role of Object.keys(ROLES)) {
+      const expected = allowed(listers, role);
+      it(`${role} ${expected ? "can" : "cannot"} list ${name}`, async () => {
+        const list = getDocs(query(collection(db(role), name), limit(50)));
+        if (expected) {
+          const snap = await assertSucceeds(list);
+          if (snap.empty) throw new Error(`${name} should list seeded documents`);
+        } else {
+          await assertFails(list);
+        }
+      });
+    }
+  }
+
+  it("the uploader can list their own verdicts with a uploaderUid constraint", async () => {
+    const mine = query(
+      collection(db("uploader"), "image_moderation"), where("uploaderUid", "==", UPLOADER),
+    );
+    const snap = await assertSucceeds(getDocs(mine));
+    const ids = snap.docs.map((d) => d.id);
+    if (ids.length !== 1 || ids[0] !== "alice-upload") {
+      throw new Error(`expected only alice-upload, got ${JSON.stringify(ids)}`);
+    }
+  });
+
+  it("the uploader can list their verdicts newest first (firestore.indexes.json)", async () => {
+    const recent = query(
+      collection(db("uploader"), "image_moderation"),
+      where("uploaderUid", "==", UPLOADER), orderBy("at", "desc"), limit(20),
+    );
+    const snap = await assertSucceeds(getDocs(recent));
+    if (snap.size !== 1) throw new Error(`expected 1 verdict, got ${snap.size}`);
+  });
+
+  it("a user cannot list another uploader's verdicts", async () => {
+    const theirs = query(
+      collection(db("uploader"), "image_moderation"), where("uploaderUid", "==", OTHER_USER),
+    );
+    await assertFails(getDocs(theirs));
+  });
+
+  it("signed-out cannot list verdicts even with a uploaderUid constraint", async () => {
+    const q = query(
+      collection(db("signedOut"), "image_moderation"), where("uploaderUid", "==", UPLOADER),
+    );
+    await assertFails(getDocs(q));
+  });
+});
+
+// -- writes ---------------------------------------------------------------------------------
+
+// Every client write to every collection is refused: create, overwrite, update, delete.
+const WRITE_TARGETS = {
+  "vision_api_quota/2026_11": { usageCount: 0 },
+  "system_config/vision_api": { enabled: false, monthlyLimit: 1000000 },
+  "admin_actions/a1": { action: "forged" },
+  "admin_notifications/n1": { message: "edited" },
+  "image_moderation/alice-upload": { verdict: "allowed", uploaderUid: UPLOADER },
+  "image_analysis/0f3a9c": { verdict: "allowed" },
+  "qr_codes/BOLT-10-x7Kq2": { is_downloaded: true, download_count: 1 },
+  "parts/BOLT-10": { quantity: 999 },
+  "users/alice": { name: "Mallory" },
+};
+
+const CREATE_TARGETS = {
+  vision_api_quota: { monthKey: "2026_12", usageCount: 0, limit: 1000000 },
+  system_config: { enabled: true },
+  admin_actions: { action: "forged", adminUid: ADMIN },
+  admin_notifications: { message: "spam", read: false },
+  image_moderation: { verdict: "allowed", uploaderUid: UPLOADER },
+  image_analysis: { verdict: "allowed" },
+  qr_codes: { qr_id: "NEW-1-abc", part_code: "NEW-1" },
+  parts: { part_code: "NEW-1", quantity: 1 },
+  users: { name: "new" },
+};
+
+// The look-alike admin claims are left out here: even the real admin is refused these writes.
+describe("client writes are refused", () => {
+  beforeEach(seed);
+
+  for (const role of Object.keys(ROLES)) {
+    for (const [path, change] of Object.entries(WRITE_TARGETS)) {
+      it(`${role} cannot update ${path}`, async () => {
+        const before = await readAsServer(path);
+        await assertFails(updateDoc(doc(db(role), path), change));
+        await assertFails(setDoc(doc(db(role), path), change, { merge: true }));
+        await assertFails(setDoc(doc(db(role), path), change));
+        const afterwards = await readAsServer(path);
+        if (JSON.stringify(afterwards) !== JSON.stringify(before)) {
+          throw new Error(`${path} changed: ${JSON.stringify(afterwards)}`);
+        }
+      });
+
+      it(`${role} cannot delete ${path}`, async () => {
+        await assertFails(deleteDoc(doc(db(role), path)));
+        if ((await readAsServer(path)) === undefined) throw new Error(`${path} was deleted`);
+      });
+    }
+
+    for (const [name, data] of Object.entries(CREATE_TARGETS)) {
+      it(`${role} cannot create a document in ${name}`, async () => {
+        await assertFails(setDoc(doc(db(role), `${name}/created-by-${role}`), data));
+        if ((await readAsServer(`${name}/created-by-${role}`)) !== undefined) {
+          throw new Error(`${name}/created-by-${role} exists`);
+        }
+      });
+    }
+  }
+});
+
+describe("the Vision quota counter", () => {
+  beforeEach(seed);
+
+  const QUOTA = "vision_api_quota/2026_11";
+
+  for (const role of Object.keys(ALL_ROLES)) {
+    it(`${role} cannot reset or lower usageCount`, async () => {
+      await assertFails(updateDoc(doc(db(role), QUOTA), { usageCount: 0 }));
+      await assertFails(updateDoc(doc(db(role), QUOTA), { usageCount: increment(-900) }));
+      await assertFails(updateDoc(doc(db(role), QUOTA), { limit: 1000000 }));
+      await assertFails(
+        updateDoc(doc(db(role), QUOTA), { usageCount: 0, lastUpdated: serverTimestamp() }),
+      );
+      const quota = await readAsServer(QUOTA);
+      if (quota.usageCount !== 950 || quota.limit !== 1000) {
+        throw new Error(`quota changed: ${JSON.stringify(quota)}`);
+      }
+    });
+  }
+
+  it("an admin can read the quota", async () => {
+    const snap = await assertSucceeds(getDoc(doc(db("admin"), QUOTA)));
+    if (snap.data().usageCount !== 950) throw new Error("admin read the wrong quota");
+  });
+
+  it("signed-out cannot read the quota", async () => {
+    await assertFails(getDoc(doc(db("signedOut"), QUOTA)));
+  });
+});
+
+// -- the one client write allowed: an admin marks a notification read -----------------------
+
+describe("admin notifications: only the read flag, only by an admin", () => {
+  beforeEach(seed);
+
+  const NOTE = "admin_notifications/n1";
+
+  it("an admin can mark a notification read, and unread again", async () => {
+    await assertSucceeds(updateDoc(doc(db("admin"), NOTE), { read: true }));
+    if ((await readAsServer(NOTE)).read !== true) throw new Error("read flag not set");
+    await assertSucceeds(updateDoc(doc(db("admin"), NOTE), { read: false }));
+    if ((await readAsServer(NOTE)).read !== false) throw new Error("read flag not cleared");
+  });
+
+  it("an admin can overwrite the document when only read differs", async () => {
+    const current = await readAsServer(NOTE);
+    await assertSucceeds(setDoc(doc(db("admin"), NOTE), { ...current, read: true }));
+  });
+
+  it("an admin cannot change another field alongside read", async () => {
+    await assertFails(updateDoc(doc(db("admin"), NOTE), { read: true, message: "edited" }));
+    await assertFails(updateDoc(doc(db("admin"), NOTE), { read: true, extra: 1 }));
+    if ((await readAsServer(NOTE)).read !== false) throw new Error("a refused update applied");
+  });
+
+  it("an admin cannot set read to a non-boolean", async () => {
+    await assertFails(updateDoc(doc(db("admin"), NOTE), { read: "yes" }));
+    await assertFails(updateDoc(doc(db("admin"), NOTE), { read: 1 }));
+  });
+
+  it("an admin cannot remove fields by overwriting with read alone", async () => {
+    await assertFails(setDoc(doc(db("admin"), NOTE), { read: true }));
+  });
+
+  it("an admin cannot create or delete notifications", async () => {
+    await assertFails(setDoc(doc(db("admin"), "admin_notifications/n2"), { read: false }));
+    await assertFails(deleteDoc(doc(db("admin"), NOTE)));
+  });
+
+  it("an admin cannot mark a missing notification read", async () => {
+    await assertFails(setDoc(doc(db("admin"), "admin_notifications/missing"), { read: true }));
+  });
+
+  for (const role of Object.keys(ALL_ROLES).filter((r) => r !== "admin")) {
+    it(`${role} cannot mark a notification read`, async () => {
+      await assertFails(updateDoc(doc(db(role), NOTE), { read: true }));
+      if ((await readAsServer(NOTE)).read !== false) throw new Error("read flag changed");
+    });
+  }
+});
