@@ -10,22 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from firebase_functions import https_fn, options, params, scheduler_fn, storage_fn, tasks_fn
+from firebase_functions import https_fn, options, scheduler_fn, storage_fn, tasks_fn
 
 import composition as app
+from deploy_params import B2_SECRETS
 from infra import http_boundary as http
 
 options.set_global_options(max_instances=20)
 app.initialize()
-
-# Secret Manager params: exposed to the functions that declare them as env variables.
-B2_SECRETS = [params.SecretParam("B2_APPLICATION_KEY_ID"),
-              params.SecretParam("B2_APPLICATION_KEY"),
-              params.SecretParam("B2_BUCKET_NAME")]
-# Plain params (deployed as env variables; read and validated by infra/config.py).
-params.IntParam("VISION_MONTHLY_LIMIT", default=1000)
-params.StringParam("VISION_FALLBACK_STRATEGY", default="warn")
-params.StringParam("QUOTA_TIMEZONE", default="America/Los_Angeles")
 
 _QR = {"secrets": B2_SECRETS, "memory": options.MemoryOption.MB_512, "timeout_sec": 300}
 _CALLABLE = {"memory": options.MemoryOption.MB_256, "timeout_sec": 60}

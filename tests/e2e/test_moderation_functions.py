@@ -1,0 +1,322 @@
+"""Image moderation end to end: real CloudEvents through functions-framework and the
+firebase-functions storage wrapper, callables through the callable protocol, the real
+google-cloud-vision client against a local Vision server, Cloud Storage in
+gcp-storage-emulator, the quota ledger on the Firestore emulator."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+
+import pytest
+from PIL import Image
+
+from devtools.storage_emulator import running_storage_emulator
+from devtools.vision_server import running_vision_server
+from tests.support.storage_events import storage_finalized_event, to_structured_http
+
+BUCKET = os.environ["STORAGE_BUCKET"]
+
+
+def png_bytes(color: str = "red", size: int = 8) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (size, size), color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def gcs():
+    with running_storage_emulator(BUCKET, project=os.environ["GOOGLE_CLOUD_PROJECT"]) as gcs:
+        yield gcs
+
+
+@pytest.fixture(scope="module")
+def vision():
+    with running_vision_server() as server:
+        yield server
+
+
+@pytest.fixture
+def env(functions_env, gcs, vision, monkeypatch):
+    import composition
+
+    gcs.server.wipe(keep_buckets=True)
+    vision.reset()
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs.host)
+    monkeypatch.setenv("VISION_API_ENDPOINT", vision.endpoint)
+    monkeypatch.setenv("VISION_TIMEOUT_S", "2")
+    monkeypatch.setenv("VISION_FALLBACK_STRATEGY", "warn")
+    composition.reset()
+    return gcs
+
+
+def upload(gcs, name: str, data: bytes, content_type: str = "image/png",
+           metadata: dict | None = None):
+    blob = gcs.bucket().blob(name)
+    blob.metadata = metadata
+    blob.upload_from_string(data, content_type=content_type)
+    blob.reload()
+    return blob
+
+
+def deliver(call, blob, *, function: str = "moderate_uploaded_image", event_id: str | None = None):
+    event = storage_finalized_event(BUCKET, blob.name, str(blob.generation),
+                                    content_type=blob.content_type, size=blob.size,
+                                    metadata=blob.metadata, event_id=event_id)
+    headers, body = to_structured_http(event)
+    reply = call(function, "POST", headers=headers, data=body)
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    return reply
+
+
+def moderation_records(firestore_client):
+    return [d.to_dict() for d in firestore_client.collection("image_moderation").stream()]
+
+
+def usage(firestore_client) -> int:
+    docs = list(firestore_client.collection("vision_api_quota").stream())
+    return sum(d.to_dict().get("usageCount", 0) for d in docs)
+
+
+def callable_(call, name, data, token=None):
+    return call(name, "POST", token=token, json={"data": data})
+
+
+# -- the storage trigger --------------------------------------------------------------------
+
+def test_safe_image_is_approved_recorded_and_counted_once(env, call, vision, firestore_client):
+    blob = upload(env, "uploads/alice/cat.png", png_bytes(), metadata={"uploaderUid": "alice"})
+    deliver(call, blob, event_id="e1")
+    deliver(call, blob, event_id="e1")  # the same event delivered again
+    deliver(call, blob, function="moderateUploadedImage", event_id="e2")  # the alias too
+
+    assert vision.request_count == 1
+    assert usage(firestore_client) == 1
+    (record,) = moderation_records(firestore_client)
+    assert record["state"] == "done" and record["result"]["status"] == "approved"
+    assert record["uploaderUid"] == "alice" and record["name"] == "uploads/alice/cat.png"
+    blob.reload()
+    assert blob.metadata["moderationStatus"] == "approved"
+    assert blob.metadata["uploaderUid"] == "alice"  # existing metadata kept
+
+
+def test_out_of_order_generations_are_each_judged_once(env, call, vision, firestore_client):
+    first = upload(env, "uploads/a.png", png_bytes("blue"))
+    second = upload(env, "uploads/b.png", png_bytes("green"))
+    for blob in (second, first, second, first):
+        deliver(call, blob)
+    assert vision.request_count == 2
+    assert usage(firestore_client) == 2
+    assert len(moderation_records(firestore_client)) == 2
+
+
+def test_unsafe_image_is_quarantined(env, call, vision, firestore_client):
+    blob = upload(env, "uploads/bad.png", png_bytes())
+    vision.set_for_uri(f"gs://{BUCKET}/uploads/bad.png", {"adult": "VERY_LIKELY"})
+    deliver(call, blob)
+    assert env.bucket().get_blob("uploads/bad.png") is None
+    moved = env.bucket().get_blob("quarantine/uploads/bad.png")
+    assert moved is not None and moved.metadata["moderationStatus"] == "rejected"
+    assert "adult=VERY_LIKELY" in moved.metadata["moderationReasons"]
+    (record,) = moderation_records(firestore_client)
+    assert record["result"]["status"] == "rejected"
+    # The quarantined copy's own finalize event is our output: skipped, not judged again.
+    deliver(call, moved)
+    assert vision.request_count == 1
+
+
+@pytest.mark.parametrize("name, data, content_type", [
+    ("uploads/empty.png", b"", "image/png"),
+    ("uploads/notes.txt", b"just text", "text/plain"),
+    ("quarantine/old.png", png_bytes(), "image/png"),
+])
+def test_objects_it_cannot_judge_are_skipped_without_cost(env, call, vision, firestore_client,
+                                                          name, data, content_type):
+    deliver(call, upload(env, name, data, content_type))
+    assert vision.request_count == 0
+    assert moderation_records(firestore_client) == []
+    assert usage(firestore_client) == 0
+
+
+def test_spoofed_content_type_is_rejected_without_calling_vision(env, call, vision,
+                                                                 firestore_client):
+    blob = upload(env, "uploads/fake.jpg", b"<html><script>alert(1)</script></html>",
+                  "image/jpeg")
+    deliver(call, blob)
+    assert vision.request_count == 0
+    assert env.bucket().get_blob("quarantine/uploads/fake.jpg") is not None
+    (record,) = moderation_records(firestore_client)
+    assert record["result"]["status"] == "rejected"
+    assert record["result"]["cause"] == "spoofed_content_type"
+    assert usage(firestore_client) == 0
+
+
+def test_vision_failure_follows_deny_and_gives_the_unit_back(env, call, vision, admin_token,
+                                                             firestore_client):
+    reply = callable_(call, "setVisionApiFallbackStrategy", {"strategy": "deny"}, admin_token)
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    vision.fail_unavailable()
+    blob = upload(env, "uploads/x.png", png_bytes())
+    deliver(call, blob)
+    assert env.bucket().get_blob("uploads/x.png") is None  # denied: moved, never deleted
+    moved = env.bucket().get_blob("quarantine/uploads/x.png")
+    assert moved.metadata["moderationStatus"] == "rejected"
+    assert "unavailable" in moved.metadata["moderationMessage"]
+    assert usage(firestore_client) == 0  # the reserved unit was given back
+
+
+@pytest.mark.parametrize("strategy, status", [("allow", "unchecked"), ("warn", "needs_review")])
+def test_disabled_vision_is_never_called_and_the_strategy_applies(
+        env, call, vision, admin_token, firestore_client, strategy, status):
+    assert callable_(call, "set_vision_api_enabled", {"enabled": False},
+                     admin_token).status_code == 200
+    assert callable_(call, "set_vision_api_fallback_strategy", {"strategy": strategy},
+                     admin_token).status_code == 200
+    blob = upload(env, "uploads/y.png", png_bytes())
+    deliver(call, blob)
+    assert vision.request_count == 0
+    blob.reload()
+    assert blob.metadata["moderationStatus"] == status
+    assert blob.metadata["moderationCause"] == "disabled"
+
+
+def test_exhausted_quota_stops_vision_at_the_limit(env, call, vision, admin_token,
+                                                   firestore_client):
+    assert callable_(call, "setVisionApiMonthlyQuota", {"limit": 2},
+                     admin_token).status_code == 200
+    for i in range(4):
+        deliver(call, upload(env, f"uploads/{i}.png", png_bytes()))
+    assert vision.request_count == 2
+    assert usage(firestore_client) == 2
+    statuses = sorted(r["result"]["status"] for r in moderation_records(firestore_client))
+    assert statuses == ["approved", "approved", "needs_review", "needs_review"]
+
+
+def test_billing_disabled_keeps_the_image(env, call, vision, firestore_client):
+    vision.fail_billing_disabled()
+    blob = upload(env, "uploads/z.png", png_bytes())
+    deliver(call, blob)
+    blob.reload()
+    assert blob.metadata["moderationStatus"] == "needs_review"
+    assert blob.metadata["moderationCause"] == "billing_disabled"
+    assert usage(firestore_client) == 0
+
+
+# -- analyze before upload ------------------------------------------------------------------
+
+def test_analyze_same_bytes_twice_costs_one_unit(env, call, vision, user_token,
+                                                 firestore_client):
+    image = base64.b64encode(png_bytes("purple")).decode()
+    first = callable_(call, "analyze_image_before_upload", {"image": image}, user_token)
+    assert first.status_code == 200, first.get_data(as_text=True)
+    result = first.get_json()["result"]
+    assert result["verdict"] == "approved" and result["allowed"] is True
+    assert result["cached"] is False
+    second = callable_(call, "analyzeImageBeforeUpload", {"image": image}, user_token)
+    assert second.get_json()["result"]["cached"] is True
+    assert vision.request_count == 1 and usage(firestore_client) == 1
+
+
+def test_analyze_a_path_in_our_bucket(env, call, vision, user_token):
+    upload(env, "uploads/check.png", png_bytes("yellow"))
+    reply = callable_(call, "analyze_image_before_upload", {"path": "uploads/check.png"},
+                      user_token)
+    assert reply.status_code == 200 and reply.get_json()["result"]["verdict"] == "approved"
+    missing = callable_(call, "analyze_image_before_upload", {"path": "uploads/none.png"},
+                        user_token)
+    assert missing.get_json()["error"]["status"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize("data, fragment", [
+    ({"image": "%%% not base64 %%%"}, "base64"),
+    ({"image": base64.b64encode(b"plain text, not an image").decode()}, "not an image"),
+    ({"image": base64.b64encode(b"\x89PNG" + b"0" * (5 * 1024 * 1024)).decode()}, "KB"),
+    ({"path": "https://example.com/cat.png"}, "not a URL"),
+    ({"path": "gs://other-bucket/cat.png"}, "not a URL"),
+    ({"path": "../secrets.png"}, "path"),
+    ({}, "either"),
+    ("just a string", "either"),
+])
+def test_analyze_bad_input_is_invalid_argument(env, call, vision, user_token, data, fragment):
+    reply = callable_(call, "analyze_image_before_upload", data, user_token)
+    assert reply.status_code == 400, reply.get_data(as_text=True)
+    error = reply.get_json()["error"]
+    assert error["status"] == "INVALID_ARGUMENT"
+    assert fragment in error["message"]
+    assert vision.request_count == 0
+
+
+def test_analyze_needs_a_signed_in_caller(env, call):
+    reply = callable_(call, "analyze_image_before_upload", {"image": "AAAA"})
+    assert reply.status_code == 401
+    assert reply.get_json()["error"]["status"] == "UNAUTHENTICATED"
+
+
+# -- admin callables ------------------------------------------------------------------------
+
+ADMIN_CALLS = [
+    ("get_vision_api_quota_status", {}),
+    ("getVisionApiQuotaStatus", {}),
+    ("set_vision_api_enabled", {"enabled": True}),
+    ("setVisionApiEnabled", {"enabled": True}),
+    ("set_vision_api_fallback_strategy", {"strategy": "deny"}),
+    ("setVisionApiFallbackStrategy", {"strategy": "deny"}),
+    ("set_vision_api_monthly_quota", {"limit": 10}),
+    ("setVisionApiMonthlyQuota", {"limit": 10}),
+    ("reset_vision_api_quota", {}),
+    ("resetVisionApiQuota", {}),
+]
+
+
+@pytest.mark.parametrize("name, data", ADMIN_CALLS)
+def test_admin_callables_refuse_users_and_signed_out_callers(env, call, user_token,
+                                                             firestore_client, name, data):
+    denied = callable_(call, name, data, user_token)
+    assert denied.status_code == 403
+    assert denied.get_json()["error"]["status"] == "PERMISSION_DENIED"
+    anonymous = callable_(call, name, data)
+    assert anonymous.status_code == 401
+    assert anonymous.get_json()["error"]["status"] == "UNAUTHENTICATED"
+    assert list(firestore_client.collection("admin_actions").stream()) == []
+    assert list(firestore_client.collection("system_config").stream()) == []
+
+
+@pytest.mark.parametrize("name, data, field", [
+    ("set_vision_api_enabled", {"enabled": "yes"}, "enabled"),
+    ("set_vision_api_enabled", {}, "enabled"),
+    ("set_vision_api_fallback_strategy", {"strategy": "maybe"}, "strategy"),
+    ("set_vision_api_monthly_quota", {"limit": -1}, "limit"),
+    ("set_vision_api_monthly_quota", {"limit": "lots"}, "limit"),
+    ("set_vision_api_monthly_quota", {"limit": 1.5}, "limit"),
+])
+def test_admin_bad_input_names_the_field(env, call, admin_token, firestore_client, name, data,
+                                         field):
+    reply = callable_(call, name, data, admin_token)
+    assert reply.status_code == 400
+    error = reply.get_json()["error"]
+    assert error["status"] == "INVALID_ARGUMENT" and f"'{field}'" in error["message"]
+    assert list(firestore_client.collection("admin_actions").stream()) == []
+
+
+def test_admin_changes_persist_are_audited_and_reset_keeps_history(
+        env, call, admin_token, firestore_client):
+    deliver(call, upload(env, "uploads/one.png", png_bytes()))
+    assert callable_(call, "setVisionApiMonthlyQuota", {"limit": 500},
+                     admin_token).status_code == 200
+    status = callable_(call, "getVisionApiQuotaStatus", {}, admin_token).get_json()["result"]
+    assert status["used"] == 1 and status["limit"] == 500 and status["remaining"] == 499
+    assert status["enabled"] is True and status["strategy"] == "warn"
+    assert {"monthKey", "projectedMonthEndUsage", "projectedCostUsd"} <= set(status)
+
+    reset = callable_(call, "resetVisionApiQuota", {}, admin_token).get_json()["result"]
+    assert reset["previousUsage"] == 1
+    month = firestore_client.collection("vision_api_quota").document(status["monthKey"]).get()
+    assert month.exists and month.to_dict()["usageCount"] == 0  # kept, not deleted
+    actions = sorted((a.to_dict() for a in firestore_client.collection("admin_actions").stream()),
+                     key=lambda a: a["at"])
+    assert [a["action"] for a in actions][-1].lower().startswith("reset")
+    assert actions[-1]["adminUid"] == "admin-1"
+    assert actions[-1]["before"]["usageCount"] == 1
+    config = firestore_client.collection("system_config").document("vision_api").get().to_dict()
+    assert config["monthlyLimit"] == 500 and config["updatedBy"] == "admin-1"
