@@ -78,9 +78,10 @@ def clear_all_qrs(req: https_fn.Request) -> https_fn.Response:
     rate_limits=options.RateLimits(max_concurrent_dispatches=10),
     **_QR)
 def store_qr_batch(req: tasks_fn.CallableRequest) -> dict[str, Any]:
-    """Store a batch of PNGs in B2. Raising makes Cloud Tasks retry the batch."""
-    report = app.qr_labels().store_files(http.qr_id_list(req.data))
-    return {"stored": report.stored, "already_stored": report.already_stored}
+    """Store a batch of PNGs in B2. UNAVAILABLE (503) makes Cloud Tasks retry the batch;
+    INVALID_ARGUMENT (400) is a task that no retry can fix."""
+    return http.serve_callable(req.data, None, lambda _caller, data: http.store_report(
+        app.qr_labels().store_files(http.qr_id_list(data))))
 
 
 @scheduler_fn.on_schedule(schedule="every 10 minutes", **_QR)

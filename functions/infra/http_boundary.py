@@ -143,6 +143,10 @@ def qr_id_list(data: Any) -> list[str]:
     return ids
 
 
+def store_report(report: Any) -> dict[str, int]:
+    return {"stored": report.stored, "already_stored": report.already_stored}
+
+
 def storage_object(data: Any) -> Any:
     """firebase_functions StorageObjectData -> moderation.ports.ObjectInfo."""
     from moderation.ports import ObjectInfo

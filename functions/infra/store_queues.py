@@ -32,7 +32,7 @@ class InProcessStoreQueue:
     """One daemon worker; failed batches are retried with back-off, then left to the sweeper."""
 
     def __init__(self, handler: Callable[[list[str]], object], *, max_attempts: int = 5,
-                 backoff_s: float = 0.5) -> None:
+                 backoff_s: float = 0.2) -> None:
         self._handler = handler
         self._max_attempts = max_attempts
         self._backoff_s = backoff_s

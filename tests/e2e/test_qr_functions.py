@@ -103,10 +103,9 @@ def test_upload_csv_and_xlsx_files(functions_env, call, user_token, firestore_cl
 ])
 def test_bad_rows_are_400_and_change_nothing(functions_env, call, user_token, firestore_client,
                                              parts, fragment):
-    reply = upload_json(call, user_token, [{"part_code": "OK-1", "part_name": "x",
-                                            "quantity": 1}, *parts])
-    if parts == []:
-        reply = upload_json(call, user_token, [])
+    # A good row first: one bad row must still keep the whole list out.
+    good = [{"part_code": "OK-1", "part_name": "x", "quantity": 1}] if parts else []
+    reply = upload_json(call, user_token, good + parts)
     assert reply.status_code == 400
     assert fragment in reply.get_data(as_text=True).lower()
     assert records(firestore_client) == {}
