@@ -72,16 +72,11 @@ def firestore_client() -> firestore.Client:
 def blob_store() -> BlobStore:
     config = settings()
     if config.b2 is not None:
-        from errors import Unavailable
         from infra.b2_blob_store import B2BlobStore
-        from qr.ports import BlobStoreError
+        from infra.lazy_blob_store import LazyBlobStore
 
-        try:
-            return B2BlobStore.connect(config.b2)
-        except BlobStoreError as err:
-            # Not cached (functools.cache keeps no exceptions): the next call signs in again.
-            raise Unavailable("File storage (B2) is not reachable right now; try again "
-                              "shortly.") from err
+        b2 = config.b2
+        return LazyBlobStore(lambda: B2BlobStore.connect(b2))
     from infra.local_blob_store import LocalBlobStore
 
     return LocalBlobStore(config.local_blob_dir)
