@@ -21,6 +21,7 @@ itself within a short budget, then raises LedgerUnavailable.
 from __future__ import annotations
 
 import logging
+import random
 import time
 import uuid
 from collections.abc import Callable
@@ -49,6 +50,8 @@ NOTIFICATIONS_COLLECTION = "admin_notifications"
 
 _TRANSIENT = (gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServerError,
               gexc.ResourceExhausted, gexc.RetryError)
+_BACKOFF_BASE_S = 0.25
+_BACKOFF_CAP_S = 2.0
 _EXHAUSTED_PREFIX = _EXCEED_ATTEMPTS_TEMPLATE.split("{", 1)[0]
 
 T = TypeVar("T")
@@ -64,10 +67,18 @@ class _BoundedTransaction(firestore.Transaction):
     def __init__(self, client: firestore.Client, max_attempts: int, timeout_s: float) -> None:
         super().__init__(client, max_attempts=max_attempts)
         self._timeout_s = timeout_s
+        self._retries = 0
 
     def _begin(self, retry_id: bytes | None = None) -> None:
         if self.in_progress:
             raise ValueError("transaction already begun")
+        if retry_id is not None:
+            # The SDK retries an aborted commit at once; contenders aborted together would
+            # then collide again (on the emulator every round costs its 2 s lock timeout).
+            # Full jitter spreads them out, so most rounds let one through.
+            self._retries += 1
+            time.sleep(random.uniform(0, min(_BACKOFF_CAP_S,
+                                             _BACKOFF_BASE_S * 2 ** self._retries)))
         response = self._client._firestore_api.begin_transaction(
             request={"database": self._client._database_string,
                      "options": self._options_protobuf(retry_id)},
