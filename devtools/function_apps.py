@@ -10,10 +10,10 @@ from __future__ import annotations
 import functools
 import importlib
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import flask
-from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 REPO = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = REPO / "functions"
@@ -48,13 +48,24 @@ def function_app(target: str) -> flask.Flask:
                                           signature_type=signature)
 
 
-def combined_app() -> DispatcherMiddleware:
-    """Every function at /<name>, like https://<region>-<project>.cloudfunctions.net/<name>."""
+def combined_app() -> Callable[[dict, Callable], Iterable[bytes]]:
+    """Every function at /<name>, like https://<region>-<project>.cloudfunctions.net/<name>:
+    the function sees the rest of the path, "/" at least (as in Cloud Functions)."""
     root = flask.Flask("local-functions")
     names = sorted(function_signatures())
+    apps = {name: function_app(name) for name in names}
 
     @root.get("/")
     def index() -> flask.Response:
         return flask.jsonify({"functions": names})
 
-    return DispatcherMiddleware(root, {f"/{name}": function_app(name) for name in names})
+    def dispatch(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        name, _, rest = environ.get("PATH_INFO", "").lstrip("/").partition("/")
+        target = apps.get(name)
+        if target is None:
+            return root(environ, start_response)
+        environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + f"/{name}"
+        environ["PATH_INFO"] = f"/{rest}"
+        return target(environ, start_response)
+
+    return dispatch

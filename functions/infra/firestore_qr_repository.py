@@ -11,6 +11,7 @@ re-reading the count.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ QR_COLLECTION = "qr_codes"
 PARTS_COLLECTION = "parts"
 WRITES_PER_TRANSACTION = 380  # + up to PARTS_PER_TRANSACTION part writes: < 500
 PARTS_PER_TRANSACTION = 100
+PARALLEL_TRANSACTIONS = 4
 _GET_MANY_CHUNK = 300
 
 
@@ -44,12 +46,20 @@ class FirestoreQrRepository:
         added: dict[str, list[str]] = {p.part_code: [] for p in parts}
         existing: dict[str, int] = {}
         renamed: dict[str, str] = {}
-        pending = list(parts)
-        try:
+
+        def fill_group(group: list[PartRequest]) -> None:
+            pending = group
             while pending:
-                group = pending[:PARTS_PER_TRANSACTION]
-                unfinished = self._fill(group, new_id, created_by, added, existing, renamed)
-                pending = unfinished + pending[PARTS_PER_TRANSACTION:]
+                pending = self._fill(pending, new_id, created_by, added, existing, renamed)
+
+        # Groups hold disjoint parts, so their transactions never contend; running a few
+        # at once overlaps building the writes (CPU) with committing them (network).
+        groups = _groups(parts)
+        try:
+            with ThreadPoolExecutor(max_workers=min(PARALLEL_TRANSACTIONS, len(groups) or 1),
+                                    thread_name_prefix="smart-add") as pool:
+                for future in [pool.submit(fill_group, g) for g in groups]:
+                    future.result()
         except gexc.GoogleAPICallError as err:
             raise Unavailable("The database is not reachable right now; units created so "
                               "far are kept, upload the same list again to finish.") from err
@@ -192,6 +202,25 @@ class FirestoreQrRepository:
             deleted += 1
         writer.close()
         return deleted
+
+
+def _groups(parts: list[PartRequest]) -> list[list[PartRequest]]:
+    """Split parts into groups whose requested units fit one transaction (a part with more
+    units than that is a group of its own and is filled over several transactions)."""
+    groups: list[list[PartRequest]] = []
+    current: list[PartRequest] = []
+    load = 0
+    for part in parts:
+        cost = min(part.quantity, WRITES_PER_TRANSACTION) + 1
+        if current and (load + cost > WRITES_PER_TRANSACTION
+                        or len(current) >= PARTS_PER_TRANSACTION):
+            groups.append(current)
+            current, load = [], 0
+        current.append(part)
+        load += cost
+    if current:
+        groups.append(current)
+    return groups
 
 
 def _new_record(qr_id: str, part: PartRequest, created_by: str, now: datetime) -> dict:
