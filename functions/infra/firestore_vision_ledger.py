@@ -205,8 +205,10 @@ class FirestoreVisionLedger:
 
         return self._transaction(body)
 
-    def complete(self, job_path: str, result: dict[str, Any], *, release: bool) -> None:
-        """Record the job's result; with `release`, give its reserved units back (once)."""
+    def complete(self, job_path: str, result: dict[str, Any], *, release: bool,
+                 fields: dict[str, Any] | None = None) -> None:
+        """Record the job's result; with `release`, give its reserved units back (once).
+        `fields` describe a job that had no reservation (begin wrote them otherwise)."""
         job_ref = self._db.document(job_path)
 
         def body(tx: firestore.Transaction) -> None:
@@ -215,7 +217,7 @@ class FirestoreVisionLedger:
             if job is None:
                 # A fallback outcome decided without a reservation: remember it, so a
                 # redelivery of the same job is recognised as done.
-                tx.set(job_ref, {"state": "done", "units": 0, "deliveries": 1,
+                tx.set(job_ref, {**(fields or {}), "state": "done", "units": 0, "deliveries": 1,
                                  "monthKey": month_key(now, self._tz), "result": result,
                                  "completedAt": now})
                 return

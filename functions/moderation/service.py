@@ -58,7 +58,8 @@ STATUS_MESSAGES = {
 class QuotaLedger(Protocol):
     def begin(self, job_path: str, units: int, fields: dict[str, Any]) -> Begin: ...
 
-    def complete(self, job_path: str, result: dict[str, Any], *, release: bool) -> None: ...
+    def complete(self, job_path: str, result: dict[str, Any], *, release: bool,
+                 fields: dict[str, Any] | None = None) -> None: ...
 
     def abandon(self, job_path: str) -> None:
         """Give the job's reserved units back and forget the job (nothing to cache)."""
@@ -181,7 +182,8 @@ class ImageModeration:
             cause = "disabled" if begin.kind == "disabled" else "quota_exhausted"
             outcome = fallback_outcome(settings.fallback_strategy, cause)
             self._apply(obj, outcome, settings)
-            self._ledger.complete(job, self._record(outcome, begin), release=False)
+            self._ledger.complete(job, self._result(outcome, begin), release=False,
+                                  fields=fields)
             return outcome
         try:
             annotation = self._vision.classify(ImageSource(gcs_uri=f"gs://{obj.bucket}/{obj.name}"))
@@ -190,11 +192,11 @@ class ImageModeration:
                         err.reason, err.message)
             outcome = fallback_outcome(settings.fallback_strategy, err.reason)
             self._apply(obj, outcome, settings)
-            self._ledger.complete(job, self._record(outcome, begin), release=True)
+            self._ledger.complete(job, self._result(outcome, begin), release=True)
             return outcome
         outcome = verdict_outcome(annotation, settings)
         self._apply(obj, outcome, settings)
-        self._ledger.complete(job, self._record(outcome, begin), release=False)
+        self._ledger.complete(job, self._result(outcome, begin), release=False)
         return outcome
 
     def _skip_reason(self, obj: ObjectInfo) -> str | None:
@@ -220,7 +222,8 @@ class ImageModeration:
                                fields: dict[str, Any]) -> Outcome:
         self._apply(obj, outcome, self._defaults)
         try:
-            self._ledger.complete(job, {**fields, **self._result(outcome, None)}, release=False)
+            self._ledger.complete(job, self._result(outcome, None), release=False,
+                                  fields=fields)
         except LedgerUnavailable as err:
             log.error("could not record the moderation of gs://%s/%s: %s", obj.bucket,
                       obj.name, err)
@@ -256,9 +259,6 @@ class ImageModeration:
             "units": UNITS_PER_IMAGE if (begin and begin.kind == "reserved") else 0,
             "at": self._clock(),
         }
-
-    def _record(self, outcome: Outcome, begin: Begin) -> dict[str, Any]:
-        return self._result(outcome, begin)
 
     # -- callable: check before upload -----------------------------------------------------
 

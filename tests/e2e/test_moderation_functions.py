@@ -149,6 +149,7 @@ def test_spoofed_content_type_is_rejected_without_calling_vision(env, call, visi
     (record,) = moderation_records(firestore_client)
     assert record["result"]["status"] == "rejected"
     assert record["result"]["cause"] == "spoofed_content_type"
+    assert record["name"] == "uploads/fake.jpg"  # described like any other record
     assert usage(firestore_client) == 0
 
 
@@ -173,9 +174,11 @@ def test_disabled_vision_is_never_called_and_the_strategy_applies(
                      admin_token).status_code == 200
     assert callable_(call, "set_vision_api_fallback_strategy", {"strategy": strategy},
                      admin_token).status_code == 200
-    blob = upload(env, "uploads/y.png", png_bytes())
+    blob = upload(env, "uploads/bob/y.png", png_bytes())
     deliver(call, blob)
     assert vision.request_count == 0
+    (record,) = moderation_records(firestore_client)
+    assert record["uploaderUid"] == "bob"  # the uploader can read it (firestore.rules)
     blob.reload()
     assert blob.metadata["moderationStatus"] == status
     assert blob.metadata["moderationCause"] == "disabled"
