@@ -216,15 +216,28 @@ def test_zip_of_a_part_and_of_a_list(call, user_token, one_label, firestore_clie
 
 # -- durability -----------------------------------------------------------------------------
 
-def test_unstored_label_renders_on_the_fly_and_the_sweeper_stores_it(
-        functions_env, call, user_token, firestore_client, drain, monkeypatch):
+@pytest.fixture
+def storage_outage(functions_env, monkeypatch):
+    """Make every put fail (the blob folder's parent is a file); call the returned function
+    to bring storage back. The composition root is rebuilt each time, like a new instance."""
     import composition
 
-    # A blob folder that cannot be created (its parent is a file): every put fails.
     blocker = functions_env.parent / "blocked"
     blocker.write_text("not a folder")
     monkeypatch.setenv("LOCAL_BLOB_DIR", str(blocker / "blobs"))
     composition.reset()
+
+    def recover() -> None:
+        monkeypatch.setenv("LOCAL_BLOB_DIR", str(functions_env))
+        composition.reset()
+
+    return recover
+
+
+def test_unstored_label_renders_on_the_fly_and_the_sweeper_stores_it(
+        functions_env, call, user_token, firestore_client, drain, storage_outage):
+    import composition
+
     reply = upload_json(call, user_token, [{"part_code": "LATE-1", "part_name": "L",
                                             "quantity": 1}])
     qr_id = reply.get_json()["qr_ids"][0]
@@ -234,8 +247,7 @@ def test_unstored_label_renders_on_the_fly_and_the_sweeper_stores_it(
     assert view.status_code == 200 and view.get_data() == render.render_png(qr_id)
 
     # Storage comes back: the sweeper finds the record and stores it; nothing was lost.
-    monkeypatch.setenv("LOCAL_BLOB_DIR", str(functions_env))
-    composition.reset()
+    storage_outage()
     assert composition.qr_labels().requeue_unstored() == 1
     drain()
     assert records(firestore_client)[qr_id]["stored"] is True
@@ -243,20 +255,13 @@ def test_unstored_label_renders_on_the_fly_and_the_sweeper_stores_it(
 
 
 def test_store_task_function_speaks_the_task_protocol(
-        functions_env, call, user_token, firestore_client, drain, monkeypatch):
-    import composition
-
-    blocker = functions_env.parent / "blocked2"
-    blocker.write_text("x")
-    monkeypatch.setenv("LOCAL_BLOB_DIR", str(blocker / "blobs"))
-    composition.reset()
+        functions_env, call, user_token, firestore_client, drain, storage_outage):
     qr_id = upload_json(call, user_token, [{"part_code": "TASK-1", "part_name": "T",
                                             "quantity": 1}]).get_json()["qr_ids"][0]
     drain()
     failing = call("store_qr_batch", "POST", json={"data": {"qr_ids": [qr_id]}})
-    assert failing.status_code >= 500  # Cloud Tasks retries a non-2xx reply
-    monkeypatch.setenv("LOCAL_BLOB_DIR", str(functions_env))
-    composition.reset()
+    assert failing.status_code == 503  # UNAVAILABLE: Cloud Tasks retries the batch
+    storage_outage()
     ok = call("store_qr_batch", "POST", json={"data": {"qr_ids": [qr_id]}})
     assert ok.status_code == 200, ok.get_data(as_text=True)
     assert ok.get_json()["result"] == {"stored": 1, "already_stored": 0}
