@@ -65,6 +65,8 @@ class QuotaLedger(Protocol):
         """Give the job's reserved units back and forget the job (nothing to cache)."""
         ...
 
+    def read_settings(self) -> VisionSettings: ...
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -156,10 +158,13 @@ class ImageModeration:
             # Claims to be an image but is not one: reject without paying for Vision.
             outcome = Outcome(status="rejected", checked=False, cause="spoofed_content_type",
                               reasons=(f"content is not an image (claimed {obj.content_type})",))
-            return self._finish_without_vision(job, obj, outcome, fields)
+            return self._finish_without_vision(job, obj, outcome, fields,
+                                               self._current_settings())
         if obj.size > VISION_MAX_IMAGE_BYTES:
+            settings = self._current_settings()
             return self._finish_without_vision(
-                job, obj, fallback_outcome(self._strategy_now(), "too_large"), fields)
+                job, obj, fallback_outcome(settings.fallback_strategy, "too_large"), fields,
+                settings)
         try:
             begin = self._ledger.begin(job, UNITS_PER_IMAGE, fields)
         except LedgerUnavailable as err:
@@ -215,12 +220,16 @@ class ImageModeration:
             return "SVG is not a raster image Vision can judge"
         return None
 
-    def _strategy_now(self) -> str:
-        return self._defaults.fallback_strategy
+    def _current_settings(self) -> VisionSettings:
+        """The admin's current settings; the configured defaults if Firestore is down."""
+        try:
+            return self._ledger.read_settings()
+        except LedgerUnavailable:
+            return self._defaults
 
     def _finish_without_vision(self, job: str, obj: ObjectInfo, outcome: Outcome,
-                               fields: dict[str, Any]) -> Outcome:
-        self._apply(obj, outcome, self._defaults)
+                               fields: dict[str, Any], settings: VisionSettings) -> Outcome:
+        self._apply(obj, outcome, settings)
         try:
             self._ledger.complete(job, self._result(outcome, None), release=False,
                                   fields=fields)

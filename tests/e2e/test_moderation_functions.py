@@ -60,9 +60,10 @@ def upload(gcs, name: str, data: bytes, content_type: str = "image/png",
     return blob
 
 
-def deliver(call, blob, *, function: str = "moderate_uploaded_image", event_id: str | None = None):
+def deliver(call, blob, *, function: str = "moderate_uploaded_image", event_id: str | None = None,
+            size: int | None = None):
     event = storage_finalized_event(BUCKET, blob.name, str(blob.generation),
-                                    content_type=blob.content_type, size=blob.size,
+                                    content_type=blob.content_type, size=size or blob.size,
                                     metadata=blob.metadata, event_id=event_id)
     headers, body = to_structured_http(event)
     reply = call(function, "POST", headers=headers, data=body)
@@ -194,6 +195,18 @@ def test_exhausted_quota_stops_vision_at_the_limit(env, call, vision, admin_toke
     assert usage(firestore_client) == 2
     statuses = sorted(r["result"]["status"] for r in moderation_records(firestore_client))
     assert statuses == ["approved", "approved", "needs_review", "needs_review"]
+
+
+def test_image_too_large_for_vision_follows_the_admins_strategy(env, call, vision,
+                                                                admin_token, firestore_client):
+    assert callable_(call, "setVisionApiFallbackStrategy", {"strategy": "deny"},
+                     admin_token).status_code == 200
+    blob = upload(env, "uploads/huge.png", png_bytes())
+    deliver(call, blob, size=25 * 1024 * 1024)  # the event says 25 MB: over Vision's 20 MB
+    assert vision.request_count == 0
+    moved = env.bucket().get_blob("quarantine/uploads/huge.png")
+    assert moved is not None and moved.metadata["moderationCause"] == "too_large"
+    assert usage(firestore_client) == 0
 
 
 def test_billing_disabled_keeps_the_image(env, call, vision, firestore_client):
