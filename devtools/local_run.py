@@ -15,6 +15,8 @@ import argparse
 import json
 import logging
 import os
+import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -23,6 +25,7 @@ from devtools import firestore_emulator
 
 REPO = Path(__file__).resolve().parent.parent
 LOCAL_DIR = REPO / ".local"
+RUN_INFO = LOCAL_DIR / "run.json"  # where the running local run is, for devtools.send_image
 PROJECT = "demo-inventory"
 BUCKET = f"{PROJECT}.appspot.com"
 
@@ -63,6 +66,8 @@ def main() -> None:
     parser.add_argument("--no-vision", action="store_true",
                         help="do not start the local Vision server")
     args = parser.parse_args()
+    # Stop the emulator we started on Ctrl-C and on a plain kill alike.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     LOCAL_DIR.mkdir(exist_ok=True)
 
@@ -88,10 +93,16 @@ def main() -> None:
     app = combined_app()
     threading.Thread(target=_sweeper, args=(60.0,), daemon=True).start()
     base = f"http://127.0.0.1:{args.port}"
+    RUN_INFO.write_text(json.dumps({
+        "base": base, "project": os.environ["GOOGLE_CLOUD_PROJECT"],
+        "bucket": os.environ["STORAGE_BUCKET"],
+        "storage_emulator": os.environ.get("STORAGE_EMULATOR_HOST"),
+        "firestore_emulator": emulator.host}))
     print(f"\nLocal functions at {base}/<function name>  (Firestore emulator {emulator.host})")
     for name, kind in sorted(function_signatures().items()):
         print(f"  {kind:10} {base}/{name}")
-    print("\nA token:  .venv/bin/python -m devtools.tokens alice [--admin]\n", flush=True)
+    print("\nA token:  .venv/bin/python -m devtools.tokens alice [--admin]")
+    print("Moderate an image:  .venv/bin/python -m devtools.send_image photo.jpg\n", flush=True)
     try:
         run_simple("127.0.0.1", args.port, app, threaded=True, use_reloader=False)
     finally:

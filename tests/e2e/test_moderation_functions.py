@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from devtools.storage_emulator import running_storage_emulator
+from devtools.storage_events import storage_finalized_event, to_structured_http
 from devtools.vision_server import running_vision_server
-from tests.support.storage_events import storage_finalized_event, to_structured_http
 
 BUCKET = os.environ["STORAGE_BUCKET"]
 

@@ -19,14 +19,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 
 from devtools.storage_emulator import StorageEmulator, running_storage_emulator
-from infra.gcs_objects import GcsObjectStore, ObjectStoreError
-from tests.support.storage_events import (
+from devtools.storage_events import (
     FINALIZED_TYPE,
     event_time,
     storage_finalized_event,
     to_binary_http,
     to_structured_http,
 )
+from infra.gcs_objects import GcsObjectStore, ObjectStoreError
 
 BUCKET = "uploads-test"
 PNG_HEAD = b"\x89PNG\r\n\x1a\n"
