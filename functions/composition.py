@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from google.cloud import firestore
 
     from moderation.admin import VisionAdmin
-    from moderation.service import ImageModeration
+    from moderation.pre_upload_check import PreUploadCheck
+    from moderation.uploaded_images import UploadModeration
     from qr.ports import BlobStore, StoreQueue
     from qr.service import QrLabels
 
@@ -133,22 +134,33 @@ def vision_classifier():  # -> infra.vision_safesearch.VisionSafeSearch (client 
 
 
 @functools.cache
-def image_moderation() -> ImageModeration:
+def object_store():  # -> infra.gcs_objects.GcsObjectStore (client built lazily)
     from infra.gcs_objects import GcsObjectStore
-    from moderation.service import ImageModeration
+
+    return GcsObjectStore.create(settings().project_id)
+
+
+@functools.cache
+def upload_moderation() -> UploadModeration:
+    from moderation.uploaded_images import UploadModeration
 
     config = settings()
-    return ImageModeration(
-        ledger=vision_ledger(),
-        classifier=vision_classifier(),
-        objects=GcsObjectStore.create(config.project_id),
-        defaults=default_vision_settings(),
+    return UploadModeration(
+        ledger=vision_ledger(), classifier=vision_classifier(),
+        objects=object_store(), defaults=default_vision_settings(),
         quarantine_prefix=config.quarantine_prefix,
-        skip_prefixes=config.moderation_skip_prefixes,
-        max_analyze_bytes=config.max_analyze_bytes,
-        own_bucket=config.storage_bucket,
-        clock=utc_now,
-    )
+        skip_prefixes=config.moderation_skip_prefixes, clock=utc_now)
+
+
+@functools.cache
+def pre_upload_check() -> PreUploadCheck:
+    from moderation.pre_upload_check import PreUploadCheck
+
+    config = settings()
+    return PreUploadCheck(
+        ledger=vision_ledger(), classifier=vision_classifier(),
+        objects=object_store(), defaults=default_vision_settings(),
+        max_analyze_bytes=config.max_analyze_bytes, own_bucket=config.storage_bucket)
 
 
 @functools.cache
@@ -163,5 +175,6 @@ def vision_admin() -> VisionAdmin:
 def reset() -> None:
     """Forget every built object (tests change the environment between cases)."""
     for factory in (settings, _firebase_app, firestore_client, blob_store, store_queue,
-                    qr_labels, vision_ledger, vision_classifier, image_moderation, vision_admin):
+                    qr_labels, vision_ledger, vision_classifier, object_store,
+                    upload_moderation, pre_upload_check, vision_admin):
         factory.cache_clear()

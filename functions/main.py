@@ -93,7 +93,7 @@ def sweep_unstored_qrs(event: scheduler_fn.ScheduledEvent) -> None:
 # -- Image moderation (Cloud Storage trigger and callables) ---------------------------------
 
 def _moderate(event: Any) -> None:
-    app.image_moderation().moderate_event(event.id, http.storage_object(event.data))
+    app.upload_moderation().moderate_event(event.id, http.storage_object(event.data))
 
 
 @storage_fn.on_object_finalized(timeout_sec=120, memory=options.MemoryOption.MB_256)
@@ -107,7 +107,7 @@ def moderateUploadedImage(event: storage_fn.CloudEvent[storage_fn.StorageObjectD
 
 
 def _analyze(req: https_fn.CallableRequest) -> Any:
-    return http.serve_callable(req.data, req.auth, app.image_moderation().analyze)
+    return http.serve_callable(req.data, req.auth, app.pre_upload_check().analyze)
 
 
 @https_fn.on_call(**_CALLABLE)

@@ -117,3 +117,17 @@ class Begin:
     usage: int
     limit: int
     prior_result: dict[str, Any] | None = None
+
+
+class QuotaLedger(Protocol):
+    def begin(self, job_path: str, units: int, fields: dict[str, Any]) -> Begin: ...
+
+    def complete(self, job_path: str, result: dict[str, Any], *, release: bool,
+                 fields: dict[str, Any] | None = None) -> None: ...
+
+    def abandon(self, job_path: str) -> None:
+        """Give the job's reserved units back and forget the job (nothing to cache)."""
+        ...
+
+    def read_settings(self) -> Any:  # moderation.settings.VisionSettings
+        ...

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-MODERATION_PATH = ("import main, composition\ncomposition.image_moderation()\n"
+MODERATION_PATH = ("import main, composition\ncomposition.upload_moderation()\n"
                    "composition.vision_classifier().warm_up()")
 REPO = Path(__file__).resolve().parents[2]
 

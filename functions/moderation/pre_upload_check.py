@@ -1,0 +1,142 @@
+"""Check an image before it is uploaded (the callable's use case).
+
+Costs quota like the trigger, but the same bytes checked twice cost one unit: verdicts are
+cached in Firestore by content hash (`image_analysis/{sha256}`), shared by every instance.
+A path is read from this project's own bucket only, never from a URL.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+from typing import Any
+
+from errors import InvalidInput, NotFound, PayloadTooLarge, Unavailable
+from identity import Caller, require_signed_in
+from moderation.outcome import UNITS_PER_IMAGE, Outcome, fallback_outcome, verdict_outcome
+from moderation.ports import (
+    ImageSource,
+    LedgerUnavailable,
+    ObjectStore,
+    QuotaLedger,
+    SafeSearchClassifier,
+    VisionUnavailable,
+)
+from moderation.settings import VisionSettings
+from moderation.verdict import SNIFF_BYTES, sniff_image_format
+
+log = logging.getLogger(__name__)
+
+ANALYSIS_COLLECTION = "image_analysis"
+
+
+class PreUploadCheck:
+    def __init__(self, *, ledger: QuotaLedger, classifier: SafeSearchClassifier,
+                 objects: ObjectStore, defaults: VisionSettings, max_analyze_bytes: int,
+                 own_bucket: str | None) -> None:
+        self._ledger = ledger
+        self._vision = classifier
+        self._objects = objects
+        self._defaults = defaults
+        self._max_analyze_bytes = max_analyze_bytes
+        self._own_bucket = own_bucket
+
+    def analyze(self, caller: Caller | None, data: Any) -> dict[str, Any]:
+        caller = require_signed_in(caller)
+        content = self._analyze_input(data)
+        image_format = sniff_image_format(content[:SNIFF_BYTES])
+        if image_format is None:
+            raise InvalidInput("The file is not an image Vision can check (JPEG, PNG, GIF, "
+                               "WebP, BMP, TIFF or ICO).")
+        digest = hashlib.sha256(content).hexdigest()
+        job = f"{ANALYSIS_COLLECTION}/{digest}"
+        try:
+            begin = self._ledger.begin(job, UNITS_PER_IMAGE, {
+                "sha256": digest, "size": len(content), "format": image_format,
+                "firstRequestedBy": caller.uid,
+            })
+        except LedgerUnavailable as err:
+            log.error("quota ledger unavailable for an analysis: %s", err)
+            return _analysis_reply(fallback_outcome(self._defaults.fallback_strategy,
+                                                    "ledger_unavailable"), cached=False)
+        if begin.kind == "done" and begin.prior_result:
+            return {**begin.prior_result, "cached": True}
+        if begin.kind == "busy":
+            raise Unavailable("The same image is being checked right now; try again in a "
+                              "few seconds.")
+        settings: VisionSettings = begin.settings
+        if begin.kind in ("disabled", "exhausted"):
+            cause = "disabled" if begin.kind == "disabled" else "quota_exhausted"
+            # Not cached: once Vision is back, the same image gets a real verdict.
+            return _analysis_reply(fallback_outcome(settings.fallback_strategy, cause),
+                                   cached=False)
+        try:
+            annotation = self._vision.classify(ImageSource(content=content))
+        except VisionUnavailable as err:
+            log.warning("Vision gave no verdict for an analysis: %s (%s)", err.reason,
+                        err.message)
+            self._ledger.abandon(job)
+            return _analysis_reply(fallback_outcome(settings.fallback_strategy, err.reason),
+                                   cached=False)
+        reply = _analysis_reply(verdict_outcome(annotation, settings), cached=False)
+        self._ledger.complete(job, {k: v for k, v in reply.items() if k != "cached"},
+                              release=False)
+        return reply
+
+    def _analyze_input(self, data: Any) -> bytes:
+        if not isinstance(data, dict) or (("image" in data) == ("path" in data)):
+            raise InvalidInput('Send either {"image": "<base64 bytes>"} or {"path": '
+                               '"<object path in this project\'s bucket>"}.')
+        limit = self._max_analyze_bytes
+        if "image" in data:
+            raw = data["image"]
+            if not isinstance(raw, str) or not raw:
+                raise InvalidInput("'image' must be a non-empty base64 string.")
+            if "," in raw[:100] and raw.startswith("data:"):
+                raw = raw.split(",", 1)[1]  # accept a data: URL as browsers produce it
+            if len(raw) > (limit * 4) // 3 + 8:
+                raise PayloadTooLarge(f"'image' is over {limit // 1024} KB.")
+            try:
+                content = base64.b64decode(raw, validate=True)
+            except (binascii.Error, ValueError) as err:
+                raise InvalidInput("'image' is not valid base64.") from err
+        else:
+            name = _object_path(data["path"])
+            if not self._own_bucket:
+                raise InvalidInput("This project has no storage bucket configured.")
+            content = self._objects.head(self._own_bucket, name, limit + 1)
+            if not content:
+                raise NotFound(f"No object {name!r} in this project's bucket.")
+        if not content:
+            raise InvalidInput("'image' is empty.")
+        if len(content) > limit:
+            raise PayloadTooLarge(f"The image is over {limit // 1024} KB; the most this "
+                                  "check accepts.")
+        return content
+
+
+def _object_path(raw: Any) -> str:
+    """An object name in our own bucket; never a URL or another bucket."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise InvalidInput("'path' must be a non-empty object path.")
+    path = raw.strip()
+    if "://" in path or path.startswith(("/", "gs:", "http:", "https:")) or ".." in path \
+            or "\\" in path or len(path) > 1024 or any(ord(c) < 32 for c in path):
+        raise InvalidInput("'path' must be an object path inside this project's bucket "
+                           "(like 'uploads/photo.jpg'), not a URL.")
+    return path
+
+
+def _analysis_reply(outcome: Outcome, *, cached: bool) -> dict[str, Any]:
+    return {
+        "verdict": outcome.status,
+        "allowed": outcome.kept,
+        "checked": outcome.checked,
+        "reasons": list(outcome.reasons),
+        "cause": outcome.cause,
+        "likelihoods": outcome.likelihoods,
+        "message": outcome.message,
+        "cached": cached,
+    }

@@ -1,0 +1,196 @@
+"""Judge an object that landed in Cloud Storage (the storage trigger's use case).
+
+Every Vision call is paid for first: `QuotaLedger.begin` reserves the unit in one Firestore
+transaction together with the job's idempotency record (one per bucket, name and
+generation), so the monthly limit is never exceeded and a redelivered event is judged and
+counted once. When Vision is disabled, the quota is exhausted, Vision fails or the ledger
+is unreachable, the fallback strategy decides (deny / allow / warn); an error never
+deletes an image.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from moderation.outcome import UNITS_PER_IMAGE, Outcome, fallback_outcome, verdict_outcome
+from moderation.ports import (
+    Begin,
+    ImageSource,
+    LedgerUnavailable,
+    ObjectInfo,
+    ObjectStore,
+    QuotaLedger,
+    SafeSearchClassifier,
+    VisionUnavailable,
+)
+from moderation.settings import VisionSettings
+from moderation.verdict import SNIFF_BYTES, sniff_image_format
+
+log = logging.getLogger(__name__)
+
+VISION_MAX_IMAGE_BYTES = 20 * 1024 * 1024  # Cloud Vision's limit for one image
+MODERATION_COLLECTION = "image_moderation"
+_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".ico")
+_UID_IN_PATH = re.compile(r"^(?:users|uploads|images)/([A-Za-z0-9_-]{1,128})/")
+
+
+def moderation_key(bucket: str, name: str, generation: str) -> str:
+    """One record per object generation; hashed because names may hold '/'."""
+    return hashlib.sha256(f"{bucket}\n{name}\n{generation}".encode()).hexdigest()
+
+
+class UploadModeration:
+    def __init__(self, *, ledger: QuotaLedger, classifier: SafeSearchClassifier,
+                 objects: ObjectStore, defaults: VisionSettings, quarantine_prefix: str,
+                 skip_prefixes: tuple[str, ...], clock: Callable[[], datetime]) -> None:
+        self._ledger = ledger
+        self._vision = classifier
+        self._objects = objects
+        self._defaults = defaults
+        self._quarantine = quarantine_prefix
+        self._skip_prefixes = skip_prefixes
+        self._clock = clock
+
+    def moderate_event(self, event_id: str, obj: ObjectInfo) -> Outcome | None:
+        """Judge one finalized object; None when it is not ours to judge (logged why)."""
+        skip = self._skip_reason(obj)
+        if skip:
+            log.info("moderation skipped gs://%s/%s: %s", obj.bucket, obj.name, skip)
+            return None
+        head = self._objects.head(obj.bucket, obj.name, SNIFF_BYTES)
+        if not head:
+            log.info("moderation skipped gs://%s/%s: the object is gone", obj.bucket, obj.name)
+            return None
+        job = f"{MODERATION_COLLECTION}/{moderation_key(obj.bucket, obj.name, obj.generation)}"
+        fields = {
+            "bucket": obj.bucket, "name": obj.name, "generation": obj.generation,
+            "contentType": obj.content_type, "size": obj.size, "eventId": event_id,
+            "uploaderUid": _uploader_uid(obj),
+        }
+        if sniff_image_format(head) is None:
+            # Claims to be an image but is not one: reject without paying for Vision.
+            outcome = Outcome(status="rejected", checked=False, cause="spoofed_content_type",
+                              reasons=(f"content is not an image (claimed {obj.content_type})",))
+            return self._finish_without_vision(job, obj, outcome, fields,
+                                               self._current_settings())
+        if obj.size > VISION_MAX_IMAGE_BYTES:
+            settings = self._current_settings()
+            return self._finish_without_vision(
+                job, obj, fallback_outcome(settings.fallback_strategy, "too_large"), fields,
+                settings)
+        try:
+            begin = self._ledger.begin(job, UNITS_PER_IMAGE, fields)
+        except LedgerUnavailable as err:
+            # No reservation, no Vision call: the budget stays a hard limit. The configured
+            # default strategy decides, and the object's metadata tells the client.
+            log.error("quota ledger unavailable for gs://%s/%s: %s", obj.bucket, obj.name, err)
+            outcome = fallback_outcome(self._defaults.fallback_strategy, "ledger_unavailable")
+            self._apply(obj, outcome, self._defaults)
+            return outcome
+        if begin.kind == "done":
+            log.info("gs://%s/%s#%s already moderated; delivery %s ignored",
+                     obj.bucket, obj.name, obj.generation, event_id)
+            return None
+        if begin.kind == "busy":
+            log.info("gs://%s/%s#%s is being moderated by another delivery",
+                     obj.bucket, obj.name, obj.generation)
+            return None
+        settings: VisionSettings = begin.settings
+        if begin.kind in ("disabled", "exhausted"):
+            cause = "disabled" if begin.kind == "disabled" else "quota_exhausted"
+            outcome = fallback_outcome(settings.fallback_strategy, cause)
+            self._apply(obj, outcome, settings)
+            self._ledger.complete(job, self._result(outcome, begin), release=False,
+                                  fields=fields)
+            return outcome
+        try:
+            annotation = self._vision.classify(ImageSource(gcs_uri=f"gs://{obj.bucket}/{obj.name}"))
+        except VisionUnavailable as err:
+            log.warning("Vision gave no verdict for gs://%s/%s: %s (%s)", obj.bucket, obj.name,
+                        err.reason, err.message)
+            outcome = fallback_outcome(settings.fallback_strategy, err.reason)
+            self._apply(obj, outcome, settings)
+            self._ledger.complete(job, self._result(outcome, begin), release=True)
+            return outcome
+        outcome = verdict_outcome(annotation, settings)
+        self._apply(obj, outcome, settings)
+        self._ledger.complete(job, self._result(outcome, begin), release=False)
+        return outcome
+
+    def _skip_reason(self, obj: ObjectInfo) -> str | None:
+        if obj.name.startswith(self._quarantine):
+            return "it is in the quarantine prefix (our own output)"
+        for prefix in self._skip_prefixes:
+            if obj.name.startswith(prefix):
+                return f"its prefix {prefix!r} is excluded from moderation"
+        if obj.size == 0:
+            return "it is empty (0 bytes)"
+        content_type = (obj.content_type or "").lower()
+        if not content_type.startswith("image/") and not obj.name.lower().endswith(
+                _IMAGE_EXTENSIONS):
+            return f"it is not an image (content type {obj.content_type or 'unknown'})"
+        if content_type.startswith("image/svg"):
+            return "SVG is not a raster image Vision can judge"
+        return None
+
+    def _current_settings(self) -> VisionSettings:
+        """The admin's current settings; the configured defaults if Firestore is down."""
+        try:
+            return self._ledger.read_settings()
+        except LedgerUnavailable:
+            return self._defaults
+
+    def _finish_without_vision(self, job: str, obj: ObjectInfo, outcome: Outcome,
+                               fields: dict[str, Any], settings: VisionSettings) -> Outcome:
+        self._apply(obj, outcome, settings)
+        try:
+            self._ledger.complete(job, self._result(outcome, None), release=False,
+                                  fields=fields)
+        except LedgerUnavailable as err:
+            log.error("could not record the moderation of gs://%s/%s: %s", obj.bucket,
+                      obj.name, err)
+        return outcome
+
+    def _apply(self, obj: ObjectInfo, outcome: Outcome, settings: VisionSettings) -> None:
+        """Make the outcome visible on the object, and act on a rejection."""
+        metadata = {
+            "moderationStatus": outcome.status,
+            "moderationMessage": outcome.message,
+            "moderatedAt": self._clock().isoformat(),
+        }
+        if outcome.cause:
+            metadata["moderationCause"] = outcome.cause
+        if outcome.reasons:
+            metadata["moderationReasons"] = "; ".join(outcome.reasons)[:1000]
+        self._objects.set_metadata(obj.bucket, obj.name, obj.generation, metadata)
+        if outcome.kept:
+            return
+        action = settings.reject_action
+        if action == "delete" and not outcome.checked:
+            action = "quarantine"  # only a real verdict may delete a user's image
+        if action == "quarantine":
+            self._objects.move(obj.bucket, obj.name, obj.generation,
+                               f"{self._quarantine}{obj.name}")
+        elif action == "delete":
+            self._objects.delete(obj.bucket, obj.name, obj.generation)
+
+    def _result(self, outcome: Outcome, begin: Begin | None) -> dict[str, Any]:
+        return {
+            **outcome.as_dict(),
+            "monthKey": begin.month_key if begin else None,
+            "units": UNITS_PER_IMAGE if (begin and begin.kind == "reserved") else 0,
+            "at": self._clock(),
+        }
+
+
+def _uploader_uid(obj: ObjectInfo) -> str | None:
+    for key in ("uploaderUid", "uid", "ownerUid"):
+        if obj.metadata.get(key):
+            return obj.metadata[key]
+    match = _UID_IN_PATH.match(obj.name)
+    return match.group(1) if match else None
