@@ -1,0 +1,68 @@
+"""When Firestore cannot be reached, the ledger cannot reserve: Vision is not called (the
+budget stays hard), the configured default strategy decides, and the object's metadata
+tells the client. Real ledger on a dead port, real Cloud Storage emulator, real Vision
+client against the local Vision server."""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from google.cloud import firestore
+from PIL import Image
+
+from devtools.firestore_emulator import free_port
+from devtools.storage_emulator import running_storage_emulator
+from devtools.vision_server import running_vision_server
+from infra.firestore_vision_ledger import FirestoreVisionLedger
+from infra.gcs_objects import GcsObjectStore
+from infra.vision_safesearch import VisionSafeSearch
+from moderation.ports import ObjectInfo
+from moderation.settings import VisionSettings
+from moderation.uploaded_images import UploadModeration
+
+BUCKET = "no-firestore-test"
+
+
+def png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("strategy, status, kept", [
+    ("warn", "needs_review", True),
+    ("allow", "unchecked", True),
+    ("deny", "rejected", False),
+])
+def test_unreachable_ledger_applies_the_default_strategy_without_vision(
+        monkeypatch, strategy, status, kept):
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", f"127.0.0.1:{free_port()}")
+    defaults = VisionSettings(fallback_strategy=strategy)
+    ledger = FirestoreVisionLedger(
+        firestore.Client(project=os.environ["GOOGLE_CLOUD_PROJECT"]), defaults,
+        ZoneInfo("America/Los_Angeles"), lambda: datetime.now(UTC),
+        rpc_timeout_s=1.0, unavailable_budget_s=0.5)
+    with running_storage_emulator(BUCKET) as gcs, running_vision_server() as vision:
+        blob = gcs.bucket().blob("uploads/p.png")
+        blob.upload_from_string(png(), content_type="image/png")
+        blob.reload()
+        moderation = UploadModeration(
+            ledger=ledger, classifier=VisionSafeSearch.create(vision.endpoint, 2.0),
+            objects=GcsObjectStore.create("demo-test"), defaults=defaults,
+            quarantine_prefix="quarantine/", skip_prefixes=(), clock=lambda: datetime.now(UTC))
+
+        outcome = moderation.moderate_event("e1", ObjectInfo(
+            BUCKET, "uploads/p.png", str(blob.generation), "image/png", blob.size, {}))
+
+        assert outcome is not None and outcome.status == status
+        assert outcome.cause == "ledger_unavailable"
+        assert vision.request_count == 0
+        where = "uploads/p.png" if kept else "quarantine/uploads/p.png"
+        stored = gcs.bucket().get_blob(where)
+        assert stored is not None, f"the image must survive at {where}"
+        assert stored.metadata["moderationStatus"] == status
+        assert stored.metadata["moderationCause"] == "ledger_unavailable"
