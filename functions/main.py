@@ -19,13 +19,16 @@ from infra import http_boundary as http
 options.set_global_options(max_instances=20)
 app.initialize()
 
+# Browsers call the QR functions with a bearer token, never cookies, so any origin may.
+_CORS = options.CorsOptions(cors_origins="*", cors_methods=["get", "head", "post"])
 _QR = {"secrets": B2_SECRETS, "memory": options.MemoryOption.MB_512, "timeout_sec": 300}
+_QR_HTTP = {**_QR, "cors": _CORS}
 _CALLABLE = {"memory": options.MemoryOption.MB_256, "timeout_sec": 60}
 
 
 # -- Inventory QR labels (HTTP, Firebase ID token in "Authorization: Bearer ...") -----------
 
-@https_fn.on_request(**_QR)
+@https_fn.on_request(**_QR_HTTP)
 def upload_parts(req: https_fn.Request) -> https_fn.Response:
     def act(caller):
         upload = req.files.get("file")
@@ -37,7 +40,7 @@ def upload_parts(req: https_fn.Request) -> https_fn.Response:
     return http.serve_http(req, {"POST"}, app.authenticate, act)
 
 
-@https_fn.on_request(**_QR)
+@https_fn.on_request(**_QR_HTTP)
 def generate_qr_image(req: https_fn.Request) -> https_fn.Response:
     def act(caller):
         image = app.qr_labels().image(caller, http.path_argument(req))
@@ -45,7 +48,7 @@ def generate_qr_image(req: https_fn.Request) -> https_fn.Response:
     return http.serve_http(req, {"GET", "HEAD"}, app.authenticate, act)
 
 
-@https_fn.on_request(**_QR)
+@https_fn.on_request(**_QR_HTTP)
 def download_single_qr(req: https_fn.Request) -> https_fn.Response:
     def act(caller):
         image = app.qr_labels().download(caller, http.path_argument(req))
@@ -54,7 +57,7 @@ def download_single_qr(req: https_fn.Request) -> https_fn.Response:
     return http.serve_http(req, {"GET"}, app.authenticate, act)
 
 
-@https_fn.on_request(**_QR)
+@https_fn.on_request(**_QR_HTTP)
 def download_qr_zip(req: https_fn.Request) -> https_fn.Response:
     def act(caller):
         part_code, qr_ids = http.zip_selection_input(req)
@@ -65,7 +68,7 @@ def download_qr_zip(req: https_fn.Request) -> https_fn.Response:
     return http.serve_http(req, {"GET", "POST"}, app.authenticate, act)
 
 
-@https_fn.on_request(**_QR)
+@https_fn.on_request(**_QR_HTTP)
 def clear_all_qrs(req: https_fn.Request) -> https_fn.Response:
     def act(caller):
         return http.json_response(app.qr_labels().clear_all(caller, http.json_body(req)))

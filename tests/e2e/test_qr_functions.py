@@ -142,6 +142,15 @@ def test_upload_needs_a_valid_token_and_post(functions_env, call, user_token):
     assert "json" in broken.get_json()["error"]["message"].lower()
 
 
+def test_browsers_may_call_with_a_bearer_token(functions_env, call):
+    preflight = call("upload_parts", "OPTIONS", headers={
+        "Origin": "https://inventory.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type"})
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] in ("*", "https://inventory.example")
+    assert "authorization" in preflight.headers["Access-Control-Allow-Headers"].lower()
+
+
 # -- view and download ----------------------------------------------------------------------
 
 @pytest.fixture
