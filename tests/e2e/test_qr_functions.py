@@ -126,6 +126,14 @@ def test_bad_files_are_4xx_with_a_message(functions_env, call, user_token, fires
     assert missing.status_code == 400 and "quantity" in missing.get_data(as_text=True)
     huge = send(b"part_code,part_name,quantity\n" + b"x" * (11 * 1024 * 1024), "parts.csv")
     assert huge.status_code == 413
+    bomb = io.BytesIO()  # a 100 MB sheet of zeros that zips to about 100 KB
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (100 * 1024 * 1024))
+    bombed = send(bomb.getvalue(), "parts.xlsx")
+    assert bombed.status_code in (400, 413), bombed.get_data(as_text=True)
+    assert bombed.get_json()["error"]["message"]
     assert records(firestore_client) == {}
 
 
