@@ -11,15 +11,19 @@ from moderation.verdict import judge
 
 UNITS_PER_IMAGE = 1  # one feature (SAFE_SEARCH_DETECTION) per image
 
-# What a client sees, per status: written to the object's custom metadata and the record.
+# What a client sees: written to the object's custom metadata and to the record.
 STATUS_MESSAGES = {
     "approved": "The image passed moderation.",
     "rejected": "The image was rejected by moderation.",
-    "moderation_unavailable": "The image was rejected because moderation is unavailable "
-                              "right now; upload it again later.",
     "unchecked": "The image was kept without a moderation check.",
     "needs_review": "The image was kept but could not be checked; it will be reviewed.",
 }
+# A rejection that no Vision verdict made says why instead ("deny" names it this way).
+UNCHECKED_REJECTION_MESSAGES = {
+    "spoofed_content_type": "The file is not a valid image; it was rejected.",
+}
+MODERATION_UNAVAILABLE = ("The image was rejected because moderation is unavailable right "
+                          "now; upload it again later.")
 
 
 @dataclass(frozen=True)
@@ -41,9 +45,8 @@ class Outcome:
 
     @property
     def message(self) -> str:
-        if self.status == "rejected" and not self.checked and self.cause != \
-                "spoofed_content_type":
-            return STATUS_MESSAGES["moderation_unavailable"]
+        if self.status == "rejected" and not self.checked:
+            return UNCHECKED_REJECTION_MESSAGES.get(self.cause or "", MODERATION_UNAVAILABLE)
         return STATUS_MESSAGES[self.status]
 
     def as_dict(self) -> dict[str, Any]:
