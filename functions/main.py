@@ -95,18 +95,11 @@ def sweep_unstored_qrs(event: scheduler_fn.ScheduledEvent) -> None:
 
 # -- Image moderation (Cloud Storage trigger and callables) ---------------------------------
 
-def _moderate(event: Any) -> None:
-    app.upload_moderation().moderate_event(event.id, http.storage_object(event.data))
-
-
+# One trigger per bucket: a second one (the old camelCase twin) would judge every upload
+# twice. Callables keep both names because clients call them by name; a trigger has none.
 @storage_fn.on_object_finalized(timeout_sec=120, memory=options.MemoryOption.MB_256)
 def moderate_uploaded_image(event: storage_fn.CloudEvent[storage_fn.StorageObjectData]) -> None:
-    _moderate(event)
-
-
-@storage_fn.on_object_finalized(timeout_sec=120, memory=options.MemoryOption.MB_256)
-def moderateUploadedImage(event: storage_fn.CloudEvent[storage_fn.StorageObjectData]) -> None:
-    _moderate(event)
+    app.upload_moderation().moderate_event(event.id, http.storage_object(event.data))
 
 
 def _analyze(req: https_fn.CallableRequest) -> Any:

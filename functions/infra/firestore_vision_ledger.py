@@ -1,146 +1,155 @@
-"""The Vision quota ledger in Firestore: a hard monthly budget, counted once per job.
+"""The Vision quota ledger in Firestore: a hard monthly budget, spread over allotment shards
+so that a burst of uploads does not queue on one document, and counted once per job.
 
-Documents:
-  vision_api_quota/{YYYY_MM}  monthKey, usageCount, limit, lastUpdated, epoch, resetCount,
-                              alertsSent (+ lastResetAt, usageBeforeReset after a reset)
-  system_config/vision_api    VisionSettings.to_document() fields (absent -> defaults)
-  admin_actions/{id}          action, adminUid, adminEmail, before, after, at
-  admin_notifications/{id}    kind "vision_quota", level, monthKey, usage, limit, at, read
-  <job path>                  state reserved|done, units, monthKey, epoch, leaseUntil,
-                              leaseOwner, reservedAt, deliveries, result, completedAt, ...
+Documents (`month` is YYYY_MM in the quota time zone):
+  vision_api_quota/{month}            monthKey, usageCount, limit, lastUpdated, createdAt,
+                                      epoch, resetCount, alertsSent, shardCount
+                                      (+ lastResetAt, usageBeforeReset after a reset)
+  vision_api_quota/{month}/shards/{i} cap, used, epoch
+  system_config/vision_api            VisionSettings.to_document() fields (absent -> defaults)
+  admin_actions/{id}                  action, adminUid, adminEmail, before, after, at
+  admin_notifications/{id}            kind "vision_quota", level, monthKey, usage, limit, at
+  <job path>                          state reserved|done|..., units, monthKey, epoch, shard,
+                                      leaseUntil, leaseOwner, reservedAt, deliveries, result
 
-Every decision is made inside one transaction that reads the settings, the month and the
-job, so the count can never pass the limit and a redelivered job is never counted twice.
+How a reservation works: read the settings, the month, its shards and the job in one
+snapshot, pick a shard with room (moderation/allotment.py), then commit "shard.used +=
+units" and the job's reservation together, on condition that neither changed since the
+read (an optimistic transaction, see infra/firestore_calls.py). A lost race reads again.
+The month document is not written on this path at all.
 
-Bounded failure: the SDK's own retry policies let BeginTransaction and Commit retry an
-unreachable server for 60 s and reads for 300 s, longer than a function may wait. Every RPC
-here carries an explicit timeout and no SDK retry; this module retries transient errors
-itself within a short budget, then raises LedgerUnavailable.
+Invariants (tests/integration/test_vision_ledger.py checks each one):
+  I1 Hard limit. A reservation commits only if its shard still has `used + units <= cap`,
+     and the caps of a month's shards always add up to max(limit, usage): usage never
+     passes the limit that was in force when the units were granted.
+  I2 No refusal with units left. "exhausted" is answered only from a consistent snapshot
+     in which total usage + units > limit; room held by an idle shard is taken like any
+     other, and room split too thinly for a request is dealt again first.
+  I3 Counted once. The job's reservation is written in the same atomic commit as the
+     shard's count, on condition the job is unchanged: a redelivered job is busy or done,
+     and a delivery whose reply was lost finds its own lease.
+  I4 A release gives the job's units back to the shard they came from, once, and only in
+     the epoch they were counted in.
+  I5 Reset: one transaction zeroes every shard, deals the caps again and bumps the epoch;
+     units of an earlier epoch never change the new count.
+  I6 Limit change: one transaction deals the caps of this month and of the next (when it
+     exists) for the new limit; a reservation based on the old caps fails its
+     precondition and reads again. Caps that disagree with the settings (a hand edit, a
+     month created while the limit changed, a month from before shards) are dealt again
+     before anyone reserves.
+  I7 The month document is changed only in transactions (its creation aside: one atomic
+     batch of creates). Its usageCount is the sum of the shards as of lastUpdated: every
+     transaction that writes it settles it, and so does the first reservation or release
+     after `settle_interval_s`. get_vision_api_quota_status adds up the shards and is exact.
+  I8 Creation is race-free: the month document and its shards are created together by one
+     batch of creates; whoever loses gets AlreadyExists and reads again. The scheduled sweep
+     creates the next month ahead of time.
+  I9 Bounded. begin() returns or raises LedgerBusy within `reserve_budget_s` (15 s);
+     every other call raises LedgerUnavailable within a few seconds when Firestore is down.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from google.api_core import exceptions as gexc
 from google.cloud import firestore
-from google.cloud.firestore_v1.base_transaction import _EXCEED_ATTEMPTS_TEMPLATE
 
 from identity import Caller
+from infra.firestore_calls import Conflict, Doc, FirestoreCalls
+from moderation import allotment
 from moderation.admin import AdminChange
-from moderation.ports import Begin, LedgerUnavailable
-from moderation.quota import crossed_levels, decide, month_key
+from moderation.ports import Begin, LedgerBusy, LedgerUnavailable
+from moderation.quota import crossed_levels, decide, month_bounds, month_key
 from moderation.settings import VisionSettings
 
 log = logging.getLogger(__name__)
 
 QUOTA_COLLECTION = "vision_api_quota"
+SHARDS_COLLECTION = "shards"
 CONFIG_COLLECTION = "system_config"
 CONFIG_DOCUMENT = "vision_api"
 ACTIONS_COLLECTION = "admin_actions"
 NOTIFICATIONS_COLLECTION = "admin_notifications"
 
-_TRANSIENT = (gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServerError,
-              gexc.ResourceExhausted, gexc.RetryError)
-_BACKOFF_BASE_S = 0.25
-_BACKOFF_CAP_S = 2.0
-_EXHAUSTED_PREFIX = _EXCEED_ATTEMPTS_TEMPLATE.split("{", 1)[0]
-
-T = TypeVar("T")
-
-
-class _BoundedTransaction(firestore.Transaction):
-    """A Transaction whose begin/commit/rollback RPCs carry our timeout and no SDK retry.
-
-    `firestore.transactional` calls these three methods and offers no way to pass retry or
-    timeout to them; the bodies follow google-cloud-firestore 2.34's own.
-    """
-
-    def __init__(self, client: firestore.Client, max_attempts: int, timeout_s: float) -> None:
-        super().__init__(client, max_attempts=max_attempts)
-        self._timeout_s = timeout_s
-        self._retries = 0
-
-    def _begin(self, retry_id: bytes | None = None) -> None:
-        if self.in_progress:
-            raise ValueError("transaction already begun")
-        if retry_id is not None:
-            # The SDK retries an aborted commit at once; contenders aborted together would
-            # then collide again (on the emulator every round costs its 2 s lock timeout).
-            # Full jitter spreads them out, so most rounds let one through.
-            self._retries += 1
-            time.sleep(random.uniform(0, min(_BACKOFF_CAP_S,
-                                             _BACKOFF_BASE_S * 2 ** self._retries)))
-        response = self._client._firestore_api.begin_transaction(
-            request={"database": self._client._database_string,
-                     "options": self._options_protobuf(retry_id)},
-            metadata=self._client._rpc_metadata, retry=None, timeout=self._timeout_s)
-        self._id = response.transaction
-
-    def _commit(self) -> list:
-        if not self.in_progress:
-            raise ValueError("no transaction in progress")
-        response = self._client._firestore_api.commit(
-            request={"database": self._client._database_string,
-                     "writes": self._write_pbs, "transaction": self._id},
-            metadata=self._client._rpc_metadata, retry=None, timeout=self._timeout_s)
-        self._clean_up()
-        self.write_results = list(response.write_results)
-        self.commit_time = response.commit_time
-        return self.write_results
-
-    def _rollback(self) -> None:
-        # Called on every failure, also when begin itself failed: then there is nothing to
-        # roll back, and a failing rollback must not hide the error that caused it (the
-        # server drops an abandoned transaction on its own).
-        if not self.in_progress:
-            self._clean_up()
-            return
-        try:
-            self._client._firestore_api.rollback(
-                request={"database": self._client._database_string,
-                         "transaction": self._id},
-                metadata=self._client._rpc_metadata, retry=None, timeout=self._timeout_s)
-        except gexc.GoogleAPICallError as err:
-            log.debug("rollback failed: %s", type(err).__name__)
-        finally:
-            self._clean_up()
+DEFAULT_SHARDS = 16
+_CONFLICT_BACKOFF_BASE_S = 0.01
+_CONFLICT_BACKOFF_CAP_S = 0.25
+_DEADLINE_SLACK_S = 0.5  # retries stop this close to the deadline rather than pass it
+_SETTLE_BUDGET_S = 3.0  # a settle rides on a reservation that has already succeeded
 
 
 @dataclass(frozen=True)
-class _Plan:
-    """What one admin write does: fields for system_config, fields merged into the current
-    month document (None: leave it), and the audit record's before/after."""
+class MonthView:
+    """A month as read in one snapshot (or inside one transaction)."""
 
-    config: dict[str, Any]
-    before: dict[str, Any]
-    after: dict[str, Any]
-    month: dict[str, Any] | None = None
+    key: str
+    month: Doc
+    shards: list[Doc]
+
+    @property
+    def epoch(self) -> int:
+        return _int(self.month.data, "epoch")
+
+    def shard_states(self) -> list[allotment.Shard]:
+        return [allotment.Shard(_int(s.data, "cap"), _int(s.data, "used"))
+                if s.exists and _int(s.data, "epoch") == self.epoch
+                else allotment.Shard(0, 0) for s in self.shards]
+
+    @property
+    def has_shards(self) -> bool:
+        return bool(self.shards) and all(s.exists for s in self.shards)
+
+    @property
+    def used(self) -> int:
+        """Units used in the current epoch; a month from before shards keeps its count in
+        the month document."""
+        if not self.month.exists:
+            return 0
+        if not any(s.exists for s in self.shards):
+            return _int(self.month.data, "usageCount")
+        return allotment.total_used(self.shard_states())
+
+    def is_dealt(self, limit: int) -> bool:
+        return (self.month.exists and self.has_shards
+                and _int(self.month.data, "limit") == limit
+                and all(_int(s.data, "epoch") == self.epoch for s in self.shards)
+                and allotment.is_dealt(limit, self.shard_states()))
 
 
 class FirestoreVisionLedger:
     def __init__(self, client: firestore.Client, defaults: VisionSettings, tz: ZoneInfo,
                  clock: Callable[[], datetime], lease_s: float = 120.0,
                  max_attempts: int = 30, *, rpc_timeout_s: float = 10.0,
-                 unavailable_budget_s: float = 5.0) -> None:
-        if lease_s <= 0 or max_attempts < 1 or rpc_timeout_s <= 0:
-            raise ValueError("lease_s and rpc_timeout_s must be positive, max_attempts >= 1")
+                 unavailable_budget_s: float = 5.0, reserve_budget_s: float = 15.0,
+                 shard_count: int = DEFAULT_SHARDS, settle_interval_s: float = 2.0,
+                 rng: random.Random | None = None) -> None:
+        if lease_s <= 0 or reserve_budget_s <= 0 or shard_count < 1 or settle_interval_s < 0:
+            raise ValueError("lease_s and reserve_budget_s must be positive, shard_count "
+                             ">= 1 and settle_interval_s >= 0")
+        self._calls = FirestoreCalls(client, rpc_timeout_s=rpc_timeout_s,
+                                     unavailable_budget_s=unavailable_budget_s,
+                                     max_attempts=max_attempts)
         self._db = client
         self._defaults = defaults
         self._tz = tz
         self._clock = clock
         self._lease = timedelta(seconds=lease_s)
-        self._max_attempts = max_attempts
-        self._rpc_timeout_s = rpc_timeout_s
-        self._unavailable_budget_s = unavailable_budget_s
+        self._reserve_budget_s = reserve_budget_s
+        self._shard_count = shard_count
+        self._settle_interval = timedelta(seconds=settle_interval_s)
+        self._rng = rng or random.Random()
+        # One re-deal and one settle at a time per instance: the others read again after it.
+        self._redeal_lock = threading.Lock()
+        self._settle_lock = threading.Lock()
 
     # -- references ---------------------------------------------------------------------
 
@@ -150,231 +159,410 @@ class FirestoreVisionLedger:
     def _month_ref(self, key: str) -> firestore.DocumentReference:
         return self._db.collection(QUOTA_COLLECTION).document(key)
 
+    def _shard_refs(self, key: str, count: int | None = None
+                    ) -> list[firestore.DocumentReference]:
+        shards = self._month_ref(key).collection(SHARDS_COLLECTION)
+        return [shards.document(str(i)) for i in range(count or self._shard_count)]
+
+    def _settings(self, cfg: Doc) -> VisionSettings:
+        return VisionSettings.from_document(cfg.data, self._defaults)
+
+    def _view(self, key: str, extra: Sequence[firestore.DocumentReference] = (),
+              tx: firestore.Transaction | None = None, deadline: float | None = None
+              ) -> tuple[VisionSettings, MonthView, list[Doc]]:
+        """Settings, the month with its shards, and `extra` documents in one snapshot."""
+        refs = [self._config_ref(), self._month_ref(key), *self._shard_refs(key), *extra]
+        docs = (self._calls.read(refs, tx) if tx is not None
+                else self._calls.read_view(refs, deadline=deadline))
+        cfg, month = docs[0], docs[1]
+        shards = docs[2:2 + self._shard_count]
+        rest = docs[2 + self._shard_count:]
+        count = _int(month.data, "shardCount")
+        if count and count != self._shard_count:
+            # A month dealt by a deployment with another shard count: use its own.
+            more = self._shard_refs(key, count)
+            shards = (self._calls.read(more, tx) if tx is not None
+                      else self._calls.read_view(more, deadline=deadline))
+        return self._settings(cfg), MonthView(key, month, shards), rest
+
     # -- reservation --------------------------------------------------------------------
 
     def begin(self, job_path: str, units: int, fields: dict[str, Any]) -> Begin:
         if isinstance(units, bool) or not isinstance(units, int) or units < 1:
             raise ValueError("units must be a positive whole number")
         job_ref = self._db.document(job_path)
-        # Identifies this call: if a commit succeeded but its reply was lost, the retried
-        # transaction finds the job reserved by itself and must not answer "busy".
+        # Identifies this call: if a commit landed but its reply was lost, the next round
+        # finds the job reserved by itself and must not answer "busy".
         owner = uuid.uuid4().hex
+        deadline = time.monotonic() + self._reserve_budget_s
+        try:
+            return self._reserve(job_ref, units, fields, owner, deadline)
+        except LedgerUnavailable as err:
+            if time.monotonic() < deadline - _DEADLINE_SLACK_S or isinstance(err, LedgerBusy):
+                raise
+            # A call cut short by the deadline (waiting on a lock, say): contention.
+            raise LedgerBusy(f"Gave up reserving Vision quota after "
+                             f"{self._reserve_budget_s:.0f} s of contention.") from err
 
-        def body(tx: firestore.Transaction) -> Begin:
+    def _reserve(self, job_ref: firestore.DocumentReference, units: int,
+                 fields: dict[str, Any], owner: str, deadline: float) -> Begin:
+        for attempt in range(1_000_000):
+            if attempt and time.monotonic() >= deadline:
+                raise LedgerBusy(f"Gave up reserving Vision quota after "
+                                 f"{self._reserve_budget_s:.0f} s of contention.")
             now = self._clock()
             key = month_key(now, self._tz)
-            month_ref = self._month_ref(key)
-            cfg, month, job = self._read(tx, [self._config_ref(), month_ref, job_ref])
-            settings = VisionSettings.from_document(cfg, self._defaults)
-            usage = _int(month, "usageCount")
+            settings, view, (job,) = self._view(key, [job_ref], deadline=deadline)
             limit = settings.monthly_limit
 
-            def outcome(kind: str, after: int = usage, prior: Any = None) -> Begin:
-                return Begin(kind, settings, key, after, limit, prior)  # type: ignore[arg-type]
+            def outcome(kind: str, usage: int = view.used, prior: Any = None,
+                        settings: VisionSettings = settings, key: str = key,
+                        limit: int = limit) -> Begin:
+                return Begin(kind, settings, key, usage, limit, prior)  # type: ignore[arg-type]
 
-            if job is not None and job.get("state") == "done":
-                return outcome("done", prior=job.get("result") or {})
-            if job is not None and job.get("state") == "reserved":
-                if job.get("leaseOwner") == owner:
+            state = (job.data or {}).get("state")
+            if state == "done":
+                return outcome("done", prior=(job.data or {}).get("result") or {})
+            if state == "reserved":
+                assert job.data is not None
+                if job.data.get("leaseOwner") == owner:
                     return outcome("reserved")
-                lease_until = job.get("leaseUntil")
+                lease_until = job.data.get("leaseUntil")
                 if isinstance(lease_until, datetime) and lease_until > now:
                     return outcome("busy")
                 # The earlier delivery died holding the lease: its units are already
                 # counted, so take the job over without reserving again.
-                tx.update(job_ref, {
-                    "leaseUntil": now + self._lease, "leaseOwner": owner,
-                    "deliveries": _int(job, "deliveries") + 1, "lastDeliveryAt": now,
-                })
-                return outcome("reserved")
-            decision = decide(settings, usage, units)
+                if self._commit([(job, {
+                        "leaseUntil": now + self._lease, "leaseOwner": owner,
+                        "deliveries": _int(job.data, "deliveries") + 1,
+                        "lastDeliveryAt": now})], attempt, deadline):
+                    return outcome("reserved")
+                continue
+            decision = decide(settings, view.used, units)
             if decision != "reserved":
                 return outcome(decision)
-            if month is None:
-                tx.set(month_ref, _new_month(key, units, limit, now))
-            else:
-                tx.update(month_ref, {"usageCount": usage + units, "limit": limit,
-                                      "lastUpdated": now})
-            tx.set(job_ref, {
+            if not view.month.exists:
+                self._create_month(key, limit, now, deadline)
+                continue
+            shards = view.shard_states()
+            chosen = (allotment.choose_shard(shards, units, self._rng)
+                      if view.is_dealt(limit) else None)
+            if chosen is None:
+                self._redeal(key, units, deadline)
+                continue
+            shard = view.shards[chosen]
+            reservation = {
                 **fields,
-                "state": "reserved", "units": units, "monthKey": key,
-                "epoch": _int(month, "epoch"), "leaseUntil": now + self._lease,
-                "leaseOwner": owner, "reservedAt": now, "deliveries": 1,
-            })
-            return outcome("reserved", after=usage + units)
+                "state": "reserved", "units": units, "monthKey": key, "epoch": view.epoch,
+                "shard": chosen, "leaseUntil": now + self._lease, "leaseOwner": owner,
+                "reservedAt": now, "deliveries": _int(job.data, "deliveries") + 1,
+            }
+            if self._commit([(shard, {"used": shards[chosen].used + units}),
+                             (job, reservation)], attempt, deadline):
+                self._settle_if_due(view, now)
+                return outcome("reserved", usage=view.used + units)
+        raise AssertionError("unreachable")
 
-        return self._transaction(body)
+    def _commit(self, writes: list[tuple[Doc, dict[str, Any] | None]], attempt: int,
+                deadline: float) -> bool:
+        """An optimistic commit; False (after a short random pause) when it lost a race."""
+        try:
+            self._calls.commit_unchanged(writes, deadline=deadline)
+            return True
+        except Conflict:
+            time.sleep(self._rng.uniform(0, min(_CONFLICT_BACKOFF_CAP_S,
+                                                _CONFLICT_BACKOFF_BASE_S * 2 ** min(attempt, 8))))
+            return False
+
+    # -- completion and release ---------------------------------------------------------
 
     def complete(self, job_path: str, result: dict[str, Any], *, release: bool,
                  fields: dict[str, Any] | None = None) -> None:
         """Record the job's result; with `release`, give its reserved units back (once).
         `fields` describe a job that had no reservation (begin wrote them otherwise)."""
-        job_ref = self._db.document(job_path)
 
-        def body(tx: firestore.Transaction) -> None:
-            now = self._clock()
-            (job,) = self._read(tx, [job_ref])
-            if job is None:
+        def finish(job: Doc, now: datetime) -> dict[str, Any] | None:
+            if not job.exists:
                 # A fallback outcome decided without a reservation: remember it, so a
                 # redelivery of the same job is recognised as done.
-                tx.set(job_ref, {**(fields or {}), "state": "done", "units": 0, "deliveries": 1,
-                                 "monthKey": month_key(now, self._tz), "result": result,
-                                 "completedAt": now})
-                return
-            if job.get("state") == "done":
-                return
-            released = self._release(tx, job, now) if release else 0
-            tx.update(job_ref, {"state": "done", "result": result, "completedAt": now,
-                                "releasedUnits": released})
+                return {**(fields or {}), "state": "done", "units": 0, "deliveries": 1,
+                        "monthKey": month_key(now, self._tz), "result": result,
+                        "completedAt": now}
+            return {"state": "done", "result": result, "completedAt": now}
 
-        self._transaction(body)
+        self._change_job(job_path, finish, give_back=release, skip_done=True)
 
     def abandon(self, job_path: str) -> None:
         """Give a reserved job's units back and delete the job: there is nothing to keep."""
+        self._change_job(job_path, lambda _job, _now: None, give_back=True,
+                         only_reserved=True)
+
+    def release(self, job_path: str, fields: dict[str, Any]) -> None:
+        """Give a reserved job's units back and write `fields` (its next state) into it."""
+        self._change_job(job_path, lambda _job, _now: dict(fields), give_back=True,
+                         only_reserved=True)
+
+    def _change_job(self, job_path: str,
+                    change: Callable[[Doc, datetime], dict[str, Any] | None], *,
+                    give_back: bool, skip_done: bool = False,
+                    only_reserved: bool = False) -> None:
+        """Write `change(job)` into the job (None deletes it) and, with `give_back`, return
+        a reserved job's units to its shard in the same atomic commit."""
         job_ref = self._db.document(job_path)
-
-        def body(tx: firestore.Transaction) -> None:
-            (job,) = self._read(tx, [job_ref])
-            if job is None or job.get("state") != "reserved":
+        deadline = time.monotonic() + self._reserve_budget_s
+        for attempt in range(1_000_000):
+            if attempt and time.monotonic() >= deadline:
+                raise LedgerBusy("Gave up recording a Vision job after repeated contention.")
+            now = self._clock()
+            (job,) = self._calls.read_view([job_ref], deadline=deadline)
+            state = (job.data or {}).get("state")
+            if (skip_done and state == "done") or (only_reserved and state != "reserved"):
                 return
-            self._release(tx, job, self._clock())
-            tx.delete(job_ref)
+            writes: list[tuple[Doc, dict[str, Any] | None]] = []
+            released = 0
+            view: MonthView | None = None
+            if give_back and state == "reserved":
+                found = self._counted_in(job, deadline)
+                if found == "redeal":
+                    self._redeal(str((job.data or {}).get("monthKey")), 0, deadline)
+                    continue
+                if found is not None:
+                    view, shard = found
+                    released = min(_int(job.data, "units"), _int(shard.data, "used"))
+                    if released:
+                        writes.append((shard, {"used": _int(shard.data, "used") - released}))
+            fields = change(job, now)
+            if fields is not None and job.exists and state == "reserved":
+                fields = {**fields, "releasedUnits": released, "leaseUntil": None,
+                          "leaseOwner": None}
+            elif fields is not None and job.exists:
+                fields = {**fields, "releasedUnits": 0}
+            writes.append((job, fields))
+            if self._commit(writes, attempt, deadline):
+                if released and view is not None:
+                    self._settle_if_due(view, now)
+                return
+        raise AssertionError("unreachable")
 
-        self._transaction(body)
+    def _counted_in(self, job: Doc, deadline: float) -> tuple[MonthView, Doc] | str | None:
+        """The shard that holds a reserved job's units, if they still count: None when a
+        reset (another epoch) or a missing month already took them off; "redeal" when the
+        month is from before shards and must be dealt first."""
+        data = job.data or {}
+        key = data.get("monthKey")
+        if _int(data, "units") <= 0 or not isinstance(key, str):
+            return None
+        _, view, _ = self._view(key, deadline=deadline)
+        if not view.month.exists or view.epoch != _int(data, "epoch"):
+            return None
+        if not view.has_shards:
+            return "redeal"
+        index = _int(data, "shard")  # a job from before shards: its month put them in 0
+        if index >= len(view.shards):
+            return None
+        return view, view.shards[index]
 
-    def _release(self, tx: firestore.Transaction, job: dict[str, Any], now: datetime) -> int:
-        """Give the job's units back to the month they were counted in, unless an admin
-        reset that month since (another epoch): the reset already zeroed them. Reads the
-        month document, so call it before this transaction's first write."""
-        units = _int(job, "units")
-        key = job.get("monthKey")
-        if units <= 0 or not isinstance(key, str):
-            return 0
-        month_ref = self._month_ref(key)
-        (month,) = self._read(tx, [month_ref])
-        if month is None or _int(month, "epoch") != _int(job, "epoch"):
-            return 0
-        usage = _int(month, "usageCount")
-        given_back = min(units, usage)
-        tx.update(month_ref, {"usageCount": usage - given_back, "lastUpdated": now})
-        return given_back
+    # -- months: creation, dealing, settling --------------------------------------------
+
+    def ensure_months(self, now: datetime) -> list[str]:
+        """Create this month's and next month's documents ahead of the first reservation
+        (the scheduled sweep calls this). Returns the keys it created."""
+        settings = self.read_settings()
+        created = []
+        for key in (month_key(now, self._tz), month_key(month_bounds(now, self._tz)[1],
+                                                         self._tz)):
+            (month,) = self._calls.read_view([self._month_ref(key)])
+            if not month.exists and self._create_month(key, settings.monthly_limit, now):
+                created.append(key)
+        return created
+
+    def _create_month(self, key: str, limit: int, now: datetime,
+                      deadline: float | None = None) -> bool:
+        caps = allotment.deal(limit, [0] * self._shard_count)
+        docs = [(self._month_ref(key), _new_month(key, limit, now, self._shard_count))]
+        docs += [(ref, {"cap": cap, "used": 0, "epoch": 0})
+                 for ref, cap in zip(self._shard_refs(key), caps, strict=True)]
+        return self._calls.create_all(docs, deadline=deadline)
+
+    def _redeal(self, key: str, units: int, deadline: float | None = None) -> None:
+        """Deal the month's caps again for the current limit (keeping room for `units` in
+        one shard), in a transaction; nothing is written when they are already right."""
+        wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
+        if not self._redeal_lock.acquire(timeout=wait):
+            return  # another thread of this instance is dealing; read again after it
+        try:
+            def body(tx: firestore.Transaction) -> None:
+                now = self._clock()
+                settings, view, _ = self._view(key, tx=tx)
+                if not view.month.exists:
+                    return
+                limit = settings.monthly_limit
+                if view.is_dealt(limit) and (units == 0 or not allotment.needs_redeal(
+                        limit, view.shard_states(), units)):
+                    return
+                self._write_deal(tx, view, limit, now, keep=units)
+
+            self._calls.transaction(body, deadline=deadline)
+        finally:
+            self._redeal_lock.release()
+
+    def _write_deal(self, tx: firestore.Transaction, view: MonthView, limit: int,
+                    now: datetime, *, keep: int = 0, reset: bool = False,
+                    month_fields: dict[str, Any] | None = None) -> int:
+        """Inside a transaction that read `view`: write every shard's cap for `limit` (all
+        usage zeroed and a new epoch with `reset`) and the month's settled count. A month
+        from before shards moves its count into shard 0. Returns the usage written."""
+        epoch = view.epoch + (1 if reset else 0)
+        if reset:
+            used = [0] * self._shard_count
+            refs = self._shard_refs(view.key)
+        elif view.has_shards:
+            used = [s.used for s in view.shard_states()]
+            refs = [s.ref for s in view.shards]
+        else:
+            used = [view.used] + [0] * (self._shard_count - 1)
+            refs = self._shard_refs(view.key)
+        caps = allotment.deal(limit, used, keep=keep, at=self._rng.randrange(len(used)))
+        for ref, cap, u in zip(refs, caps, used, strict=True):
+            tx.set(ref, {"cap": cap, "used": u, "epoch": epoch})
+        fields = {"limit": limit, "usageCount": sum(used), "shardCount": len(refs),
+                  "epoch": epoch, "lastUpdated": now, **(month_fields or {})}
+        if view.month.exists:
+            tx.update(view.month.ref, fields)
+        else:
+            tx.set(view.month.ref, {**_new_month(view.key, limit, now, len(refs)), **fields})
+        return sum(used)
+
+    def settle(self, key: str, deadline: float | None = None) -> int:
+        """Write the month's exact usage (the sum of its shards) into usageCount."""
+        def body(tx: firestore.Transaction) -> int:
+            _, view, _ = self._view(key, tx=tx)
+            used = view.used
+            if view.month.exists and _int(view.month.data, "usageCount") != used:
+                tx.update(view.month.ref, {"usageCount": used, "lastUpdated": self._clock()})
+            return used
+
+        return self._calls.transaction(body, deadline=deadline)
+
+    def _settle_if_due(self, view: MonthView, now: datetime) -> None:
+        """Keep usageCount fresh without a write per reservation: settle when the month was
+        last written `settle_interval_s` ago or more, one settle at a time per instance."""
+        last = (view.month.data or {}).get("lastUpdated")
+        if isinstance(last, datetime) and now - last < self._settle_interval:
+            return
+        if not self._settle_lock.acquire(blocking=False):
+            return
+        try:
+            self.settle(view.key, deadline=time.monotonic() + _SETTLE_BUDGET_S)
+        except LedgerUnavailable as err:
+            log.info("usageCount of %s not settled now: %s", view.key, err)
+        finally:
+            self._settle_lock.release()
 
     # -- reads --------------------------------------------------------------------------
 
     def read_settings(self) -> VisionSettings:
-        def read() -> VisionSettings:
-            snap = self._config_ref().get(retry=None, timeout=self._rpc_timeout_s)
-            return VisionSettings.from_document(snap.to_dict() if snap.exists else None,
-                                                self._defaults)
-
-        return self._with_retries(read)
+        (cfg,) = self._calls.read_view([self._config_ref()])
+        return self._settings(cfg)
 
     def month_usage(self, month_key: str) -> tuple[int, int, list[int]]:
-        """(usageCount, limit, alertsSent) of a month; a month without a document has used
-        nothing and has the current settings' limit."""
-        month_ref = self._month_ref(month_key)
-
-        def read() -> tuple[int, int, list[int]]:
-            month, cfg = self._read(None, [month_ref, self._config_ref()])
-            if month is None:
-                return 0, VisionSettings.from_document(cfg, self._defaults).monthly_limit, []
-            alerts = [a for a in month.get("alertsSent") or [] if isinstance(a, int)]
-            return _int(month, "usageCount"), _int(month, "limit"), alerts
-
-        return self._with_retries(read)
+        """(usage, limit, alertsSent) of a month, usage added up from its shards; a month
+        without a document has used nothing and has the current settings' limit."""
+        settings, view, _ = self._view(month_key)
+        if not view.month.exists:
+            return 0, settings.monthly_limit, []
+        return view.used, _int(view.month.data, "limit"), _alerts(view.month.data)
 
     # -- admin writes -------------------------------------------------------------------
 
     def set_enabled(self, caller: Caller, enabled: bool) -> AdminChange:
-        return self._admin_write(caller, "set_vision_enabled", lambda s, _m, _k, _n: _Plan(
-            config={"enabled": enabled},
-            before={"enabled": s.enabled}, after={"enabled": enabled}))
+        return self._admin_write(caller, "set_vision_enabled", lambda tx, s, now: (
+            {"enabled": enabled}, {"enabled": s.enabled}, {"enabled": enabled}))
 
     def set_fallback_strategy(self, caller: Caller, strategy: str) -> AdminChange:
-        return self._admin_write(caller, "set_vision_fallback_strategy",
-                                 lambda s, _m, _k, _n: _Plan(
-                                     config={"fallbackStrategy": strategy},
-                                     before={"fallbackStrategy": s.fallback_strategy},
-                                     after={"fallbackStrategy": strategy}))
+        return self._admin_write(caller, "set_vision_fallback_strategy", lambda tx, s, now: (
+            {"fallbackStrategy": strategy}, {"fallbackStrategy": s.fallback_strategy},
+            {"fallbackStrategy": strategy}))
 
     def set_monthly_limit(self, caller: Caller, limit: int) -> AdminChange:
-        def plan(s: VisionSettings, month: dict | None, key: str, now: datetime) -> _Plan:
-            return _Plan(
-                config={"monthlyLimit": limit},
-                before={"monthlyLimit": s.monthly_limit}, after={"monthlyLimit": limit},
-                # A month not started yet gets its document on its first reservation.
-                month={"limit": limit, "lastUpdated": now} if month is not None else None)
+        def plan(tx: firestore.Transaction, s: VisionSettings, now: datetime) -> _Plan:
+            # This month and the next (created ahead of time) are dealt for the new limit; a
+            # month not started yet gets its caps when it is created.
+            current = month_key(now, self._tz)
+            upcoming = month_key(month_bounds(now, self._tz)[1], self._tz)
+            views = [self._view(key, tx=tx)[1] for key in (current, upcoming)]
+            for view in views:
+                if view.month.exists:
+                    self._write_deal(tx, view, limit, now)
+            return ({"monthlyLimit": limit}, {"monthlyLimit": s.monthly_limit},
+                    {"monthlyLimit": limit})
 
         return self._admin_write(caller, "set_vision_monthly_limit", plan)
 
     def reset_month(self, caller: Caller) -> AdminChange:
-        def plan(s: VisionSettings, month: dict | None, key: str, now: datetime) -> _Plan:
-            usage = _int(month, "usageCount")
-            epoch = _int(month, "epoch") + 1
-            fields = {
-                "usageCount": 0, "epoch": epoch, "resetCount": _int(month, "resetCount") + 1,
-                "lastResetAt": now, "usageBeforeReset": usage, "lastUpdated": now,
+        def plan(tx: firestore.Transaction, s: VisionSettings, now: datetime) -> _Plan:
+            key = month_key(now, self._tz)
+            _, view, _ = self._view(key, tx=tx)
+            usage = view.used
+            epoch = view.epoch
+            self._write_deal(tx, view, s.monthly_limit, now, reset=True, month_fields={
+                "resetCount": _int(view.month.data, "resetCount") + 1, "lastResetAt": now,
+                "usageBeforeReset": usage,
                 # Levels are announced again as the new count climbs.
-                "alertsSent": [],
-            }
-            if month is None:
-                fields |= {"monthKey": key, "limit": s.monthly_limit}
-            return _Plan(config={},
-                         before={"monthKey": key, "usageCount": usage, "epoch": epoch - 1},
-                         after={"monthKey": key, "usageCount": 0, "epoch": epoch},
-                         month=fields)
+                "alertsSent": []})
+            return ({}, {"monthKey": key, "usageCount": usage, "epoch": epoch},
+                    {"monthKey": key, "usageCount": 0, "epoch": epoch + 1})
 
         return self._admin_write(caller, "reset_vision_quota", plan)
 
-    def _admin_write(self, caller: Caller,
-                     action: str,
-                     plan: Callable[[VisionSettings, dict | None, str, datetime], _Plan]
+    def _admin_write(self, caller: Caller, action: str,
+                     plan: Callable[[firestore.Transaction, VisionSettings, datetime], _Plan]
                      ) -> AdminChange:
-        """One transaction: settings (updatedAt/By), optionally the month, and the audit
-        record. The audit id is fixed before the first attempt, so a retried call whose
-        first commit did land is recognised and not applied twice."""
+        """One transaction: the plan's reads and writes, the settings (updatedAt/By) and the
+        audit record. The audit id is fixed before the first attempt, so a retried call
+        whose first commit did land is recognised and not applied twice."""
         audit_ref = self._db.collection(ACTIONS_COLLECTION).document()
 
         def body(tx: firestore.Transaction) -> AdminChange:
             now = self._clock()
-            key = month_key(now, self._tz)
-            month_ref = self._month_ref(key)
-            done, cfg, month = self._read(tx, [audit_ref, self._config_ref(), month_ref])
-            if done is not None:
-                return AdminChange(done.get("before") or {}, done.get("after") or {})
-            settings = VisionSettings.from_document(cfg, self._defaults)
-            step = plan(settings, month, key, now)
-            tx.set(self._config_ref(),
-                   {**step.config, "updatedAt": now, "updatedBy": caller.uid}, merge=True)
-            if step.month is not None:
-                tx.set(month_ref, step.month, merge=True)
+            done, cfg = self._calls.read([audit_ref, self._config_ref()], tx)
+            if done.exists:
+                return AdminChange((done.data or {}).get("before") or {},
+                                   (done.data or {}).get("after") or {})
+            config, before, after = plan(tx, self._settings(cfg), now)
+            tx.set(self._config_ref(), {**config, "updatedAt": now, "updatedBy": caller.uid},
+                   merge=True)
             record: dict[str, Any] = {"action": action, "adminUid": caller.uid,
-                                      "before": step.before, "after": step.after, "at": now}
+                                      "before": before, "after": after, "at": now}
             if caller.email:
                 record["adminEmail"] = caller.email
             tx.create(audit_ref, record)
-            return AdminChange(step.before, step.after)
+            return AdminChange(before, after)
 
-        return self._transaction(body)
+        return self._calls.transaction(body)
 
     # -- alerts -------------------------------------------------------------------------
 
     def record_alerts(self, now: datetime) -> list[int]:
-        """Announce each usage level (80/95/100 % of the limit) once per month and epoch."""
+        """Announce each usage level (80/95/100 % of the limit) once per month and epoch,
+        and settle the month's usageCount on the way."""
         key = month_key(now, self._tz)
-        month_ref = self._month_ref(key)
 
         def body(tx: firestore.Transaction) -> list[int]:
-            month, cfg = self._read(tx, [month_ref, self._config_ref()])
-            if month is None:
+            settings, view, _ = self._view(key, tx=tx)
+            if not view.month.exists:
                 return []
-            usage = _int(month, "usageCount")
-            limit = VisionSettings.from_document(cfg, self._defaults).monthly_limit
-            sent = [a for a in month.get("alertsSent") or [] if isinstance(a, int)]
+            usage = view.used
+            limit = settings.monthly_limit
+            sent = _alerts(view.month.data)
             levels = crossed_levels(usage, limit, sent)
-            if not levels:
-                return []
-            tx.update(month_ref, {"alertsSent": sorted(set(sent) | set(levels))})
+            fields: dict[str, Any] = {}
+            if _int(view.month.data, "usageCount") != usage:
+                fields |= {"usageCount": usage, "lastUpdated": now}
+            if levels:
+                fields["alertsSent"] = sorted(set(sent) | set(levels))
+            if fields:
+                tx.update(view.month.ref, fields)
             for level in levels:
                 tx.set(self._db.collection(NOTIFICATIONS_COLLECTION).document(), {
                     "kind": "vision_quota", "level": level, "monthKey": key, "usage": usage,
@@ -382,55 +570,11 @@ class FirestoreVisionLedger:
                 })
             return levels
 
-        return self._transaction(body)
+        return self._calls.transaction(body)
 
-    # -- plumbing -----------------------------------------------------------------------
 
-    def _read(self, tx: firestore.Transaction | None,
-              refs: list[firestore.DocumentReference]) -> list[dict[str, Any] | None]:
-        """The documents' data in the order of `refs` (None when missing), in one RPC."""
-        found = {snap.reference.path: snap.to_dict() if snap.exists else None
-                 for snap in self._db.get_all(refs, transaction=tx, retry=None,
-                                              timeout=self._rpc_timeout_s)}
-        return [found.get(ref.path) for ref in refs]
-
-    def _transaction(self, body: Callable[[firestore.Transaction], T]) -> T:
-        run = firestore.transactional(body)
-        aborted_reads = 0
-        while True:
-            tx = _BoundedTransaction(self._db, self._max_attempts, self._rpc_timeout_s)
-            try:
-                return self._with_retries(lambda tx=tx: run(tx))
-            except gexc.Aborted as err:
-                # The SDK retries an aborted commit; an aborted read ends up here.
-                aborted_reads += 1
-                if aborted_reads >= self._max_attempts:
-                    raise LedgerUnavailable("The quota ledger is too busy right now.") from err
-
-    def _with_retries(self, call: Callable[[], T]) -> T:
-        """Run `call`, retrying transient errors for a few seconds; anything that still
-        fails becomes LedgerUnavailable (no SDK error reaches the core)."""
-        deadline = time.monotonic() + self._unavailable_budget_s
-        delay = 0.1
-        while True:
-            try:
-                return call()
-            except gexc.Aborted:
-                raise
-            except _TRANSIENT as err:
-                if time.monotonic() + delay > deadline:
-                    raise LedgerUnavailable(
-                        f"The quota ledger is unreachable ({type(err).__name__}).") from err
-                time.sleep(delay)
-                delay = min(delay * 2, 1.0)
-            except gexc.GoogleAPICallError as err:
-                raise LedgerUnavailable(
-                    f"The quota ledger refused the request ({type(err).__name__}).") from err
-            except ValueError as err:
-                if str(err).startswith(_EXHAUSTED_PREFIX):
-                    raise LedgerUnavailable(
-                        "The quota ledger is too busy right now (contention).") from err
-                raise
+# (settings fields, audit before, audit after)
+_Plan = tuple[dict[str, Any], dict[str, Any], dict[str, Any]]
 
 
 def _int(doc: dict[str, Any] | None, name: str) -> int:
@@ -439,7 +583,11 @@ def _int(doc: dict[str, Any] | None, name: str) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _new_month(key: str, usage: int, limit: int, now: datetime) -> dict[str, Any]:
-    return {"monthKey": key, "usageCount": usage, "limit": limit, "lastUpdated": now,
-            "createdAt": now, "epoch": 0, "resetCount": 0, "alertsSent": []}
+def _alerts(doc: dict[str, Any] | None) -> list[int]:
+    return [a for a in (doc or {}).get("alertsSent") or [] if isinstance(a, int)]
 
+
+def _new_month(key: str, limit: int, now: datetime, shard_count: int) -> dict[str, Any]:
+    return {"monthKey": key, "usageCount": 0, "limit": limit, "lastUpdated": now,
+            "createdAt": now, "epoch": 0, "resetCount": 0, "alertsSent": [],
+            "shardCount": shard_count}

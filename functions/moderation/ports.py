@@ -96,6 +96,10 @@ class LedgerUnavailable(Exception):
     """The quota ledger (Firestore) could not be reached or the transaction kept failing."""
 
 
+class LedgerBusy(LedgerUnavailable):
+    """A reservation gave up within its time budget because of contention."""
+
+
 BeginKind = Literal["reserved", "done", "busy", "disabled", "exhausted"]
 
 
@@ -127,6 +131,10 @@ class QuotaLedger(Protocol):
 
     def abandon(self, job_path: str) -> None:
         """Give the job's reserved units back and forget the job (nothing to cache)."""
+        ...
+
+    def release(self, job_path: str, fields: dict[str, Any]) -> None:
+        """Give a reserved job's units back and write `fields` (its next state) into it."""
         ...
 
     def read_settings(self) -> Any:  # moderation.settings.VisionSettings

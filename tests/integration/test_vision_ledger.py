@@ -15,7 +15,7 @@ from google.cloud import firestore
 from devtools.firestore_emulator import free_port
 from identity import Caller
 from infra.firestore_vision_ledger import FirestoreVisionLedger
-from moderation.ports import LedgerUnavailable
+from moderation.ports import LedgerBusy, LedgerUnavailable
 from moderation.settings import VisionSettings
 
 pytestmark = pytest.mark.emulator
@@ -41,6 +41,8 @@ def make_ledger(client: firestore.Client, clock: Clock | None = None, *,
                 limit: int = 100, enabled: bool = True, **kwargs: object
                 ) -> FirestoreVisionLedger:
     defaults = VisionSettings(enabled=enabled, monthly_limit=limit)
+    # Settle usageCount after every reservation, so the month document can be asserted on.
+    kwargs.setdefault("settle_interval_s", 0.0)
     return FirestoreVisionLedger(client, defaults, LA, clock or Clock(NOW), lease_s=LEASE_S,
                                  **kwargs)  # type: ignore[arg-type]
 
@@ -382,6 +384,8 @@ def test_concurrent_reservations_never_pass_the_limit(firestore_client) -> None:
 
     assert errors == []
     assert sorted(kinds) == ["exhausted"] * 5 + ["reserved"] * 15
+    assert ledger.month_usage("2026_11")[0] == 15
+    assert ledger.settle("2026_11") == 15  # concurrent settles skip; one more makes it exact
     assert usage(firestore_client) == 15
     reserved_jobs = [d for d in collection(firestore_client, "jobs")
                      if d.get("state") == "reserved"]
@@ -407,3 +411,195 @@ def test_unreachable_firestore_raises_ledger_unavailable_quickly(monkeypatch) ->
         with pytest.raises(LedgerUnavailable):
             call()
         assert time.monotonic() - started < 8.0
+
+
+# --- allotment shards: the invariants of infra/firestore_vision_ledger.py -------------------
+
+def shards(client: firestore.Client, key: str = "2026_11") -> list[dict]:
+    refs = client.collection(f"vision_api_quota/{key}/shards").stream()
+    return [s.to_dict() for s in sorted(refs, key=lambda s: int(s.id))]
+
+
+def set_shards(client: firestore.Client, caps: list[int], used: list[int],
+               key: str = "2026_11") -> None:
+    for i, (cap, u) in enumerate(zip(caps, used, strict=True)):
+        client.document(f"vision_api_quota/{key}/shards/{i}").set(
+            {"cap": cap, "used": u, "epoch": 0})
+
+
+def test_a_month_is_created_with_its_shards_and_caps_that_add_up_to_the_limit(
+        firestore_client) -> None:
+    ledger = make_ledger(firestore_client, limit=50, shard_count=8)
+    ledger.begin("jobs/a", 1, {})
+    found = shards(firestore_client)
+    assert len(found) == 8
+    assert sum(s["cap"] for s in found) == 50  # I1: the caps never pass the limit
+    assert sum(s["used"] for s in found) == 1
+    assert {s["epoch"] for s in found} == {0}
+    job = doc(firestore_client, "jobs/a")
+    assert found[job["shard"]]["used"] == 1  # the unit sits in the shard the job names
+    assert doc(firestore_client, "vision_api_quota/2026_11")["shardCount"] == 8
+
+
+def test_room_held_by_one_idle_shard_is_used_before_anyone_is_refused(firestore_client) -> None:
+    ledger = make_ledger(firestore_client, limit=5, shard_count=4)
+    ledger.begin("jobs/warm", 1, {})
+    ledger.abandon("jobs/warm")
+    set_shards(firestore_client, caps=[0, 0, 5, 0], used=[0, 0, 0, 0])  # all room in shard 2
+    kinds = [ledger.begin(f"jobs/{n}", 1, {}).kind for n in range(6)]
+    assert kinds == ["reserved"] * 5 + ["exhausted"]  # I2
+    assert [s["used"] for s in shards(firestore_client)] == [0, 0, 5, 0]
+
+
+def test_room_split_too_thin_for_a_request_is_dealt_again(firestore_client) -> None:
+    ledger = make_ledger(firestore_client, limit=4, shard_count=4)  # one unit of room each
+    assert ledger.begin("jobs/a", 3, {}).kind == "reserved"  # I2: 3 units fit after a deal
+    assert ledger.begin("jobs/b", 1, {}).kind == "reserved"
+    assert ledger.begin("jobs/c", 1, {}).kind == "exhausted"
+    found = shards(firestore_client)
+    assert sum(s["used"] for s in found) == 4 and sum(s["cap"] for s in found) == 4
+
+
+def test_a_limit_change_deals_this_month_and_next_month_again(firestore_client) -> None:
+    clock = Clock(NOW)
+    ledger = make_ledger(firestore_client, clock, limit=40, shard_count=4)
+    for n in range(6):
+        ledger.begin(f"jobs/{n}", 1, {})
+    assert ledger.ensure_months(clock.now) == ["2026_12"]  # the next month, ahead of time
+    ledger.set_monthly_limit(ADMIN, 10)
+    now_shards, next_shards = shards(firestore_client), shards(firestore_client, "2026_12")
+    assert sum(s["cap"] for s in now_shards) == 10  # I6
+    assert sum(s["used"] for s in now_shards) == 6
+    assert all(s["cap"] >= s["used"] for s in now_shards)
+    assert sum(s["cap"] for s in next_shards) == 10
+    assert doc(firestore_client, "vision_api_quota/2026_12")["limit"] == 10
+    assert [ledger.begin(f"jobs/x{n}", 1, {}).kind for n in range(5)] == [
+        "reserved"] * 4 + ["exhausted"]
+
+
+def test_a_limit_lowered_below_the_usage_grants_nothing_even_after_releases(
+        firestore_client) -> None:
+    ledger = make_ledger(firestore_client, limit=10, shard_count=2)
+    for n in range(6):
+        ledger.begin(f"jobs/{n}", 1, {})
+    ledger.set_monthly_limit(ADMIN, 4)
+    assert ledger.begin("jobs/x", 1, {}).kind == "exhausted"
+    ledger.complete("jobs/0", {}, release=True)
+    ledger.complete("jobs/1", {}, release=True)  # 4 used: still no room
+    assert ledger.begin("jobs/y", 1, {}).kind == "exhausted"
+    ledger.complete("jobs/2", {}, release=True)  # 3 used: one unit of room
+    assert ledger.begin("jobs/z", 1, {}).kind == "reserved"
+    assert ledger.begin("jobs/w", 1, {}).kind == "exhausted"
+    assert ledger.month_usage("2026_11")[0] == 4
+
+
+def test_caps_that_disagree_with_the_settings_are_dealt_before_anyone_reserves(
+        firestore_client) -> None:
+    ledger = make_ledger(firestore_client, limit=100, shard_count=4)
+    ledger.begin("jobs/a", 1, {})
+    # An edit that bypassed set_monthly_limit (console, another tool): caps still say 100.
+    firestore_client.document("system_config/vision_api").set({"monthlyLimit": 2})
+    assert ledger.begin("jobs/b", 1, {}).kind == "reserved"
+    assert ledger.begin("jobs/c", 1, {}).kind == "exhausted"
+    assert sum(s["cap"] for s in shards(firestore_client)) == 2
+    assert doc(firestore_client, "vision_api_quota/2026_11")["limit"] == 2
+
+
+def test_a_month_from_before_shards_keeps_its_count_and_its_jobs_release(
+        firestore_client) -> None:
+    # What the previous ledger left: usage in the month document, jobs without a shard.
+    firestore_client.document("vision_api_quota/2026_11").set({
+        "monthKey": "2026_11", "usageCount": 7, "limit": 10, "epoch": 0,
+        "lastUpdated": NOW, "alertsSent": []})
+    firestore_client.document("jobs/old").set({
+        "state": "reserved", "units": 1, "monthKey": "2026_11", "epoch": 0,
+        "leaseUntil": NOW, "leaseOwner": "gone"})
+    ledger = make_ledger(firestore_client, limit=10, shard_count=4)
+    assert ledger.month_usage("2026_11")[0] == 7
+    kinds = [ledger.begin(f"jobs/{n}", 1, {}).kind for n in range(4)]
+    assert kinds == ["reserved"] * 3 + ["exhausted"]
+    assert shards(firestore_client)[0]["used"] >= 7
+    ledger.complete("jobs/old", {}, release=True)  # its unit went to shard 0
+    assert ledger.month_usage("2026_11")[0] == 9
+    assert doc(firestore_client, "jobs/old")["releasedUnits"] == 1
+
+
+def test_a_new_month_is_created_once_under_concurrent_first_reservations(
+        firestore_client) -> None:
+    ledger = make_ledger(firestore_client, limit=10, shard_count=4, settle_interval_s=60.0)
+    kinds: list[str] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(20)
+
+    def worker(n: int) -> None:
+        barrier.wait()
+        try:
+            kinds.append(ledger.begin(f"jobs/{n}", 1, {}).kind)
+        except BaseException as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(20)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []  # I8: nobody failed on creating the month
+    assert sorted(kinds) == ["exhausted"] * 10 + ["reserved"] * 10
+    assert len(shards(firestore_client)) == 4
+    assert ledger.month_usage("2026_11")[0] == 10
+    assert time.monotonic() - started < 20
+
+
+def test_usage_count_is_settled_by_the_first_reservation_after_the_interval(
+        firestore_client) -> None:
+    clock = Clock(NOW)
+    ledger = make_ledger(firestore_client, clock, settle_interval_s=60.0)
+    ledger.ensure_months(clock.now)
+    clock.advance(61)
+    ledger.begin("jobs/a", 1, {})  # the month was last written 61 s ago: settled
+    assert usage(firestore_client) == 1
+    ledger.begin("jobs/b", 1, {})  # settled 0 s ago: not yet
+    assert usage(firestore_client) == 1
+    assert ledger.month_usage("2026_11")[0] == 2  # the status adds up the shards
+    clock.advance(61)
+    ledger.complete("jobs/b", {}, release=True)  # a release settles too
+    assert usage(firestore_client) == 1
+    ledger.begin("jobs/c", 1, {})
+    assert ledger.record_alerts(clock.now) == []  # the alert check settles on the way
+    assert usage(firestore_client) == 2
+
+
+def test_a_reservation_gives_up_within_its_budget_while_the_shards_are_locked(
+        firestore_client) -> None:
+    ledger = make_ledger(firestore_client, limit=100, shard_count=2, reserve_budget_s=1.0)
+    ledger.begin("jobs/warm", 1, {})
+    locked = threading.Event()
+
+    def hold_the_shards() -> None:
+        # An admin-style transaction that reads every shard (taking their locks) and takes
+        # its time: a reservation's commit on a shard waits for it.
+        @firestore.transactional
+        def body(tx: firestore.Transaction) -> None:
+            refs = [firestore_client.document(f"vision_api_quota/2026_11/shards/{i}")
+                    for i in range(2)]
+            list(firestore_client.get_all(refs, transaction=tx))
+            locked.set()
+            time.sleep(3.0)
+            tx.update(refs[0], {"touchedAt": NOW})
+
+        body(firestore_client.transaction())
+
+    holder = threading.Thread(target=hold_the_shards)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        started = time.monotonic()
+        with pytest.raises(LedgerBusy):
+            ledger.begin("jobs/a", 1, {})
+        elapsed = time.monotonic() - started
+    finally:
+        holder.join()
+    assert elapsed < 2.5  # I9: the 1 s budget, plus one cut-short call at most
+    assert doc(firestore_client, "jobs/a") is None  # nothing half-written
+    assert ledger.month_usage("2026_11")[0] == 1
