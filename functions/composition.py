@@ -19,12 +19,16 @@ if TYPE_CHECKING:
     from google.cloud import firestore
 
     from moderation.admin import VisionAdmin
+    from moderation.placement import Placement
+    from moderation.ports import RecheckQueue
     from moderation.pre_upload_check import PreUploadCheck
+    from moderation.rechecks import ModerationRechecks
     from moderation.uploaded_images import UploadModeration
     from qr.ports import BlobStore, StoreQueue
     from qr.service import QrLabels
 
 STORE_TASK_FUNCTION = "store_qr_batch"
+RECHECK_TASK_FUNCTION = "recheckUploadedImage"
 
 
 def utc_now() -> datetime:
@@ -85,16 +89,19 @@ def blob_store() -> BlobStore:
 
 @functools.cache
 def store_queue() -> StoreQueue:
+    from infra.store_queues import TaskStoreQueue
+
     config = settings()
     if config.qr_store_mode == "task_queue":
-        from infra.store_queues import CloudTasksStoreQueue
+        from infra.task_queues import CloudTasksQueue
 
         _firebase_app()
-        return CloudTasksStoreQueue(STORE_TASK_FUNCTION, config.functions_region,
-                                    config.project_id)
-    from infra.store_queues import InProcessStoreQueue
+        return TaskStoreQueue(CloudTasksQueue(STORE_TASK_FUNCTION, config.functions_region,
+                                              config.project_id))
+    from infra.task_queues import InProcessTaskQueue
 
-    return InProcessStoreQueue(lambda ids: qr_labels().store_files(ids))
+    return TaskStoreQueue(InProcessTaskQueue(
+        lambda payload: qr_labels().store_files(payload["qr_ids"]), name="qr-store"))
 
 
 @functools.cache
@@ -114,7 +121,8 @@ def vision_ledger():  # -> infra.firestore_vision_ledger.FirestoreVisionLedger
 
     config = settings()
     return FirestoreVisionLedger(firestore_client(), default_vision_settings(),
-                                 config.quota_timezone, utc_now)
+                                 config.quota_timezone, utc_now,
+                                 reserve_budget_s=config.vision_reserve_budget_s)
 
 
 def default_vision_settings():  # -> moderation.settings.VisionSettings
@@ -140,6 +148,42 @@ def object_store():  # -> infra.gcs_objects.GcsObjectStore (client built lazily)
     return GcsObjectStore.create(settings().project_id)
 
 
+def placement() -> Placement:
+    from moderation.placement import Placement
+
+    return Placement(object_store(), settings().quarantine_prefix, utc_now)
+
+
+@functools.cache
+def recheck_queue() -> RecheckQueue:
+    config = settings()
+    if config.recheck_mode == "task_queue":
+        from infra.task_queues import CloudTasksQueue
+
+        _firebase_app()
+        return CloudTasksQueue(RECHECK_TASK_FUNCTION, config.functions_region,
+                               config.project_id)
+    from infra.task_queues import InProcessTaskQueue
+
+    return InProcessTaskQueue(lambda payload: moderation_rechecks().run(payload),
+                              name="recheck", workers=4, max_attempts=20,
+                              min_backoff_s=config.recheck_retry_min_s,
+                              max_backoff_s=config.recheck_retry_max_s)
+
+
+@functools.cache
+def moderation_rechecks() -> ModerationRechecks:
+    from infra.firestore_rechecks import FirestoreRecheckStore
+    from moderation.rechecks import ModerationRechecks
+
+    config = settings()
+    return ModerationRechecks(
+        store=FirestoreRecheckStore(firestore_client(), utc_now), queue=recheck_queue(),
+        ledger=vision_ledger(), classifier=vision_classifier(), objects=object_store(),
+        placement=placement(), clock=utc_now, tz=config.quota_timezone,
+        retry_delay_s=config.recheck_delay_s)
+
+
 @functools.cache
 def upload_moderation() -> UploadModeration:
     from moderation.uploaded_images import UploadModeration
@@ -147,8 +191,8 @@ def upload_moderation() -> UploadModeration:
     config = settings()
     return UploadModeration(
         ledger=vision_ledger(), classifier=vision_classifier(),
-        objects=object_store(), defaults=default_vision_settings(),
-        quarantine_prefix=config.quarantine_prefix,
+        objects=object_store(), placement=placement(), rechecks=moderation_rechecks(),
+        defaults=default_vision_settings(), quarantine_prefix=config.quarantine_prefix,
         skip_prefixes=config.moderation_skip_prefixes, clock=utc_now)
 
 
@@ -169,12 +213,14 @@ def vision_admin() -> VisionAdmin:
 
     config = settings()
     return VisionAdmin(vision_ledger(), utc_now, config.quota_timezone,
-                       config.vision_free_units, config.vision_price_per_1000_units)
+                       config.vision_free_units, config.vision_price_per_1000_units,
+                       rechecks=moderation_rechecks())
 
 
 def reset() -> None:
     """Forget every built object (tests change the environment between cases)."""
     for factory in (settings, _firebase_app, firestore_client, blob_store, store_queue,
                     qr_labels, vision_ledger, vision_classifier, object_store,
-                    upload_moderation, pre_upload_check, vision_admin):
+                    recheck_queue, moderation_rechecks, upload_moderation, pre_upload_check,
+                    vision_admin):
         factory.cache_clear()

@@ -102,6 +102,27 @@ def moderate_uploaded_image(event: storage_fn.CloudEvent[storage_fn.StorageObjec
     app.upload_moderation().moderate_event(event.id, http.storage_object(event.data))
 
 
+@tasks_fn.on_task_dispatched(
+    retry_config=options.RetryConfig(max_attempts=20, min_backoff_seconds=30,
+                                     max_backoff_seconds=3600, max_doublings=6),
+    # Vision answers in about a second; ten at a time drains a backlog of thousands in
+    # minutes without tripping Vision's per-minute rate limit.
+    rate_limits=options.RateLimits(max_concurrent_dispatches=10),
+    timeout_sec=120, memory=options.MemoryOption.MB_256)
+def recheckUploadedImage(req: tasks_fn.CallableRequest) -> dict[str, Any]:
+    """Judge again an image that got a fallback outcome (moderation/rechecks.py).
+    UNAVAILABLE makes Cloud Tasks retry with back-off; the queue id allows no "_"."""
+    return http.serve_callable(req.data, None, lambda _caller, data: {
+        "result": app.moderation_rechecks().run(data)})
+
+
+@scheduler_fn.on_schedule(schedule="every 10 minutes", timeout_sec=120)
+def sweep_moderation_rechecks(event: scheduler_fn.ScheduledEvent) -> None:
+    """Safety net and month roll-over: re-enqueue re-checks whose task was lost, and queue
+    waiting ones while the budget has room (a new month, say)."""
+    app.moderation_rechecks().sweep()
+
+
 def _analyze(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.pre_upload_check().analyze)
 
@@ -167,7 +188,17 @@ def resetVisionApiQuota(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.vision_admin().reset_quota)
 
 
+@https_fn.on_call(**_CALLABLE)
+def drain_moderation_rechecks(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.vision_admin().drain_rechecks)
+
+@https_fn.on_call(**_CALLABLE)
+def drainModerationRechecks(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.vision_admin().drain_rechecks)
+
+
 @scheduler_fn.on_schedule(schedule="every 15 minutes", timeout_sec=60)
 def check_vision_quota_alerts(event: scheduler_fn.ScheduledEvent) -> None:
-    """Tell admins once when usage crosses 80 %, 95 % and 100 % of the month's limit."""
+    """Tell admins once when usage crosses 80 %, 95 % and 100 % of the month's limit, and
+    create next month's quota documents ahead of its first upload."""
     app.vision_admin().check_alerts()

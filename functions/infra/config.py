@@ -74,6 +74,14 @@ class Settings:
     quarantine_prefix: str
     moderation_skip_prefixes: tuple[str, ...]
     max_analyze_bytes: int
+    vision_reserve_budget_s: float = 15.0
+    # Deferred re-checks: "task_queue" (production) or "in_process" (local run, tests);
+    # the first delay after a transient failure, and the in-process retry back-off (Cloud
+    # Tasks takes its back-off from the function's RetryConfig in main.py).
+    recheck_mode: str = "in_process"
+    recheck_delay_s: float = 30.0
+    recheck_retry_min_s: float = 10.0
+    recheck_retry_max_s: float = 600.0
     # Local-only switches
     auth_emulator_host: str | None = None
     firestore_emulator_host: str | None = None
@@ -177,9 +185,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         problems.append("B2_APPLICATION_KEY_ID, B2_APPLICATION_KEY and B2_BUCKET_NAME are "
                         "required in Cloud Functions (Secret Manager params)")
 
-    store_mode = env.get("QR_STORE_MODE") or ("task_queue" if running_in_cloud else "in_process")
+    default_mode = "task_queue" if running_in_cloud else "in_process"
+    store_mode = env.get("QR_STORE_MODE") or default_mode
     if store_mode not in ("task_queue", "in_process"):
         problems.append(f"QR_STORE_MODE must be task_queue or in_process, got {store_mode!r}")
+    recheck_mode = env.get("RECHECK_QUEUE_MODE") or default_mode
+    if recheck_mode not in ("task_queue", "in_process"):
+        problems.append("RECHECK_QUEUE_MODE must be task_queue or in_process, got "
+                        f"{recheck_mode!r}")
 
     fallback = env.get("VISION_FALLBACK_STRATEGY", "warn")
     if fallback not in _FALLBACKS:
@@ -218,6 +231,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         quarantine_prefix=quarantine,
         moderation_skip_prefixes=skip,
         max_analyze_bytes=_int(env, "ANALYZE_MAX_BYTES", 4 * 1024 * 1024, problems, minimum=1),
+        vision_reserve_budget_s=_float(env, "VISION_RESERVE_BUDGET_S", 15.0, problems),
+        recheck_mode=recheck_mode,
+        recheck_delay_s=_float(env, "RECHECK_DELAY_S", 30.0, problems),
+        recheck_retry_min_s=_float(env, "RECHECK_RETRY_MIN_S", 10.0, problems),
+        recheck_retry_max_s=_float(env, "RECHECK_RETRY_MAX_S", 600.0, problems),
         auth_emulator_host=auth_emulator,
         firestore_emulator_host=env.get("FIRESTORE_EMULATOR_HOST") or None,
     )

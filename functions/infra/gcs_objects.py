@@ -27,6 +27,8 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 
+from moderation.ports import ObjectInfo, TargetExists
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -189,27 +191,52 @@ class GcsObjectStore:
 
         self._call("set_metadata", bucket, name, merge, gone=None)
 
-    def move(self, bucket: str, name: str, generation: str, new_name: str) -> None:
+    def stat(self, bucket: str, name: str) -> ObjectInfo | None:
+        _check_object(bucket, name)
+
+        def read() -> ObjectInfo | None:
+            blob = self._bucket(bucket).get_blob(name, timeout=self._timeout,
+                                                 retry=self._retry)
+            if blob is None:
+                return None
+            return ObjectInfo(bucket=bucket, name=name, generation=str(blob.generation),
+                              content_type=blob.content_type, size=int(blob.size or 0),
+                              metadata=dict(blob.metadata or {}))
+
+        return self._call("stat", bucket, name, read, gone=None)
+
+    def move(self, bucket: str, name: str, generation: str, new_name: str, *,
+             only_if_absent: bool = False) -> str | None:
         _check_object(bucket, name)
         gen = _parse_generation(generation)
         _check_object(bucket, new_name)
         if new_name == name:
             raise ValueError("new_name must differ from name")
 
-        def copy() -> bool:
+        def copy() -> str:
             source_bucket = self._bucket(bucket)
+            if only_if_absent and source_bucket.get_blob(
+                    new_name, timeout=self._timeout, retry=self._retry) is not None:
+                # Checked here too because the storage emulator ignores the precondition
+                # below; Cloud Storage enforces it, which closes the race.
+                raise TargetExists(f"gs://{bucket}/{new_name} already exists")
             # No request body: the copy keeps the source's content type and custom metadata.
             # Copying one fixed generation to one name gives the same result when repeated,
             # so retrying it (and a redelivered event doing it again) is safe.
-            source_bucket.copy_blob(
-                source_bucket.blob(name), source_bucket, new_name,
-                source_generation=gen, timeout=self._timeout, retry=self._retry,
-            )
-            return True
+            try:
+                copied = source_bucket.copy_blob(
+                    source_bucket.blob(name), source_bucket, new_name,
+                    source_generation=gen, timeout=self._timeout, retry=self._retry,
+                    if_generation_match=0 if only_if_absent else None,
+                )
+            except api_exceptions.PreconditionFailed as exc:
+                raise TargetExists(f"gs://{bucket}/{new_name} already exists") from exc
+            return str(copied.generation)
 
-        copied = self._call("move", bucket, name, copy, gone=False)
-        if copied:
+        copied = self._call("move", bucket, name, copy, gone=None)
+        if copied is not None:
             self._delete_generation("move", bucket, name, gen)
+        return copied
 
     def delete(self, bucket: str, name: str, generation: str) -> None:
         _check_object(bucket, name)

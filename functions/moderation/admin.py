@@ -1,12 +1,15 @@
-"""Admin use cases for Vision moderation: quota status, switches, limit and monthly reset.
+"""Admin use cases for Vision moderation: quota status, switches, limit and monthly reset,
+and the backlog of deferred re-checks.
 
 Every change goes through the ledger in one transaction that also writes the audit record
 (`admin_actions`), and every instance reads the settings fresh from Firestore, so a change
-made here is in force everywhere at once.
+made here is in force everywhere at once. A change that makes room for Vision (turning it
+on, a reset, a raised limit) then drains the waiting re-checks.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +22,8 @@ from identity import Caller, require_admin
 from moderation.ports import LedgerUnavailable
 from moderation.quota import estimated_cost_usd, month_key, projection
 from moderation.settings import VisionSettings, parse_enabled, parse_limit, parse_strategy
+
+log = logging.getLogger(__name__)
 
 LEDGER_DOWN_MESSAGE = "The quota database is not reachable right now; try again in a minute."
 
@@ -48,11 +53,23 @@ class VisionLedgerAdmin(Protocol):
 
     def record_alerts(self, now: datetime) -> list[int]: ...
 
+    def ensure_months(self, now: datetime) -> list[str]: ...
+
+
+class RecheckBacklog(Protocol):
+    """The part of moderation.rechecks.ModerationRechecks the admin use cases need."""
+
+    def drain(self) -> int: ...
+
+    def backlog(self) -> dict[str, Any]: ...
+
 
 class VisionAdmin:
     def __init__(self, ledger: VisionLedgerAdmin, clock: Callable[[], datetime], tz: ZoneInfo,
-                 free_units: int, price_per_1000: float) -> None:
+                 free_units: int, price_per_1000: float,
+                 rechecks: RecheckBacklog | None = None) -> None:
         self._ledger = ledger
+        self._rechecks = rechecks
         self._clock = clock
         self._tz = tz
         self._free_units = free_units
@@ -65,6 +82,7 @@ class VisionAdmin:
         with _ledger_errors():
             settings = self._ledger.read_settings()
             used, _, alerts = self._ledger.month_usage(key)
+            backlog = self._rechecks.backlog() if self._rechecks else None
         # The settings' limit is what reservations obey; the month document's copy may lag.
         limit = settings.monthly_limit
         projected = projection(used, now, self._tz)
@@ -84,6 +102,7 @@ class VisionAdmin:
             "costSoFarUsd": estimated_cost_usd(used, self._free_units, self._price),
             "updatedAt": _iso(settings.updated_at),
             "updatedBy": settings.updated_by,
+            "recheckBacklog": _backlog_reply(backlog),
         }
 
     def set_enabled(self, caller: Caller | None, data: Any) -> dict[str, Any]:
@@ -91,8 +110,11 @@ class VisionAdmin:
         enabled = parse_enabled(data)
         with _ledger_errors():
             change = self._ledger.set_enabled(admin, enabled)
-        return {"success": True, "enabled": enabled,
-                "previousEnabled": change.before.get("enabled")}
+        reply = {"success": True, "enabled": enabled,
+                 "previousEnabled": change.before.get("enabled")}
+        if enabled:
+            reply["rechecksQueued"] = self._drain_after_change()
+        return reply
 
     def set_fallback_strategy(self, caller: Caller | None, data: Any) -> dict[str, Any]:
         admin = require_admin(caller)
@@ -107,20 +129,47 @@ class VisionAdmin:
         limit = parse_limit(data)
         with _ledger_errors():
             change = self._ledger.set_monthly_limit(admin, limit)
-        return {"success": True, "limit": limit,
-                "previousLimit": change.before.get("monthlyLimit")}
+        previous = change.before.get("monthlyLimit")
+        reply = {"success": True, "limit": limit, "previousLimit": previous}
+        if not isinstance(previous, int) or limit > previous:
+            reply["rechecksQueued"] = self._drain_after_change()
+        return reply
 
     def reset_quota(self, caller: Caller | None, _data: Any = None) -> dict[str, Any]:
         admin = require_admin(caller)
         with _ledger_errors():
             change = self._ledger.reset_month(admin)
         return {"success": True, "monthKey": change.after.get("monthKey"),
-                "previousUsage": change.before.get("usageCount", 0), "usage": 0}
+                "previousUsage": change.before.get("usageCount", 0), "usage": 0,
+                "rechecksQueued": self._drain_after_change()}
+
+    def drain_rechecks(self, caller: Caller | None, _data: Any = None) -> dict[str, Any]:
+        """Queue the waiting re-checks now, as many as the budget has room for."""
+        require_admin(caller)
+        if self._rechecks is None:
+            return {"success": True, "queued": 0, "recheckBacklog": None}
+        with _ledger_errors():
+            queued = self._rechecks.drain()
+            backlog = self._rechecks.backlog()
+        return {"success": True, "queued": queued, "recheckBacklog": _backlog_reply(backlog)}
 
     def check_alerts(self) -> list[int]:
-        """Announce newly crossed usage levels (80/95/100 %) once each; run on a schedule."""
+        """Announce newly crossed usage levels (80/95/100 %) once each, and create next
+        month's quota documents ahead of its first upload; run on a schedule."""
         with _ledger_errors():
-            return self._ledger.record_alerts(self._clock())
+            now = self._clock()
+            self._ledger.ensure_months(now)
+            return self._ledger.record_alerts(now)
+
+    def _drain_after_change(self) -> int:
+        """The change succeeded; a drain that fails now is left to the scheduled sweep."""
+        if self._rechecks is None:
+            return 0
+        try:
+            return self._rechecks.drain()
+        except LedgerUnavailable as err:
+            log.warning("re-check drain after an admin change failed: %s", err)
+            return 0
 
 
 @contextmanager
@@ -134,3 +183,10 @@ def _ledger_errors() -> Iterator[None]:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _backlog_reply(backlog: dict[str, Any] | None) -> dict[str, Any] | None:
+    if backlog is None:
+        return None
+    oldest = backlog.get("oldestQueuedAt")
+    return {**backlog, "oldestQueuedAt": _iso(oldest) if isinstance(oldest, datetime) else None}

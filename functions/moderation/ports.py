@@ -7,6 +7,7 @@ Firestore quota ledger. None of the types here import an SDK.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import IntEnum
 from typing import Any, Literal, Protocol
 
@@ -85,11 +86,30 @@ class ObjectStore(Protocol):
         """Merge custom metadata into that generation of the object (no-op if it is gone)."""
         ...
 
-    def move(self, bucket: str, name: str, generation: str, new_name: str) -> None:
-        """Copy that generation to `new_name` in the same bucket, then delete the original."""
+    def stat(self, bucket: str, name: str) -> ObjectInfo | None:
+        """The live object at `name` (its generation and metadata); None if there is none."""
+        ...
+
+    def move(self, bucket: str, name: str, generation: str, new_name: str, *,
+             only_if_absent: bool = False) -> str | None:
+        """Copy that generation to `new_name` in the same bucket, then delete the original.
+        Returns the copy's generation (None when the source is gone). With
+        `only_if_absent`, raises TargetExists instead of replacing an object at `new_name`."""
         ...
 
     def delete(self, bucket: str, name: str, generation: str) -> None: ...
+
+
+class TargetExists(Exception):
+    """A move would have replaced an object that is already there."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where an uploaded image is now: its own name, or the quarantine copy's."""
+
+    name: str
+    generation: str
 
 
 class LedgerUnavailable(Exception):
@@ -138,4 +158,92 @@ class QuotaLedger(Protocol):
         ...
 
     def read_settings(self) -> Any:  # moderation.settings.VisionSettings
+        ...
+
+    def month_usage(self, month_key: str) -> tuple[int, int, list[int]]:
+        """(units used, limit, alert levels sent) of a month, exact."""
+        ...
+
+
+# -- deferred re-checks ---------------------------------------------------------------------
+
+RecheckState = Literal["waiting", "queued", "reserved", "done"]
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """An image that got a fallback outcome and is to be judged again by Vision.
+
+    waiting  -- needs capacity (Vision switched off, or the month's budget used up); a
+                drain moves it to queued when there is some.
+    queued   -- a task is (or should be) on the re-check queue.
+    reserved -- a re-check holds a quota reservation and is calling Vision.
+    done     -- judged (or nothing left to judge).
+    """
+
+    key: str
+    bucket: str
+    name: str                    # where the image was uploaded
+    generation: str
+    location: Location | None    # where it is now (the quarantine copy after "deny")
+    cause: str                   # why it got the fallback
+    state: RecheckState = "queued"
+    waiting_for: str | None = None  # "vision_enabled" | "budget" while waiting
+    queued_at: datetime | None = None  # first queued: the backlog runs oldest first
+    attempts: int = 0
+    uploader_uid: str | None = None
+    restore_token: str | None = None
+
+    def task(self) -> dict[str, Any]:
+        """The task payload: enough to redo the re-check even if Firestore lost it."""
+        return {"key": self.key, "bucket": self.bucket, "name": self.name,
+                "generation": self.generation, "cause": self.cause,
+                "location": ({"name": self.location.name,
+                              "generation": self.location.generation}
+                             if self.location else None)}
+
+
+class RecheckQueue(Protocol):
+    def enqueue(self, payload: dict[str, Any], delay_s: float = 0.0) -> None: ...
+
+
+class RecheckStore(Protocol):
+    """The re-check backlog (`moderation_rechecks/{key}`) and the moderation records."""
+
+    def job_path(self, key: str) -> str:
+        """The re-check's quota-ledger job (its reservation is counted once)."""
+        ...
+
+    def add(self, recheck: Recheck) -> Recheck:
+        """Store it unless it is there already; returns what is stored."""
+        ...
+
+    def get(self, key: str) -> Recheck | None: ...
+
+    def update(self, key: str, fields: dict[str, Any]) -> None: ...
+
+    def move_state(self, key: str, from_state: RecheckState, fields: dict[str, Any]) -> bool:
+        """Write `fields` only if the re-check is still in `from_state` (one claimer wins)."""
+        ...
+
+    def waiting(self, limit: int) -> list[Recheck]:
+        """The oldest waiting re-checks, oldest first."""
+        ...
+
+    def stale(self, before: datetime, limit: int) -> list[Recheck]:
+        """Queued or reserved re-checks nobody has touched since `before` (a lost task)."""
+        ...
+
+    def backlog(self) -> dict[str, Any]:
+        """{"waiting": n, "queued": n, "inProgress": n, "oldestQueuedAt": datetime|None}"""
+        ...
+
+    def record_verdict(self, key: str, result: dict[str, Any],
+                       location: Location | None) -> None:
+        """Put the re-check's result into the image's moderation record."""
+        ...
+
+    def claim_restore(self, key: str, token: str, obj: ObjectInfo) -> dict[str, Any] | None:
+        """A restored image's finalized event: if `token` is the re-check's restore token,
+        consume it, record `obj` as judged and return the result; None otherwise."""
         ...

@@ -4,8 +4,9 @@ Every Vision call is paid for first: `QuotaLedger.begin` reserves the unit in on
 transaction together with the job's idempotency record (one per bucket, name and
 generation), so the monthly limit is never exceeded and a redelivered event is judged and
 counted once. When Vision is disabled, the quota is exhausted, Vision fails or the ledger
-is unreachable, the fallback strategy decides (deny / allow / warn); an error never
-deletes an image.
+is unreachable or too busy, the fallback strategy decides (deny / allow / warn) at once,
+and the image goes to the deferred re-check (moderation/rechecks.py), which replaces the
+fallback with Vision's verdict when there is capacity. An error never deletes an image.
 """
 
 from __future__ import annotations
@@ -18,16 +19,20 @@ from datetime import datetime
 from typing import Any
 
 from moderation.outcome import UNITS_PER_IMAGE, Outcome, fallback_outcome, verdict_outcome
+from moderation.placement import Placement
 from moderation.ports import (
     Begin,
     ImageSource,
+    LedgerBusy,
     LedgerUnavailable,
+    Location,
     ObjectInfo,
     ObjectStore,
     QuotaLedger,
     SafeSearchClassifier,
     VisionUnavailable,
 )
+from moderation.rechecks import RECHECK_META, ModerationRechecks, is_rechecked
 from moderation.settings import VisionSettings
 from moderation.verdict import SNIFF_BYTES, sniff_image_format
 
@@ -46,11 +51,14 @@ def moderation_key(bucket: str, name: str, generation: str) -> str:
 
 class UploadModeration:
     def __init__(self, *, ledger: QuotaLedger, classifier: SafeSearchClassifier,
-                 objects: ObjectStore, defaults: VisionSettings, quarantine_prefix: str,
+                 objects: ObjectStore, placement: Placement, rechecks: ModerationRechecks,
+                 defaults: VisionSettings, quarantine_prefix: str,
                  skip_prefixes: tuple[str, ...], clock: Callable[[], datetime]) -> None:
         self._ledger = ledger
         self._vision = classifier
         self._objects = objects
+        self._placement = placement
+        self._rechecks = rechecks
         self._defaults = defaults
         self._quarantine = quarantine_prefix
         self._skip_prefixes = skip_prefixes
@@ -72,26 +80,30 @@ class UploadModeration:
             "contentType": obj.content_type, "size": obj.size, "eventId": event_id,
             "uploaderUid": _uploader_uid(obj),
         }
+        if self._rechecks.claim_restore(obj, job, fields):
+            log.info("gs://%s/%s#%s is a re-checked image put back; already judged",
+                     obj.bucket, obj.name, obj.generation)
+            return None
         if sniff_image_format(head) is None:
             # Claims to be an image but is not one: reject without paying for Vision.
             outcome = Outcome(status="rejected", checked=False, cause="spoofed_content_type",
                               reasons=(f"content is not an image (claimed {obj.content_type})",))
-            return self._finish_without_vision(job, obj, outcome, fields,
-                                               self._current_settings())
+            return self._fallback(job, obj, outcome, self._current_settings(), fields)
         if obj.size > VISION_MAX_IMAGE_BYTES:
             settings = self._current_settings()
-            return self._finish_without_vision(
-                job, obj, fallback_outcome(settings.fallback_strategy, "too_large"), fields,
-                settings)
+            return self._fallback(job, obj, fallback_outcome(settings.fallback_strategy,
+                                                             "too_large"), settings, fields)
         try:
             begin = self._ledger.begin(job, UNITS_PER_IMAGE, fields)
         except LedgerUnavailable as err:
             # No reservation, no Vision call: the budget stays a hard limit. The configured
-            # default strategy decides, and the object's metadata tells the client.
-            log.error("quota ledger unavailable for gs://%s/%s: %s", obj.bucket, obj.name, err)
-            outcome = fallback_outcome(self._defaults.fallback_strategy, "ledger_unavailable")
-            self._apply(obj, outcome, self._defaults)
-            return outcome
+            # default strategy decides, the object's metadata tells the client, and the
+            # image is re-checked once the ledger answers again.
+            cause = "ledger_busy" if isinstance(err, LedgerBusy) else "ledger_unavailable"
+            log.error("quota ledger gave no reservation for gs://%s/%s: %s", obj.bucket,
+                      obj.name, err)
+            return self._fallback(job, obj, fallback_outcome(self._defaults.fallback_strategy,
+                                                             cause), self._defaults, fields)
         if begin.kind == "done":
             log.info("gs://%s/%s#%s already moderated; delivery %s ignored",
                      obj.bucket, obj.name, obj.generation, event_id)
@@ -103,20 +115,16 @@ class UploadModeration:
         settings: VisionSettings = begin.settings
         if begin.kind in ("disabled", "exhausted"):
             cause = "disabled" if begin.kind == "disabled" else "quota_exhausted"
-            outcome = fallback_outcome(settings.fallback_strategy, cause)
-            self._apply(obj, outcome, settings)
-            self._ledger.complete(job, self._result(outcome, begin), release=False,
-                                  fields=fields)
-            return outcome
+            return self._fallback(job, obj, fallback_outcome(settings.fallback_strategy, cause),
+                                  settings, fields, begin)
         try:
             annotation = self._vision.classify(ImageSource(gcs_uri=f"gs://{obj.bucket}/{obj.name}"))
         except VisionUnavailable as err:
             log.warning("Vision gave no verdict for gs://%s/%s: %s (%s)", obj.bucket, obj.name,
                         err.reason, err.message)
-            outcome = fallback_outcome(settings.fallback_strategy, err.reason)
-            self._apply(obj, outcome, settings)
-            self._ledger.complete(job, self._result(outcome, begin), release=True)
-            return outcome
+            return self._fallback(job, obj, fallback_outcome(settings.fallback_strategy,
+                                                             err.reason), settings, fields,
+                                  begin, release=True)
         outcome = verdict_outcome(annotation, settings)
         self._apply(obj, outcome, settings)
         self._ledger.complete(job, self._result(outcome, begin), release=False)
@@ -145,39 +153,29 @@ class UploadModeration:
         except LedgerUnavailable:
             return self._defaults
 
-    def _finish_without_vision(self, job: str, obj: ObjectInfo, outcome: Outcome,
-                               fields: dict[str, Any], settings: VisionSettings) -> Outcome:
-        self._apply(obj, outcome, settings)
+    def _fallback(self, job: str, obj: ObjectInfo, outcome: Outcome, settings: VisionSettings,
+                  fields: dict[str, Any], begin: Begin | None = None, *,
+                  release: bool = False) -> Outcome:
+        """An outcome Vision did not decide: apply it, record it (giving a reserved unit
+        back with `release`), and hand the image to the deferred re-check."""
+        location = self._apply(obj, outcome, settings)
         try:
-            self._ledger.complete(job, self._result(outcome, None), release=False,
+            self._ledger.complete(job, self._result(outcome, begin), release=release,
                                   fields=fields)
         except LedgerUnavailable as err:
             log.error("could not record the moderation of gs://%s/%s: %s", obj.bucket,
                       obj.name, err)
+        self._rechecks.schedule(job.rsplit("/", 1)[1], obj, outcome, location,
+                                fields["uploaderUid"])
         return outcome
 
-    def _apply(self, obj: ObjectInfo, outcome: Outcome, settings: VisionSettings) -> None:
-        """Make the outcome visible on the object, and act on a rejection."""
-        metadata = {
-            "moderationStatus": outcome.status,
-            "moderationMessage": outcome.message,
-            "moderatedAt": self._clock().isoformat(),
-        }
-        if outcome.cause:
-            metadata["moderationCause"] = outcome.cause
-        if outcome.reasons:
-            metadata["moderationReasons"] = "; ".join(outcome.reasons)[:1000]
-        self._objects.set_metadata(obj.bucket, obj.name, obj.generation, metadata)
-        if outcome.kept:
-            return
-        action = settings.reject_action
-        if action == "delete" and not outcome.checked:
-            action = "quarantine"  # only a real verdict may delete a user's image
-        if action == "quarantine":
-            self._objects.move(obj.bucket, obj.name, obj.generation,
-                               f"{self._quarantine}{obj.name}")
-        elif action == "delete":
-            self._objects.delete(obj.bucket, obj.name, obj.generation)
+    def _apply(self, obj: ObjectInfo, outcome: Outcome, settings: VisionSettings
+               ) -> Location | None:
+        """Make the outcome visible on the object and act on a rejection; a fallback that
+        will be re-checked says so, so clients know a verdict is still to come."""
+        extra = {RECHECK_META: "pending"} if is_rechecked(outcome) else None
+        return self._placement.apply(obj.bucket, Location(obj.name, obj.generation), outcome,
+                                     settings, extra)
 
     def _result(self, outcome: Outcome, begin: Begin | None) -> dict[str, Any]:
         return {

@@ -27,6 +27,7 @@ from devtools.storage_events import (
     to_structured_http,
 )
 from infra.gcs_objects import GcsObjectStore, ObjectStoreError
+from moderation.ports import TargetExists
 
 BUCKET = "uploads-test"
 PNG_HEAD = b"\x89PNG\r\n\x1a\n"
@@ -181,6 +182,38 @@ def test_move_of_gone_object_is_a_noop_and_repeatable(gcs: StorageEmulator,
     store.move(BUCKET, "twice.png", generation, "q/twice.png")  # a redelivered event
     assert [b.name for b in gcs.client.list_blobs(BUCKET)] == ["q/twice.png"]
     assert gcs.bucket().get_blob("q/twice.png").download_as_bytes() == IMAGE
+
+
+def test_move_returns_the_copy_s_generation_and_none_when_the_source_is_gone(
+        gcs: StorageEmulator, store: GcsObjectStore) -> None:
+    generation = upload(gcs, "gen.png")
+    copied = store.move(BUCKET, "gen.png", generation, "q/gen.png")
+    assert copied == str(gcs.bucket().get_blob("q/gen.png").generation)
+    assert store.move(BUCKET, "gen.png", generation, "q/gen.png") is None
+
+
+def test_move_only_if_absent_never_replaces_a_newer_upload(
+        gcs: StorageEmulator, store: GcsObjectStore) -> None:
+    held = upload(gcs, "q/cat.png", b"\x89PNG quarantined copy")
+    upload(gcs, "cat.png", b"\x89PNG the user's new upload")
+    with pytest.raises(TargetExists):
+        store.move(BUCKET, "q/cat.png", held, "cat.png", only_if_absent=True)
+    assert gcs.bucket().get_blob("cat.png").download_as_bytes() == b"\x89PNG the user's new upload"
+    assert gcs.bucket().get_blob("q/cat.png") is not None  # the source stays where it was
+    gcs.bucket().blob("cat.png").delete()
+    restored = store.move(BUCKET, "q/cat.png", held, "cat.png", only_if_absent=True)
+    assert restored == str(gcs.bucket().get_blob("cat.png").generation)
+    assert gcs.bucket().get_blob("q/cat.png") is None
+
+
+def test_stat_gives_the_live_generation_and_metadata(gcs: StorageEmulator,
+                                                     store: GcsObjectStore) -> None:
+    generation = upload(gcs, "s/a.png", metadata={"k": "v"})
+    info = store.stat(BUCKET, "s/a.png")
+    assert info is not None
+    assert (info.generation, info.metadata, info.size, info.content_type) == (
+        generation, {"k": "v"}, len(IMAGE), "image/png")
+    assert store.stat(BUCKET, "s/none.png") is None
 
 
 def test_move_to_same_name_is_refused(gcs: StorageEmulator, store: GcsObjectStore) -> None:

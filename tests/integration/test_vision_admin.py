@@ -13,8 +13,13 @@ from google.cloud import firestore
 from devtools.firestore_emulator import free_port
 from errors import InvalidInput, PermissionDenied, Unauthenticated, Unavailable
 from identity import Caller
+from infra.firestore_rechecks import FirestoreRecheckStore
 from infra.firestore_vision_ledger import FirestoreVisionLedger
+from infra.gcs_objects import GcsObjectStore
+from infra.vision_safesearch import VisionSafeSearch
 from moderation.admin import VisionAdmin
+from moderation.placement import Placement
+from moderation.rechecks import ModerationRechecks
 from moderation.settings import VisionSettings
 
 pytestmark = pytest.mark.emulator
@@ -26,12 +31,30 @@ ADMIN = Caller(uid="admin-1", is_admin=True, email="admin@example.com")
 STAFF = Caller(uid="staff-1", is_admin=False)
 
 
-def make(client: firestore.Client, limit: int = 1000, **ledger_kwargs: object
-         ) -> tuple[VisionAdmin, FirestoreVisionLedger]:
+class RecordingQueue:
+    """The RecheckQueue port, keeping what was enqueued (Cloud Tasks in production)."""
+
+    def __init__(self) -> None:
+        self.tasks: list[dict] = []
+
+    def enqueue(self, payload: dict, delay_s: float = 0.0) -> None:
+        self.tasks.append(payload)
+
+
+def make(client: firestore.Client, limit: int = 1000, queue: RecordingQueue | None = None,
+         **ledger_kwargs: object) -> tuple[VisionAdmin, FirestoreVisionLedger]:
     clock = lambda: NOW  # noqa: E731
     ledger = FirestoreVisionLedger(client, VisionSettings(monthly_limit=limit), LA, clock,
                                    **ledger_kwargs)  # type: ignore[arg-type]
-    return VisionAdmin(ledger, clock, LA, free_units=1000, price_per_1000=1.5), ledger
+    # Drains and the backlog touch only Firestore and the queue; the clients stay unbuilt.
+    objects = GcsObjectStore.create("demo-test")
+    rechecks = ModerationRechecks(
+        store=FirestoreRecheckStore(client, clock), queue=queue or RecordingQueue(),
+        ledger=ledger, classifier=VisionSafeSearch.create("http://127.0.0.1:9", 1.0),
+        objects=objects, placement=Placement(objects, "quarantine/", clock), clock=clock,
+        tz=LA)
+    return VisionAdmin(ledger, clock, LA, free_units=1000, price_per_1000=1.5,
+                       rechecks=rechecks), ledger
 
 
 def actions(client: firestore.Client) -> list[dict]:
@@ -49,6 +72,8 @@ def test_status_of_a_fresh_project_is_the_defaults(firestore_client) -> None:
                        "medical": None, "spoof": None},
         "alertsSent": [], "projectedMonthEndUsage": 0, "projectedCostUsd": 0.0,
         "costSoFarUsd": 0.0, "updatedAt": None, "updatedBy": None,
+        "recheckBacklog": {"waiting": 0, "queued": 0, "inProgress": 0,
+                           "oldestQueuedAt": None},
     }
 
 
@@ -133,7 +158,8 @@ def test_reset_quota_reports_the_previous_usage_and_frees_the_month(firestore_cl
     ledger.begin("jobs/a", 2, {})
     assert ledger.begin("jobs/b", 1, {}).kind == "exhausted"
     assert admin.reset_quota(ADMIN, None) == {"success": True, "monthKey": "2026_11",
-                                              "previousUsage": 2, "usage": 0}
+                                              "previousUsage": 2, "usage": 0,
+                                              "rechecksQueued": 0}
     assert ledger.begin("jobs/b", 1, {}).kind == "reserved"
     (record,) = actions(firestore_client)
     assert record["before"]["usageCount"] == 2

@@ -1,0 +1,171 @@
+"""The re-check backlog in Firestore, behind moderation.ports.RecheckStore.
+
+Documents:
+  moderation_rechecks/{key}  the re-check (key = the image's moderation record key): bucket,
+                             name, generation, location {name, generation}, cause, state
+                             waiting|queued|reserved|done, waitingFor, queuedAt (first),
+                             lastQueuedAt, attempts, lastError, restoreToken, restoreResult;
+                             plus the quota ledger's job fields while it holds a unit
+  image_moderation/{key}     the image's record: the re-check replaces `result` and keeps
+                             the fallback as `firstResult`
+
+Queries (indexes in firestore.indexes.json): waiting by queuedAt; queued by lastQueuedAt;
+reserved by leaseUntil; counts per state for the quota status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from infra.firestore_calls import Conflict, FirestoreCalls
+from moderation.ports import Location, Recheck, RecheckState
+
+RECHECKS_COLLECTION = "moderation_rechecks"
+RECORDS_COLLECTION = "image_moderation"
+_STATES: tuple[RecheckState, ...] = ("waiting", "queued", "reserved", "done")
+
+
+class FirestoreRecheckStore:
+    def __init__(self, client: firestore.Client, clock: Callable[[], datetime], *,
+                 rpc_timeout_s: float = 10.0, unavailable_budget_s: float = 5.0) -> None:
+        self._db = client
+        self._clock = clock
+        self._calls = FirestoreCalls(client, rpc_timeout_s=rpc_timeout_s,
+                                     unavailable_budget_s=unavailable_budget_s,
+                                     max_attempts=10)
+
+    def _ref(self, key: str) -> firestore.DocumentReference:
+        return self._db.collection(RECHECKS_COLLECTION).document(key)
+
+    def job_path(self, key: str) -> str:
+        return f"{RECHECKS_COLLECTION}/{key}"
+
+    def add(self, recheck: Recheck) -> Recheck:
+        now = self._clock()
+        fields = _to_document(recheck) | {"queuedAt": recheck.queued_at or now,
+                                          "lastQueuedAt": now, "attempts": 0}
+        if self._calls.create_all([(self._ref(recheck.key), fields)]):
+            return _from_document(recheck.key, fields)
+        return self.get(recheck.key) or recheck
+
+    def get(self, key: str) -> Recheck | None:
+        (doc,) = self._calls.read_view([self._ref(key)])
+        return _from_document(key, doc.data) if doc.data is not None else None
+
+    def update(self, key: str, fields: dict[str, Any]) -> None:
+        self._calls.with_retries(
+            lambda timeout: self._ref(key).set(fields, merge=True, retry=None,
+                                               timeout=timeout))
+
+    def move_state(self, key: str, from_state: RecheckState, fields: dict[str, Any]) -> bool:
+        (doc,) = self._calls.read_view([self._ref(key)])
+        if doc.data is None or doc.data.get("state") != from_state:
+            return False
+        try:
+            self._calls.commit_unchanged([(doc, fields)])
+        except Conflict:
+            return False
+        return True
+
+    def waiting(self, limit: int) -> list[Recheck]:
+        return self._query(self._state("waiting").order_by("queuedAt").limit(limit))
+
+    def stale(self, before: datetime, limit: int) -> list[Recheck]:
+        queued = (self._state("queued").where(filter=FieldFilter("lastQueuedAt", "<", before))
+                  .order_by("lastQueuedAt").limit(limit))
+        # A reserved re-check whose lease ran out: its worker died mid-way.
+        reserved = (self._state("reserved")
+                    .where(filter=FieldFilter("leaseUntil", "<", self._clock()))
+                    .order_by("leaseUntil").limit(limit))
+        return (self._query(queued) + self._query(reserved))[:limit]
+
+    def backlog(self) -> dict[str, Any]:
+        def count(state: RecheckState) -> int:
+            result = self._calls.with_retries(
+                lambda timeout: self._state(state).count().get(retry=None, timeout=timeout))
+            return int(result[0][0].value)
+
+        oldest = self._query(self._state("waiting").order_by("queuedAt").limit(1)) + \
+            self._query(self._state("queued").order_by("queuedAt").limit(1))
+        stamps = [r.queued_at for r in oldest if r.queued_at is not None]
+        return {"waiting": count("waiting"), "queued": count("queued"),
+                "inProgress": count("reserved"),
+                "oldestQueuedAt": min(stamps) if stamps else None}
+
+    def record_verdict(self, key: str, result: dict[str, Any],
+                       location: Location | None) -> None:
+        record_ref = self._db.collection(RECORDS_COLLECTION).document(key)
+
+        def body(tx: firestore.Transaction) -> None:
+            (record,) = self._calls.read([record_ref], tx)
+            fields: dict[str, Any] = {"result": result, "recheckedAt": self._clock(),
+                                      "location": _location(location), "state": "done"}
+            if record.data is not None and "firstResult" not in record.data:
+                fields["firstResult"] = record.data.get("result")
+            tx.set(record_ref, fields, merge=True)
+
+        self._calls.transaction(body)
+
+    def claim_restore(self, key: str, token: str, name: str, record_path: str,
+                      record_fields: dict[str, Any]) -> bool:
+        recheck_ref = self._ref(key)
+        record_ref = self._db.document(record_path)
+
+        def body(tx: firestore.Transaction) -> bool:
+            recheck, record = self._calls.read([recheck_ref, record_ref], tx)
+            data = recheck.data or {}
+            if data.get("restoreToken") != token or data.get("name") != name:
+                return False
+            now = self._clock()
+            tx.update(recheck_ref, {"restoreToken": None, "restoredAt": now})
+            if record.data is None:
+                tx.set(record_ref, {**record_fields, "state": "done", "units": 0,
+                                    "deliveries": 1, "result": data.get("restoreResult"),
+                                    "restoredFrom": key, "completedAt": now})
+            return True
+
+        return self._calls.transaction(body)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _state(self, state: RecheckState) -> firestore.Query:
+        return self._db.collection(RECHECKS_COLLECTION).where(
+            filter=FieldFilter("state", "==", state))
+
+    def _query(self, query: firestore.Query) -> list[Recheck]:
+        snaps = self._calls.with_retries(
+            lambda timeout: list(query.stream(retry=None, timeout=timeout)))
+        return [_from_document(s.id, s.to_dict() or {}) for s in snaps]
+
+
+def _location(location: Location | None) -> dict[str, str] | None:
+    return {"name": location.name, "generation": location.generation} if location else None
+
+
+def _to_document(recheck: Recheck) -> dict[str, Any]:
+    return {"bucket": recheck.bucket, "name": recheck.name, "generation": recheck.generation,
+            "location": _location(recheck.location), "cause": recheck.cause,
+            "state": recheck.state, "waitingFor": recheck.waiting_for,
+            "uploaderUid": recheck.uploader_uid}
+
+
+def _from_document(key: str, data: dict[str, Any]) -> Recheck:
+    where = data.get("location")
+    location = (Location(str(where.get("name")), str(where.get("generation")))
+                if isinstance(where, dict) and where.get("name") else None)
+    state = data.get("state")
+    attempts = data.get("attempts")
+    return Recheck(key=key, bucket=str(data.get("bucket") or ""),
+                   name=str(data.get("name") or ""),
+                   generation=str(data.get("generation") or ""), location=location,
+                   cause=str(data.get("cause") or ""),
+                   state=state if state in _STATES else "queued",
+                   waiting_for=data.get("waitingFor"), queued_at=data.get("queuedAt"),
+                   attempts=attempts if isinstance(attempts, int) else 0,
+                   uploader_uid=data.get("uploaderUid"),
+                   restore_token=data.get("restoreToken"))
