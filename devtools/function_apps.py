@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -38,9 +39,18 @@ def function_signatures() -> dict[str, str]:
     return found
 
 
-@functools.cache
+_BUILD_LOCK = threading.Lock()
+
+
 def function_app(target: str) -> flask.Flask:
-    """The functions-framework app of one function (cached: it re-imports main.py)."""
+    """The functions-framework app of one function (cached: it re-imports main.py, which
+    must not happen in two threads at once)."""
+    with _BUILD_LOCK:
+        return _function_app(target)
+
+
+@functools.cache
+def _function_app(target: str) -> flask.Flask:
     import functions_framework
 
     signature = function_signatures()[target]

@@ -33,6 +33,7 @@ import json
 import re
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -123,6 +124,7 @@ class _Fault:
     body: dict[str, Any] | None
     remaining: int | None  # None: forever
     delay_s: float = 0.0
+    until: float | None = None  # time.monotonic() after which the fault is over
 
 
 class VisionServer:
@@ -239,6 +241,11 @@ class VisionServer:
                           "billing on project #0 by visiting https://console.developers."
                           "google.com/billing/enable?project=0 then retry.")
 
+    def outage(self, seconds: float) -> None:
+        """Answer every call with 503 for the next `seconds` (an outage), then recover."""
+        body = _error_body(503, "The service is currently unavailable.", None)
+        self._queue(_Fault(503, body, None, until=time.monotonic() + seconds))
+
     def hang(self, *, times: int | None = None) -> None:
         """Never answer the next `times` calls (None: all of them) while the server runs."""
         self._queue(_Fault(None, None, times))
@@ -252,6 +259,9 @@ class VisionServer:
     # --- request handling (called from handler threads) -------------------------------
 
     def _next_fault(self) -> _Fault | None:
+        while self._faults and self._faults[0].until is not None \
+                and time.monotonic() >= self._faults[0].until:
+            self._faults.pop(0)
         if not self._faults:
             return None
         fault = self._faults[0]

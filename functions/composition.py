@@ -9,8 +9,10 @@ caches with `reset()` after changing the environment.
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from identity import Caller
 from infra.config import Settings, load_settings
@@ -27,6 +29,30 @@ if TYPE_CHECKING:
     from qr.ports import BlobStore, StoreQueue
     from qr.service import QrLabels
 
+T = TypeVar("T")
+
+# Factories build under one lock: concurrent first requests (a threaded local run, Cloud
+# Functions with concurrency above 1) must share one client and one queue, not race to
+# build one each.
+_BUILD_LOCK = threading.RLock()
+
+
+def _once(factory: Callable[[], T]) -> Callable[[], T]:
+    """functools.cache that builds at most once even when first called from many threads."""
+    cached = functools.cache(factory)
+
+    @functools.wraps(factory)
+    def get() -> T:
+        if cached.cache_info().currsize:
+            return cached()
+        with _BUILD_LOCK:
+            return cached()
+
+    get.cache_info = cached.cache_info  # type: ignore[attr-defined]
+    get.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    return get
+
+
 STORE_TASK_FUNCTION = "store_qr_batch"
 RECHECK_TASK_FUNCTION = "recheckUploadedImage"
 
@@ -35,12 +61,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@functools.cache
+@_once
 def settings() -> Settings:
     return load_settings()
 
 
-@functools.cache
+@_once
 def _firebase_app() -> object:
     from infra.firebase_app import ensure_app
 
@@ -64,7 +90,7 @@ def authenticate(authorization: str | None) -> Caller | None:
     return caller_from_authorization(authorization)
 
 
-@functools.cache
+@_once
 def firestore_client() -> firestore.Client:
     from google.cloud import firestore
 
@@ -73,7 +99,7 @@ def firestore_client() -> firestore.Client:
 
 # -- QR labels ------------------------------------------------------------------------------
 
-@functools.cache
+@_once
 def blob_store() -> BlobStore:
     config = settings()
     if config.b2 is not None:
@@ -87,7 +113,7 @@ def blob_store() -> BlobStore:
     return LocalBlobStore(config.local_blob_dir)
 
 
-@functools.cache
+@_once
 def store_queue() -> StoreQueue:
     from infra.store_queues import TaskStoreQueue
 
@@ -104,7 +130,7 @@ def store_queue() -> StoreQueue:
         lambda payload: qr_labels().store_files(payload["qr_ids"]), name="qr-store"))
 
 
-@functools.cache
+@_once
 def qr_labels() -> QrLabels:
     from infra.firestore_qr_repository import FirestoreQrRepository
     from qr.service import QrLabels
@@ -115,7 +141,7 @@ def qr_labels() -> QrLabels:
 
 # -- Vision moderation ----------------------------------------------------------------------
 
-@functools.cache
+@_once
 def vision_ledger():  # -> infra.firestore_vision_ledger.FirestoreVisionLedger
     from infra.firestore_vision_ledger import FirestoreVisionLedger
 
@@ -133,7 +159,7 @@ def default_vision_settings():  # -> moderation.settings.VisionSettings
                           monthly_limit=config.vision_default_monthly_limit)
 
 
-@functools.cache
+@_once
 def vision_classifier():  # -> infra.vision_safesearch.VisionSafeSearch (client built lazily)
     from infra.vision_safesearch import VisionSafeSearch
 
@@ -141,7 +167,7 @@ def vision_classifier():  # -> infra.vision_safesearch.VisionSafeSearch (client 
     return VisionSafeSearch.create(config.vision_endpoint, config.vision_timeout_s)
 
 
-@functools.cache
+@_once
 def object_store():  # -> infra.gcs_objects.GcsObjectStore (client built lazily)
     from infra.gcs_objects import GcsObjectStore
 
@@ -154,7 +180,7 @@ def placement() -> Placement:
     return Placement(object_store(), settings().quarantine_prefix, utc_now)
 
 
-@functools.cache
+@_once
 def recheck_queue() -> RecheckQueue:
     config = settings()
     if config.recheck_mode == "task_queue":
@@ -171,7 +197,7 @@ def recheck_queue() -> RecheckQueue:
                               max_backoff_s=config.recheck_retry_max_s)
 
 
-@functools.cache
+@_once
 def moderation_rechecks() -> ModerationRechecks:
     from infra.firestore_rechecks import FirestoreRecheckStore
     from moderation.rechecks import ModerationRechecks
@@ -184,7 +210,7 @@ def moderation_rechecks() -> ModerationRechecks:
         retry_delay_s=config.recheck_delay_s)
 
 
-@functools.cache
+@_once
 def upload_moderation() -> UploadModeration:
     from moderation.uploaded_images import UploadModeration
 
@@ -196,7 +222,7 @@ def upload_moderation() -> UploadModeration:
         skip_prefixes=config.moderation_skip_prefixes, clock=utc_now)
 
 
-@functools.cache
+@_once
 def pre_upload_check() -> PreUploadCheck:
     from moderation.pre_upload_check import PreUploadCheck
 
@@ -207,7 +233,7 @@ def pre_upload_check() -> PreUploadCheck:
         max_analyze_bytes=config.max_analyze_bytes, own_bucket=config.storage_bucket)
 
 
-@functools.cache
+@_once
 def vision_admin() -> VisionAdmin:
     from moderation.admin import VisionAdmin
 
@@ -218,7 +244,13 @@ def vision_admin() -> VisionAdmin:
 
 
 def reset() -> None:
-    """Forget every built object (tests change the environment between cases)."""
+    """Forget every built object (tests change the environment between cases); in-process
+    queues are closed first, so none of their leftover tasks runs against the next case."""
+    for queue_factory in (store_queue, recheck_queue):
+        if queue_factory.cache_info().currsize:
+            close = getattr(queue_factory(), "close", None)
+            if close is not None:
+                close()
     for factory in (settings, _firebase_app, firestore_client, blob_store, store_queue,
                     qr_labels, vision_ledger, vision_classifier, object_store,
                     recheck_queue, moderation_rechecks, upload_moderation, pre_upload_check,

@@ -62,14 +62,26 @@ class BoundedTransaction(firestore.Transaction):
     that pin moves: the contention and dead-port tests would catch a break).
     """
 
-    def __init__(self, client: firestore.Client, max_attempts: int, timeout_s: float) -> None:
+    def __init__(self, client: firestore.Client, max_attempts: int, timeout_s: float,
+                 deadline: float | None = None) -> None:
         super().__init__(client, max_attempts=max_attempts)
-        self._timeout_s = timeout_s
+        self._rpc_timeout_s = timeout_s
+        self._deadline = deadline
         self._retries = 0
+
+    @property
+    def timeout_s(self) -> float:
+        """Each RPC's timeout: ours, cut short by the caller's deadline."""
+        if self._deadline is None:
+            return self._rpc_timeout_s
+        return max(0.2, min(self._rpc_timeout_s, self._deadline - time.monotonic()))
 
     def _begin(self, retry_id: bytes | None = None) -> None:
         if self.in_progress:
             raise ValueError("transaction already begun")
+        if retry_id is not None and self._deadline is not None \
+                and time.monotonic() >= self._deadline:
+            raise LedgerUnavailable("The quota ledger is too busy right now (contention).")
         if retry_id is not None:
             # The SDK retries an aborted commit at once; contenders aborted together would
             # then collide again (on the emulator every round costs its 2 s lock timeout).
@@ -80,7 +92,7 @@ class BoundedTransaction(firestore.Transaction):
         response = self._client._firestore_api.begin_transaction(
             request={"database": self._client._database_string,
                      "options": self._options_protobuf(retry_id)},
-            metadata=self._client._rpc_metadata, retry=None, timeout=self._timeout_s)
+            metadata=self._client._rpc_metadata, retry=None, timeout=self.timeout_s)
         self._id = response.transaction
 
     def _commit(self) -> list:
@@ -89,7 +101,7 @@ class BoundedTransaction(firestore.Transaction):
         response = self._client._firestore_api.commit(
             request={"database": self._client._database_string,
                      "writes": self._write_pbs, "transaction": self._id},
-            metadata=self._client._rpc_metadata, retry=None, timeout=self._timeout_s)
+            metadata=self._client._rpc_metadata, retry=None, timeout=self.timeout_s)
         self._clean_up()
         self.write_results = list(response.write_results)
         self.commit_time = response.commit_time
@@ -106,7 +118,7 @@ class BoundedTransaction(firestore.Transaction):
             self._client._firestore_api.rollback(
                 request={"database": self._client._database_string,
                          "transaction": self._id},
-                metadata=self._client._rpc_metadata, retry=None, timeout=self._timeout_s)
+                metadata=self._client._rpc_metadata, retry=None, timeout=self.timeout_s)
         except gexc.GoogleAPICallError as err:
             log.debug("rollback failed: %s", type(err).__name__)
         finally:
@@ -144,9 +156,12 @@ class FirestoreCalls:
              tx: firestore.Transaction | None = None, *, timeout: float | None = None
              ) -> list[Doc]:
         """The documents in the order of `refs`, from one consistent snapshot (one RPC)."""
+        if timeout is None:
+            # Inside a transaction, its own (deadline-cut) timeout applies to reads too.
+            timeout = getattr(tx, "timeout_s", None) or self.rpc_timeout_s
         found = {snap.reference.path: snap
                  for snap in self.db.get_all(list(refs), transaction=tx, retry=None,
-                                             timeout=timeout or self.rpc_timeout_s)}
+                                             timeout=timeout)}
         docs = []
         for ref in refs:
             snap = found.get(ref.path)
@@ -215,13 +230,14 @@ class FirestoreCalls:
         run = firestore.transactional(body)
         aborted_reads = 0
         while True:
-            tx = BoundedTransaction(self.db, attempts, self._timeout(deadline))
+            tx = BoundedTransaction(self.db, attempts, self.rpc_timeout_s, deadline)
             try:
                 return self.with_retries(lambda _timeout, tx=tx: run(tx), deadline)
             except gexc.Aborted as err:
                 # The SDK retries an aborted commit; an aborted read ends up here.
                 aborted_reads += 1
-                if aborted_reads >= attempts:
+                if aborted_reads >= attempts or (deadline is not None
+                                                 and time.monotonic() >= deadline):
                     raise LedgerUnavailable("The quota ledger is too busy right now.") from err
 
     # -- retries ----------------------------------------------------------------------------

@@ -38,9 +38,11 @@ Invariants (tests/integration/test_vision_ledger.py checks each one):
      month created while the limit changed, a month from before shards) are dealt again
      before anyone reserves.
   I7 The month document is changed only in transactions (its creation aside: one atomic
-     batch of creates). Its usageCount is the sum of the shards as of lastUpdated: every
-     transaction that writes it settles it, and so does the first reservation or release
-     after `settle_interval_s`. get_vision_api_quota_status adds up the shards and is exact.
+     batch of creates). Its usageCount is the sum of the shards as of lastUpdated: admin
+     transactions settle it, and so do the alert check and the first reservation or
+     release after `settle_interval_s`. get_vision_api_quota_status adds up the shards and
+     is exact. Only rare transactions (admin writes, re-deals) lock the shards; settling
+     reads them in a snapshot, so the hot path never waits on a lock cycle.
   I8 Creation is race-free: the month document and its shards are created together by one
      batch of creates; whoever loses gets AlreadyExists and reads again. The scheduled sweep
      creates the next month ahead of time.
@@ -150,6 +152,7 @@ class FirestoreVisionLedger:
         # One re-deal and one settle at a time per instance: the others read again after it.
         self._redeal_lock = threading.Lock()
         self._settle_lock = threading.Lock()
+        self._create_lock = threading.Lock()
 
     # -- references ---------------------------------------------------------------------
 
@@ -371,13 +374,25 @@ class FirestoreVisionLedger:
         created = []
         for key in (month_key(now, self._tz), month_key(month_bounds(now, self._tz)[1],
                                                          self._tz)):
-            (month,) = self._calls.read_view([self._month_ref(key)])
-            if not month.exists and self._create_month(key, settings.monthly_limit, now):
+            if self._create_month(key, settings.monthly_limit, now):
                 created.append(key)
         return created
 
     def _create_month(self, key: str, limit: int, now: datetime,
                       deadline: float | None = None) -> bool:
+        # One creator per instance; the others read again once it is done. Instances
+        # racing each other are settled by the creates' AlreadyExists.
+        wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
+        if not self._create_lock.acquire(timeout=wait):
+            return False
+        try:
+            (month,) = self._calls.read_view([self._month_ref(key)], deadline=deadline)
+            return not month.exists and self._create_month_docs(key, limit, now, deadline)
+        finally:
+            self._create_lock.release()
+
+    def _create_month_docs(self, key: str, limit: int, now: datetime,
+                           deadline: float | None) -> bool:
         caps = allotment.deal(limit, [0] * self._shard_count)
         docs = [(self._month_ref(key), _new_month(key, limit, now, self._shard_count))]
         docs += [(ref, {"cap": cap, "used": 0, "epoch": 0})
@@ -433,16 +448,33 @@ class FirestoreVisionLedger:
             tx.set(view.month.ref, {**_new_month(view.key, limit, now, len(refs)), **fields})
         return sum(used)
 
-    def settle(self, key: str, deadline: float | None = None) -> int:
-        """Write the month's exact usage (the sum of its shards) into usageCount."""
+    def settle(self, key: str, deadline: float | None = None,
+               max_attempts: int | None = None) -> int:
+        """Write the month's usage (the sum of its shards, read in one snapshot) into
+        usageCount, stamped with the time of that read.
+
+        The shards are read outside the transaction: a transaction that read them would
+        hold their locks, and reservations committing on those shards (and on their jobs)
+        could then wait on it in a cycle. The transaction locks the month document only,
+        and writes nothing if a reset (another epoch) or a later settle got there first.
+        """
+        _, view, _ = self._view(key, deadline=deadline)
+        used, at = view.used, self._clock()
+
         def body(tx: firestore.Transaction) -> int:
-            _, view, _ = self._view(key, tx=tx)
-            used = view.used
-            if view.month.exists and _int(view.month.data, "usageCount") != used:
-                tx.update(view.month.ref, {"usageCount": used, "lastUpdated": self._clock()})
+            (month,) = self._calls.read([view.month.ref], tx)
+            if not month.exists or _int(month.data, "epoch") != view.epoch:
+                return used
+            last = (month.data or {}).get("lastUpdated")
+            if isinstance(last, datetime) and last > at:
+                return used
+            if _int(month.data, "usageCount") != used:
+                tx.update(month.ref, {"usageCount": used, "lastUpdated": at})
             return used
 
-        return self._calls.transaction(body, deadline=deadline)
+        if not view.month.exists:
+            return 0
+        return self._calls.transaction(body, deadline=deadline, max_attempts=max_attempts)
 
     def _settle_if_due(self, view: MonthView, now: datetime) -> None:
         """Keep usageCount fresh without a write per reservation: settle when the month was
@@ -453,7 +485,9 @@ class FirestoreVisionLedger:
         if not self._settle_lock.acquire(blocking=False):
             return
         try:
-            self.settle(view.key, deadline=time.monotonic() + _SETTLE_BUDGET_S)
+            # Best effort, one try: a settle that collides is left to the next one.
+            self.settle(view.key, deadline=time.monotonic() + _SETTLE_BUDGET_S,
+                        max_attempts=1)
         except LedgerUnavailable as err:
             log.info("usageCount of %s not settled now: %s", view.key, err)
         finally:
@@ -545,24 +579,25 @@ class FirestoreVisionLedger:
 
     def record_alerts(self, now: datetime) -> list[int]:
         """Announce each usage level (80/95/100 % of the limit) once per month and epoch,
-        and settle the month's usageCount on the way."""
+        and settle the month's usageCount on the way (shards read as in `settle`)."""
         key = month_key(now, self._tz)
+        settings, view, _ = self._view(key)
+        usage = view.used
 
         def body(tx: firestore.Transaction) -> list[int]:
-            settings, view, _ = self._view(key, tx=tx)
-            if not view.month.exists:
+            (month,) = self._calls.read([view.month.ref], tx)
+            if not month.exists or _int(month.data, "epoch") != view.epoch:
                 return []
-            usage = view.used
             limit = settings.monthly_limit
-            sent = _alerts(view.month.data)
+            sent = _alerts(month.data)
             levels = crossed_levels(usage, limit, sent)
             fields: dict[str, Any] = {}
-            if _int(view.month.data, "usageCount") != usage:
+            if _int(month.data, "usageCount") != usage:
                 fields |= {"usageCount": usage, "lastUpdated": now}
             if levels:
                 fields["alertsSent"] = sorted(set(sent) | set(levels))
             if fields:
-                tx.update(view.month.ref, fields)
+                tx.update(month.ref, fields)
             for level in levels:
                 tx.set(self._db.collection(NOTIFICATIONS_COLLECTION).document(), {
                     "kind": "vision_quota", "level": level, "monthKey": key, "usage": usage,
@@ -570,6 +605,8 @@ class FirestoreVisionLedger:
                 })
             return levels
 
+        if not view.month.exists:
+            return []
         return self._calls.transaction(body)
 
 

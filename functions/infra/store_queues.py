@@ -27,6 +27,11 @@ class TaskStoreQueue:
         if batch:
             self._tasks.enqueue({"qr_ids": batch})
 
+    def close(self) -> None:
+        close = getattr(self._tasks, "close", None)
+        if close is not None:
+            close()
+
     def drain(self, timeout_s: float = 60.0) -> bool:
         """Wait for an in-process queue to finish (tests and the local run)."""
         drain = getattr(self._tasks, "drain", None)

@@ -54,6 +54,7 @@ class InProcessTaskQueue:
         self._running = 0
         self._cond = threading.Condition()
         self._threads: list[threading.Thread] = []
+        self._closed = False
 
     def enqueue(self, payload: dict[str, Any], delay_s: float = 0.0) -> None:
         self._push(payload, 1, delay_s)
@@ -69,12 +70,22 @@ class InProcessTaskQueue:
                 self._cond.wait(min(remaining, 0.05))
         return True
 
+    def close(self) -> None:
+        """Drop what is waiting and stop the workers after their current task (tests build
+        a fresh queue per case; a leftover task must not run against the next one)."""
+        with self._cond:
+            self._closed = True
+            self._due.clear()
+            self._cond.notify_all()
+
     def pending(self) -> int:
         with self._cond:
             return len(self._due) + self._running
 
     def _push(self, payload: dict[str, Any], attempt: int, delay_s: float) -> None:
         with self._cond:
+            if self._closed:
+                return
             heapq.heappush(self._due, (time.monotonic() + max(0.0, delay_s),
                                        next(self._order), payload, attempt))
             self._threads = [t for t in self._threads if t.is_alive()]
@@ -85,9 +96,11 @@ class InProcessTaskQueue:
                 thread.start()
             self._cond.notify_all()
 
-    def _next(self) -> tuple[dict[str, Any], int]:
+    def _next(self) -> tuple[dict[str, Any], int] | None:
         with self._cond:
             while True:
+                if self._closed:
+                    return None
                 if self._due and self._due[0][0] <= time.monotonic():
                     _, _, payload, attempt = heapq.heappop(self._due)
                     self._running += 1
@@ -97,7 +110,10 @@ class InProcessTaskQueue:
 
     def _work(self) -> None:
         while True:
-            payload, attempt = self._next()
+            task = self._next()
+            if task is None:
+                return
+            payload, attempt = task
             try:
                 self._handler(payload)
             except Exception as err:

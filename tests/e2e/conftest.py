@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.storage_emulator import running_storage_emulator
 from devtools.tokens import mint_id_token
+from devtools.vision_server import running_vision_server
 
 
 @pytest.fixture
@@ -70,3 +72,33 @@ def drain() -> Callable[[], None]:
         assert composition.store_queue().drain(60), "the store queue did not drain"
 
     return _drain
+
+
+# -- moderation: Cloud Storage and Vision stand-ins -----------------------------------------
+
+@pytest.fixture(scope="module")
+def gcs():
+    with running_storage_emulator(os.environ["STORAGE_BUCKET"],
+                                  project=os.environ["GOOGLE_CLOUD_PROJECT"]) as gcs:
+        yield gcs
+
+
+@pytest.fixture(scope="module")
+def vision():
+    with running_vision_server() as server:
+        yield server
+
+
+@pytest.fixture
+def env(functions_env, gcs, vision, monkeypatch):
+    """The moderation functions on fresh stand-ins (re-checks at their default delays)."""
+    import composition
+
+    gcs.server.wipe(keep_buckets=True)
+    vision.reset()
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs.host)
+    monkeypatch.setenv("VISION_API_ENDPOINT", vision.endpoint)
+    monkeypatch.setenv("VISION_TIMEOUT_S", "2")
+    monkeypatch.setenv("VISION_FALLBACK_STRATEGY", "warn")
+    composition.reset()
+    return gcs

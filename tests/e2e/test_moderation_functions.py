@@ -6,87 +6,18 @@ gcp-storage-emulator, the quota ledger on the Firestore emulator."""
 from __future__ import annotations
 
 import base64
-import io
-import os
 
 import pytest
-from PIL import Image
 
-from devtools.storage_emulator import running_storage_emulator
-from devtools.storage_events import storage_finalized_event, to_structured_http
-from devtools.vision_server import running_vision_server
-
-BUCKET = os.environ["STORAGE_BUCKET"]
-
-
-def png_bytes(color: str = "red", size: int = 8) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (size, size), color).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-@pytest.fixture(scope="module")
-def gcs():
-    with running_storage_emulator(BUCKET, project=os.environ["GOOGLE_CLOUD_PROJECT"]) as gcs:
-        yield gcs
-
-
-@pytest.fixture(scope="module")
-def vision():
-    with running_vision_server() as server:
-        yield server
-
-
-@pytest.fixture
-def env(functions_env, gcs, vision, monkeypatch):
-    import composition
-
-    gcs.server.wipe(keep_buckets=True)
-    vision.reset()
-    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs.host)
-    monkeypatch.setenv("VISION_API_ENDPOINT", vision.endpoint)
-    monkeypatch.setenv("VISION_TIMEOUT_S", "2")
-    monkeypatch.setenv("VISION_FALLBACK_STRATEGY", "warn")
-    composition.reset()
-    return gcs
-
-
-def upload(gcs, name: str, data: bytes, content_type: str = "image/png",
-           metadata: dict | None = None):
-    blob = gcs.bucket().blob(name)
-    blob.metadata = metadata
-    blob.upload_from_string(data, content_type=content_type)
-    blob.reload()
-    return blob
-
-
-def deliver(call, blob, *, function: str = "moderate_uploaded_image", event_id: str | None = None,
-            size: int | None = None):
-    event = storage_finalized_event(BUCKET, blob.name, str(blob.generation),
-                                    content_type=blob.content_type, size=size or blob.size,
-                                    metadata=blob.metadata, event_id=event_id)
-    headers, body = to_structured_http(event)
-    reply = call(function, "POST", headers=headers, data=body)
-    assert reply.status_code == 200, reply.get_data(as_text=True)
-    return reply
-
-
-def moderation_records(firestore_client):
-    return [d.to_dict() for d in firestore_client.collection("image_moderation").stream()]
-
-
-def usage(firestore_client) -> int:
-    """Units counted, added up from the allotment shards as the quota status does."""
-    import composition
-
-    ledger = composition.vision_ledger()
-    return sum(ledger.month_usage(d.id)[0]
-               for d in firestore_client.collection("vision_api_quota").stream())
-
-
-def callable_(call, name, data, token=None):
-    return call(name, "POST", token=token, json={"data": data})
-
+from tests.support.moderation import (
+    BUCKET,
+    callable_,
+    deliver,
+    moderation_records,
+    png_bytes,
+    upload,
+    usage,
+)
 
 # -- the storage trigger --------------------------------------------------------------------
 
