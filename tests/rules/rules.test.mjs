@@ -65,6 +65,11 @@ const SEED = {
   "vision_api_quota/2026_11": {
     monthKey: "2026_11", usageCount: 950, limit: 1000, lastUpdated: new Date(),
   },
+  "vision_api_quota/2026_11/shards/0": { cap: 63, used: 60, epoch: 0 },
+  "moderation_rechecks/k1": {
+    bucket: "b", name: "uploads/alice/cat.png", state: "waiting", waitingFor: "budget",
+    uploaderUid: UPLOADER, queuedAt: new Date(),
+  },
   "system_config/vision_api": {
     enabled: true, fallbackStrategy: "deny", monthlyLimit: 1000,
     updatedAt: new Date(), updatedBy: ADMIN,
@@ -133,6 +138,8 @@ function db(role) {
 // Who may read each seeded document (everyone else must be refused).
 const READERS = {
   "vision_api_quota/2026_11": ["admin"],
+  "vision_api_quota/2026_11/shards/0": ["admin"],
+  "moderation_rechecks/k1": ["admin"],
   "system_config/vision_api": ["admin"],
   "admin_actions/a1": ["admin"],
   "admin_notifications/n1": ["admin"],
@@ -150,6 +157,8 @@ const READERS = {
 // Who may list (query) a whole collection without constraints.
 const LISTERS = {
   vision_api_quota: ["admin"],
+  "vision_api_quota/2026_11/shards": ["admin"],
+  moderation_rechecks: ["admin"],
   system_config: ["admin"],
   admin_actions: ["admin"],
   admin_notifications: ["admin"],
@@ -292,6 +301,8 @@ describe("collection queries", () => {
 // Every client write to every collection is refused: create, overwrite, update, delete.
 const WRITE_TARGETS = {
   "vision_api_quota/2026_11": { usageCount: 0 },
+  "vision_api_quota/2026_11/shards/0": { cap: 1000000 },
+  "moderation_rechecks/k1": { state: "done" },
   "system_config/vision_api": { enabled: false, monthlyLimit: 1000000 },
   "admin_actions/a1": { action: "forged" },
   "admin_notifications/n1": { message: "edited" },
@@ -304,6 +315,8 @@ const WRITE_TARGETS = {
 
 const CREATE_TARGETS = {
   vision_api_quota: { monthKey: "2026_12", usageCount: 0, limit: 1000000 },
+  "vision_api_quota/2026_11/shards": { cap: 1000000, used: 0, epoch: 0 },
+  moderation_rechecks: { state: "queued", bucket: "b", name: "x.png" },
   system_config: { enabled: true },
   admin_actions: { action: "forged", adminUid: ADMIN },
   admin_notifications: { message: "spam", read: false },
