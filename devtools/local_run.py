@@ -48,15 +48,20 @@ def _defaults(vision_endpoint: str | None, storage_host: str | None) -> None:
 
 
 def _sweeper(interval_s: float) -> None:
-    """Production runs sweep_unstored_qrs on a schedule; locally a thread does it."""
+    """Production runs the scheduled functions (sweep_unstored_qrs,
+    sweep_moderation_rechecks, check_vision_quota_alerts); locally a thread does."""
     import composition
 
+    jobs = (lambda: composition.qr_labels().requeue_unstored(),
+            lambda: composition.moderation_rechecks().sweep(),
+            lambda: composition.vision_admin().check_alerts())
     while True:
         time.sleep(interval_s)
-        try:
-            composition.qr_labels().requeue_unstored()
-        except Exception:
-            logging.getLogger("local_run").exception("sweep failed")
+        for job in jobs:
+            try:
+                job()
+            except Exception:
+                logging.getLogger("local_run").exception("scheduled job failed")
 
 
 def main() -> None:
@@ -65,6 +70,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8080)))
     parser.add_argument("--no-vision", action="store_true",
                         help="do not start the local Vision server")
+    parser.add_argument("--run-info", type=Path, default=RUN_INFO,
+                        help="where to write the run's addresses (for devtools.send_image)")
+    parser.add_argument("--sweep-every", type=float, default=60.0,
+                        help="seconds between the scheduled jobs (sweeps, quota alerts)")
     args = parser.parse_args()
     # Stop the emulator we started on Ctrl-C and on a plain kill alike.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -91,9 +100,10 @@ def main() -> None:
     from devtools.function_apps import combined_app, function_signatures
 
     app = combined_app()
-    threading.Thread(target=_sweeper, args=(60.0,), daemon=True).start()
+    threading.Thread(target=_sweeper, args=(args.sweep_every,), daemon=True).start()
     base = f"http://127.0.0.1:{args.port}"
-    RUN_INFO.write_text(json.dumps({
+    args.run_info.parent.mkdir(parents=True, exist_ok=True)
+    args.run_info.write_text(json.dumps({
         "base": base, "project": os.environ["GOOGLE_CLOUD_PROJECT"],
         "bucket": os.environ["STORAGE_BUCKET"],
         "storage_emulator": os.environ.get("STORAGE_EMULATOR_HOST"),

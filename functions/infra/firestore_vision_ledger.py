@@ -15,8 +15,15 @@ Documents (`month` is YYYY_MM in the quota time zone):
 How a reservation works: read the settings, the month, its shards and the job in one
 snapshot, pick a shard with room (moderation/allotment.py), then commit "shard.used +=
 units" and the job's reservation together, on condition that neither changed since the
-read (an optimistic transaction, see infra/firestore_calls.py). A lost race reads again.
-The month document is not written on this path at all.
+read: an optimistic transaction, as Firestore's web and mobile SDKs run them (see
+infra/firestore_calls.py). A lost race reads again. The month document is not written on
+this path at all.
+
+Everything that changes the caps (a limit change, a reset, a re-deal) is an optimistic
+transaction too, conditional on every shard and the month being as read. A locking
+transaction that read the shards would make the reservations committing on them queue
+behind it, and on the emulator such queues end in 2 s lock timeouts. Only the settle and
+the alert check lock anything, and only the month document.
 
 Invariants (tests/integration/test_vision_ledger.py checks each one):
   I1 Hard limit. A reservation commits only if its shard still has `used + units <= cap`,
@@ -38,20 +45,20 @@ Invariants (tests/integration/test_vision_ledger.py checks each one):
      month created while the limit changed, a month from before shards) are dealt again
      before anyone reserves.
   I7 The month document is changed only in transactions (its creation aside: one atomic
-     batch of creates). Its usageCount is the sum of the shards as of lastUpdated: admin
-     transactions settle it, and so do the alert check and the first reservation or
-     release after `settle_interval_s`. get_vision_api_quota_status adds up the shards and
-     is exact. Only rare transactions (admin writes, re-deals) lock the shards; settling
-     reads them in a snapshot, so the hot path never waits on a lock cycle.
+     batch of creates). Its usageCount is the sum of the shards as of lastUpdated: caps
+     changes settle it, and so do the alert check and the first reservation or release
+     after `settle_interval_s`. get_vision_api_quota_status adds up the shards and is
+     exact.
   I8 Creation is race-free: the month document and its shards are created together by one
-     batch of creates; whoever loses gets AlreadyExists and reads again. The scheduled sweep
-     creates the next month ahead of time.
+     batch of creates; whoever loses gets AlreadyExists and reads again. The scheduled
+     alert check creates the next month ahead of time.
   I9 Bounded. begin() returns or raises LedgerBusy within `reserve_budget_s` (15 s);
-     every other call raises LedgerUnavailable within a few seconds when Firestore is down.
+     every other call raises LedgerUnavailable or LedgerBusy within seconds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
@@ -87,6 +94,7 @@ _CONFLICT_BACKOFF_BASE_S = 0.01
 _CONFLICT_BACKOFF_CAP_S = 0.25
 _DEADLINE_SLACK_S = 0.5  # retries stop this close to the deadline rather than pass it
 _SETTLE_BUDGET_S = 3.0  # a settle rides on a reservation that has already succeeded
+_ADMIN_BUDGET_S = 20.0  # an admin change retries lost races this long, then says busy
 
 
 @dataclass(frozen=True)
@@ -401,52 +409,51 @@ class FirestoreVisionLedger:
 
     def _redeal(self, key: str, units: int, deadline: float | None = None) -> None:
         """Deal the month's caps again for the current limit (keeping room for `units` in
-        one shard), in a transaction; nothing is written when they are already right."""
+        one shard); nothing is written when they are already right. One optimistic try:
+        the caller reads again either way."""
         wait = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
         if not self._redeal_lock.acquire(timeout=wait):
             return  # another thread of this instance is dealing; read again after it
         try:
-            def body(tx: firestore.Transaction) -> None:
-                now = self._clock()
-                settings, view, _ = self._view(key, tx=tx)
-                if not view.month.exists:
-                    return
-                limit = settings.monthly_limit
-                if view.is_dealt(limit) and (units == 0 or not allotment.needs_redeal(
-                        limit, view.shard_states(), units)):
-                    return
-                self._write_deal(tx, view, limit, now, keep=units)
-
-            self._calls.transaction(body, deadline=deadline)
+            settings, view, _ = self._view(key, deadline=deadline)
+            limit = settings.monthly_limit
+            if not view.month.exists or (view.is_dealt(limit) and (
+                    units == 0 or not allotment.needs_redeal(limit, view.shard_states(),
+                                                             units))):
+                return
+            # A Conflict means someone changed the month meanwhile: the caller reads again.
+            with contextlib.suppress(Conflict):
+                self._calls.commit_unchanged(
+                    self._deal_writes(view, limit, self._clock(), keep=units),
+                    deadline=deadline)
         finally:
             self._redeal_lock.release()
 
-    def _write_deal(self, tx: firestore.Transaction, view: MonthView, limit: int,
-                    now: datetime, *, keep: int = 0, reset: bool = False,
-                    month_fields: dict[str, Any] | None = None) -> int:
-        """Inside a transaction that read `view`: write every shard's cap for `limit` (all
-        usage zeroed and a new epoch with `reset`) and the month's settled count. A month
-        from before shards moves its count into shard 0. Returns the usage written."""
+    def _deal_writes(self, view: MonthView, limit: int, now: datetime, *, keep: int = 0,
+                     reset: bool = False, month_fields: dict[str, Any] | None = None
+                     ) -> list[tuple[Doc, dict[str, Any] | None]]:
+        """The writes that deal every shard's cap of `view` for `limit` (all usage zeroed
+        and a new epoch with `reset`) and settle the month's count, each conditional on
+        its document being as read. A month from before shards moves its count into
+        shard 0."""
         epoch = view.epoch + (1 if reset else 0)
+        count = len(view.shards)
         if reset:
-            used = [0] * self._shard_count
-            refs = self._shard_refs(view.key)
+            used = [0] * count
         elif view.has_shards:
             used = [s.used for s in view.shard_states()]
-            refs = [s.ref for s in view.shards]
         else:
-            used = [view.used] + [0] * (self._shard_count - 1)
-            refs = self._shard_refs(view.key)
-        caps = allotment.deal(limit, used, keep=keep, at=self._rng.randrange(len(used)))
-        for ref, cap, u in zip(refs, caps, used, strict=True):
-            tx.set(ref, {"cap": cap, "used": u, "epoch": epoch})
-        fields = {"limit": limit, "usageCount": sum(used), "shardCount": len(refs),
+            used = [view.used] + [0] * (count - 1)
+        caps = allotment.deal(limit, used, keep=keep, at=self._rng.randrange(count))
+        writes: list[tuple[Doc, dict[str, Any] | None]] = [
+            (shard, {"cap": cap, "used": u, "epoch": epoch})
+            for shard, cap, u in zip(view.shards, caps, used, strict=True)]
+        fields = {"limit": limit, "usageCount": sum(used), "shardCount": count,
                   "epoch": epoch, "lastUpdated": now, **(month_fields or {})}
-        if view.month.exists:
-            tx.update(view.month.ref, fields)
-        else:
-            tx.set(view.month.ref, {**_new_month(view.key, limit, now, len(refs)), **fields})
-        return sum(used)
+        if not view.month.exists:
+            fields = {**_new_month(view.key, limit, now, count), **fields}
+        writes.append((view.month, fields))
+        return writes
 
     def settle(self, key: str, deadline: float | None = None,
                max_attempts: int | None = None) -> int:
@@ -510,70 +517,75 @@ class FirestoreVisionLedger:
     # -- admin writes -------------------------------------------------------------------
 
     def set_enabled(self, caller: Caller, enabled: bool) -> AdminChange:
-        return self._admin_write(caller, "set_vision_enabled", lambda tx, s, now: (
-            {"enabled": enabled}, {"enabled": s.enabled}, {"enabled": enabled}))
+        return self._admin_write(caller, "set_vision_enabled", (), lambda s, _views, _now: (
+            {"enabled": enabled}, {"enabled": s.enabled}, {"enabled": enabled}, []))
 
     def set_fallback_strategy(self, caller: Caller, strategy: str) -> AdminChange:
-        return self._admin_write(caller, "set_vision_fallback_strategy", lambda tx, s, now: (
-            {"fallbackStrategy": strategy}, {"fallbackStrategy": s.fallback_strategy},
-            {"fallbackStrategy": strategy}))
+        return self._admin_write(
+            caller, "set_vision_fallback_strategy", (), lambda s, _views, _now: (
+                {"fallbackStrategy": strategy}, {"fallbackStrategy": s.fallback_strategy},
+                {"fallbackStrategy": strategy}, []))
 
     def set_monthly_limit(self, caller: Caller, limit: int) -> AdminChange:
-        def plan(tx: firestore.Transaction, s: VisionSettings, now: datetime) -> _Plan:
+        def plan(s: VisionSettings, views: list[MonthView], now: datetime) -> _Plan:
             # This month and the next (created ahead of time) are dealt for the new limit; a
             # month not started yet gets its caps when it is created.
-            current = month_key(now, self._tz)
-            upcoming = month_key(month_bounds(now, self._tz)[1], self._tz)
-            views = [self._view(key, tx=tx)[1] for key in (current, upcoming)]
-            for view in views:
-                if view.month.exists:
-                    self._write_deal(tx, view, limit, now)
+            writes = [w for view in views if view.month.exists
+                      for w in self._deal_writes(view, limit, now)]
             return ({"monthlyLimit": limit}, {"monthlyLimit": s.monthly_limit},
-                    {"monthlyLimit": limit})
+                    {"monthlyLimit": limit}, writes)
 
-        return self._admin_write(caller, "set_vision_monthly_limit", plan)
+        now = self._clock()
+        months = (month_key(now, self._tz), month_key(month_bounds(now, self._tz)[1], self._tz))
+        return self._admin_write(caller, "set_vision_monthly_limit", months, plan)
 
     def reset_month(self, caller: Caller) -> AdminChange:
-        def plan(tx: firestore.Transaction, s: VisionSettings, now: datetime) -> _Plan:
-            key = month_key(now, self._tz)
-            _, view, _ = self._view(key, tx=tx)
-            usage = view.used
-            epoch = view.epoch
-            self._write_deal(tx, view, s.monthly_limit, now, reset=True, month_fields={
+        def plan(s: VisionSettings, views: list[MonthView], now: datetime) -> _Plan:
+            (view,) = views
+            usage, epoch = view.used, view.epoch
+            writes = self._deal_writes(view, s.monthly_limit, now, reset=True, month_fields={
                 "resetCount": _int(view.month.data, "resetCount") + 1, "lastResetAt": now,
                 "usageBeforeReset": usage,
                 # Levels are announced again as the new count climbs.
                 "alertsSent": []})
-            return ({}, {"monthKey": key, "usageCount": usage, "epoch": epoch},
-                    {"monthKey": key, "usageCount": 0, "epoch": epoch + 1})
+            return ({}, {"monthKey": view.key, "usageCount": usage, "epoch": epoch},
+                    {"monthKey": view.key, "usageCount": 0, "epoch": epoch + 1}, writes)
 
-        return self._admin_write(caller, "reset_vision_quota", plan)
+        return self._admin_write(caller, "reset_vision_quota", (month_key(self._clock(),
+                                                                          self._tz),), plan)
 
-    def _admin_write(self, caller: Caller, action: str,
-                     plan: Callable[[firestore.Transaction, VisionSettings, datetime], _Plan]
+    def _admin_write(self, caller: Caller, action: str, months: tuple[str, ...],
+                     plan: Callable[[VisionSettings, list[MonthView], datetime], _Plan]
                      ) -> AdminChange:
-        """One transaction: the plan's reads and writes, the settings (updatedAt/By) and the
-        audit record. The audit id is fixed before the first attempt, so a retried call
-        whose first commit did land is recognised and not applied twice."""
+        """One optimistic transaction: read the settings and `months` (with their shards),
+        then commit the plan's writes, the settings (updatedAt/By) and the audit record
+        together, each conditional on its document being as read; a lost race reads again.
+        Optimistic, because reservations keep committing on the shards meanwhile: a
+        locking transaction would make them queue behind it (and it behind them). The
+        audit id is fixed before the first attempt, so a call whose commit landed but
+        whose reply was lost is recognised and not applied twice."""
         audit_ref = self._db.collection(ACTIONS_COLLECTION).document()
-
-        def body(tx: firestore.Transaction) -> AdminChange:
+        deadline = time.monotonic() + _ADMIN_BUDGET_S
+        for attempt in range(1_000_000):
+            if attempt and time.monotonic() >= deadline:
+                raise LedgerBusy("The quota ledger is too busy to take this change now.")
             now = self._clock()
-            done, cfg = self._calls.read([audit_ref, self._config_ref()], tx)
+            done, cfg = self._calls.read_view([audit_ref, self._config_ref()],
+                                              deadline=deadline)
             if done.exists:
                 return AdminChange((done.data or {}).get("before") or {},
                                    (done.data or {}).get("after") or {})
-            config, before, after = plan(tx, self._settings(cfg), now)
-            tx.set(self._config_ref(), {**config, "updatedAt": now, "updatedBy": caller.uid},
-                   merge=True)
+            views = [self._view(key, deadline=deadline)[1] for key in months]
+            config, before, after, writes = plan(self._settings(cfg), views, now)
             record: dict[str, Any] = {"action": action, "adminUid": caller.uid,
                                       "before": before, "after": after, "at": now}
             if caller.email:
                 record["adminEmail"] = caller.email
-            tx.create(audit_ref, record)
-            return AdminChange(before, after)
-
-        return self._calls.transaction(body)
+            writes = [*writes, (cfg, {**config, "updatedAt": now, "updatedBy": caller.uid}),
+                      (done, record)]
+            if self._commit(writes, attempt, deadline):
+                return AdminChange(before, after)
+        raise AssertionError("unreachable")
 
     # -- alerts -------------------------------------------------------------------------
 
@@ -610,8 +622,9 @@ class FirestoreVisionLedger:
         return self._calls.transaction(body)
 
 
-# (settings fields, audit before, audit after)
-_Plan = tuple[dict[str, Any], dict[str, Any], dict[str, Any]]
+# (settings fields, audit before, audit after, writes conditional on their documents)
+_Plan = tuple[dict[str, Any], dict[str, Any], dict[str, Any],
+              list[tuple[Doc, dict[str, Any] | None]]]
 
 
 def _int(doc: dict[str, Any] | None, name: str) -> int:
