@@ -324,3 +324,27 @@ def test_the_drain_callables_are_for_admins(fast, call, user_token, admin_token,
         "success": True, "queued": 0,
         "recheckBacklog": {"waiting": 0, "queued": 0, "inProgress": 0,
                            "oldestQueuedAt": None}}
+
+
+def test_a_recheck_whose_worker_died_is_swept_up_and_counted_once(
+        fast, call, vision, firestore_client, monkeypatch):
+    import composition
+
+    clock = Clock(datetime(2026, 11, 10, 12, 0, tzinfo=UTC))
+    monkeypatch.setattr(composition, "utc_now", clock)
+    composition.reset()
+    firestore_client.document("system_config/vision_api").set({"enabled": False})
+    deliver(call, upload(fast, "uploads/orphan.png", png_bytes()))
+    (doc,) = firestore_client.collection("moderation_rechecks").stream()
+    firestore_client.document("system_config/vision_api").set({"enabled": True})
+    # A worker reserved the unit and died before calling Vision.
+    assert composition.vision_ledger().begin(f"moderation_rechecks/{doc.id}", 1,
+                                              {}).kind == "reserved"
+    rechecks = composition.moderation_rechecks()
+    assert rechecks.sweep()["requeued"] == 0  # its lease is still running
+
+    clock.now += timedelta(minutes=3)
+    assert rechecks.sweep()["requeued"] == 1
+    wait_for_rechecks()
+    assert by_name(firestore_client)["uploads/orphan.png"]["result"]["status"] == "approved"
+    assert usage(firestore_client) == 1 and vision.billable_units == 1

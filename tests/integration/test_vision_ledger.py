@@ -603,3 +603,107 @@ def test_a_reservation_gives_up_within_its_budget_while_the_shards_are_locked(
     assert elapsed < 2.5  # I9: the 1 s budget, plus one cut-short call at most
     assert doc(firestore_client, "jobs/a") is None  # nothing half-written
     assert ledger.month_usage("2026_11")[0] == 1
+
+
+# --- storms: the bench's cases, small enough for CI, with real concurrency ------------------
+
+def storm(ledger: FirestoreVisionLedger, threads: int, per_thread: int, prefix: str
+          ) -> tuple[list[str], list[BaseException]]:
+    kinds: list[str] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(threads)
+
+    def worker(index: int) -> None:
+        barrier.wait()
+        for n in range(per_thread):
+            try:
+                kind = ledger.begin(f"jobs/{prefix}{index}-{n}", 1, {}).kind
+            except BaseException as err:
+                with lock:
+                    errors.append(err)
+                continue
+            with lock:
+                kinds.append(kind)
+
+    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(timeout=120)
+    return kinds, errors
+
+
+@pytest.mark.parametrize(("threads", "per_thread", "limit", "existing"), [
+    (20, 1, 7, True),    # bench case (a), scaled down
+    (20, 1, 7, False),   # (b): nobody has created the month yet
+    (10, 4, 25, True),   # (c)
+])
+def test_a_storm_grants_exactly_the_limit(firestore_client, threads: int, per_thread: int,
+                                          limit: int, existing: bool) -> None:
+    ledger = make_ledger(firestore_client, Clock(NOW), limit=limit, settle_interval_s=2.0)
+    if existing:
+        ledger.ensure_months(NOW)
+    kinds, errors = storm(ledger, threads, per_thread, "s")
+    assert errors == []
+    assert kinds.count("reserved") == limit
+    assert kinds.count("exhausted") == threads * per_thread - limit
+    assert ledger.month_usage("2026_11")[0] == limit
+    reserved = [d for d in collection(firestore_client, "jobs") if d["state"] == "reserved"]
+    assert len(reserved) == limit
+    per_shard: dict[int, int] = {}
+    for job in reserved:
+        per_shard[job["shard"]] = per_shard.get(job["shard"], 0) + 1
+    # Every unit sits in the shard its job names, and no shard went past its cap.
+    for i, shard in enumerate(shards(firestore_client)):
+        assert shard["used"] == per_shard.get(i, 0) <= shard["cap"]
+
+
+def test_a_storm_while_an_admin_lowers_the_limit_and_resets_never_passes_it(
+        firestore_client) -> None:
+    ledger = make_ledger(firestore_client, Clock(NOW), limit=60, settle_interval_s=2.0)
+    ledger.ensure_months(NOW)
+    stop = threading.Event()
+    samples: list[tuple[int, int]] = []
+    admin_errors: list[BaseException] = []
+    lowered: list[int] = []
+
+    def sample() -> None:
+        while not stop.is_set():
+            limit = ledger.read_settings().monthly_limit  # read first: it only goes down
+            samples.append((ledger.month_usage("2026_11")[0], limit))
+            time.sleep(0.05)
+
+    def admin() -> None:
+        try:
+            time.sleep(0.5)
+            ledger.reset_month(ADMIN)
+            time.sleep(0.5)
+            # Lower it, but not below what is used now (that would be over at once, by
+            # design): a margin covers the grants landing while the change commits.
+            lowered.append(min(59, ledger.month_usage("2026_11")[0] + 20))
+            ledger.set_monthly_limit(ADMIN, lowered[0])
+            time.sleep(0.5)
+            ledger.reset_month(ADMIN)
+        except BaseException as err:
+            admin_errors.append(err)
+
+    sampler, changer = threading.Thread(target=sample), threading.Thread(target=admin)
+    sampler.start()
+    changer.start()
+    kinds, errors = storm(ledger, 10, 12, "d")
+    changer.join(timeout=60)
+    stop.set()
+    sampler.join(timeout=10)
+
+    assert errors == [] and admin_errors == []
+    assert samples and all(used <= limit for used, limit in samples)
+    final_used, final_limit, _ = ledger.month_usage("2026_11")
+    assert final_limit == lowered[0] < 60 and final_used <= final_limit
+    month = doc(firestore_client, "vision_api_quota/2026_11")
+    assert month["epoch"] == 2
+    # Exact per epoch: the reserved jobs of the last epoch are the final usage.
+    last_epoch = [d for d in collection(firestore_client, "jobs")
+                  if d["state"] == "reserved" and d["epoch"] == 2]
+    assert len(last_epoch) == final_used
+    assert kinds.count("reserved") >= final_used
