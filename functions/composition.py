@@ -12,7 +12,7 @@ import functools
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from identity import Caller
 from infra.config import Settings, load_settings
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from qr.service import QrLabels
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 # Factories build under one lock: concurrent first requests (a threaded local run, Cloud
 # Functions with concurrency above 1) must share one client and one queue, not race to
@@ -37,7 +38,15 @@ T = TypeVar("T")
 _BUILD_LOCK = threading.RLock()
 
 
-def _once(factory: Callable[[], T]) -> Callable[[], T]:
+class _Factory(Protocol[T_co]):
+    def __call__(self) -> T_co: ...
+
+    def cache_info(self) -> Any: ...
+
+    def cache_clear(self) -> None: ...
+
+
+def _once(factory: Callable[[], T]) -> _Factory[T]:
     """functools.cache that builds at most once even when first called from many threads."""
     cached = functools.cache(factory)
 
@@ -50,7 +59,7 @@ def _once(factory: Callable[[], T]) -> Callable[[], T]:
 
     get.cache_info = cached.cache_info  # type: ignore[attr-defined]
     get.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
-    return get
+    return get  # type: ignore[return-value]
 
 
 STORE_TASK_FUNCTION = "store_qr_batch"
@@ -246,13 +255,15 @@ def vision_admin() -> VisionAdmin:
 def reset() -> None:
     """Forget every built object (tests change the environment between cases); in-process
     queues are closed first, so none of their leftover tasks runs against the next case."""
-    for queue_factory in (store_queue, recheck_queue):
+    queue_factories: tuple[_Factory[object], ...] = (store_queue, recheck_queue)
+    for queue_factory in queue_factories:
         if queue_factory.cache_info().currsize:
             close = getattr(queue_factory(), "close", None)
             if close is not None:
                 close()
-    for factory in (settings, _firebase_app, firestore_client, blob_store, store_queue,
-                    qr_labels, vision_ledger, vision_classifier, object_store,
-                    recheck_queue, moderation_rechecks, upload_moderation, pre_upload_check,
-                    vision_admin):
+    factories: tuple[_Factory[object], ...] = (
+        settings, _firebase_app, firestore_client, blob_store, store_queue, qr_labels,
+        vision_ledger, vision_classifier, object_store, recheck_queue, moderation_rechecks,
+        upload_moderation, pre_upload_check, vision_admin)
+    for factory in factories:
         factory.cache_clear()

@@ -21,9 +21,10 @@ app.initialize()
 
 # Browsers call the QR functions with a bearer token, never cookies, so any origin may.
 _CORS = options.CorsOptions(cors_origins="*", cors_methods=["get", "head", "post"])
-_QR = {"secrets": B2_SECRETS, "memory": options.MemoryOption.MB_512, "timeout_sec": 300}
-_QR_HTTP = {**_QR, "cors": _CORS}
-_CALLABLE = {"memory": options.MemoryOption.MB_256, "timeout_sec": 60}
+_QR: dict[str, Any] = {"secrets": B2_SECRETS, "memory": options.MemoryOption.MB_512,
+                       "timeout_sec": 300}
+_QR_HTTP: dict[str, Any] = {**_QR, "cors": _CORS}
+_CALLABLE: dict[str, Any] = {"memory": options.MemoryOption.MB_256, "timeout_sec": 60}
 
 
 # -- Inventory QR labels (HTTP, Firebase ID token in "Authorization: Bearer ...") -----------

@@ -165,9 +165,10 @@ class FirestoreCalls:
         docs = []
         for ref in refs:
             snap = found.get(ref.path)
-            exists = snap is not None and snap.exists
-            docs.append(Doc(ref, snap.to_dict() if exists else None,
-                            snap.update_time if exists else None))
+            if snap is not None and snap.exists:
+                docs.append(Doc(ref, snap.to_dict(), snap.update_time))
+            else:
+                docs.append(Doc(ref, None, None))
         return docs
 
     def read_view(self, refs: Sequence[firestore.DocumentReference], *,
@@ -231,8 +232,12 @@ class FirestoreCalls:
         aborted_reads = 0
         while True:
             tx = BoundedTransaction(self.db, attempts, self.rpc_timeout_s, deadline)
+
+            def attempt(_timeout: float, tx: BoundedTransaction = tx) -> T:
+                return run(tx)
+
             try:
-                return self.with_retries(lambda _timeout, tx=tx: run(tx), deadline)
+                return self.with_retries(attempt, deadline)
             except gexc.Aborted as err:
                 # The SDK retries an aborted commit; an aborted read ends up here.
                 aborted_reads += 1

@@ -86,8 +86,9 @@ class FirestoreRecheckStore:
 
     def backlog(self) -> dict[str, Any]:
         def count(state: RecheckState) -> int:
-            result = self._calls.with_retries(
-                lambda timeout: self._state(state).count().get(retry=None, timeout=timeout))
+            query = self._state(state).count()
+            result: Any = self._calls.with_retries(
+                lambda timeout: query.get(retry=None, timeout=timeout))  # type: ignore[call-arg]
             return int(result[0][0].value)
 
         oldest = self._query(self._state("waiting").order_by("queuedAt").limit(1)) + \

@@ -334,7 +334,7 @@ class FirestoreVisionLedger:
             view: MonthView | None = None
             if give_back and state == "reserved":
                 found = self._counted_in(job, deadline)
-                if found == "redeal":
+                if isinstance(found, str):  # "redeal"
                     self._redeal(str((job.data or {}).get("monthKey")), 0, deadline)
                     continue
                 if found is not None:

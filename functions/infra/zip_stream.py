@@ -37,7 +37,7 @@ _FIXED_TIME = (2020, 1, 1, 0, 0, 0)
 
 def stream_zip(entries: Iterator[tuple[str, bytes]]) -> Iterator[bytes]:
     sink = _Sink()
-    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:  # type: ignore[arg-type]
+    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:  # type: ignore[call-overload]
         for name, data in entries:
             info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
             info.compress_type = zipfile.ZIP_STORED  # PNGs are already compressed

@@ -243,7 +243,9 @@ class RecheckStore(Protocol):
         """Put the re-check's result into the image's moderation record."""
         ...
 
-    def claim_restore(self, key: str, token: str, obj: ObjectInfo) -> dict[str, Any] | None:
-        """A restored image's finalized event: if `token` is the re-check's restore token,
-        consume it, record `obj` as judged and return the result; None otherwise."""
+    def claim_restore(self, key: str, token: str, name: str, record_path: str,
+                      record_fields: dict[str, Any]) -> bool:
+        """A restored image's finalized event: if `token` is re-check `key`'s restore token
+        for `name`, consume it and record the image at `record_path` as judged (with the
+        re-check's result and `record_fields`). False otherwise: judge it as usual."""
         ...

@@ -90,9 +90,9 @@ class UploadModeration:
                               reasons=(f"content is not an image (claimed {obj.content_type})",))
             return self._fallback(job, obj, outcome, self._current_settings(), fields)
         if obj.size > VISION_MAX_IMAGE_BYTES:
-            settings = self._current_settings()
-            return self._fallback(job, obj, fallback_outcome(settings.fallback_strategy,
-                                                             "too_large"), settings, fields)
+            current = self._current_settings()
+            return self._fallback(job, obj, fallback_outcome(current.fallback_strategy,
+                                                             "too_large"), current, fields)
         try:
             begin = self._ledger.begin(job, UNITS_PER_IMAGE, fields)
         except LedgerUnavailable as err:

@@ -17,7 +17,7 @@ import math
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
@@ -150,7 +150,7 @@ def _extension(filename: str | None) -> str:
     return base[dot:].lower() if dot > 0 else ""
 
 
-def _xlsx_records(content: bytes) -> Iterator[tuple[int, Sequence[object]]]:
+def _xlsx_records(content: bytes) -> Generator[tuple[int, Sequence[object]], None, None]:
     """Yield (spreadsheet row number, cell values) of the first sheet, after the zip guard.
     Anything openpyxl raises on a damaged file becomes InvalidInput."""
     _guard_zip(content)
@@ -233,7 +233,7 @@ def _too_many_members(count: int) -> InvalidInput:
                         f"{MAX_ZIP_MEMBERS} is refused")
 
 
-def _csv_records(content: bytes) -> Iterator[tuple[int, Sequence[object]]]:
+def _csv_records(content: bytes) -> Generator[tuple[int, Sequence[object]], None, None]:
     """Yield (row number, fields). Row numbers count records, as Excel shows them, not
     physical lines (a quoted field may span lines)."""
     text = _decode_csv(content)

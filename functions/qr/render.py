@@ -27,6 +27,7 @@ import functools
 import struct
 import zlib
 from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
@@ -369,7 +370,7 @@ def _layout(version: int) -> _Layout:
     for k, (r, c) in enumerate(data_order):
         sources[r * size + c] = k
 
-    def cells(chosen: object) -> int:
+    def cells(chosen: Iterable[tuple[int, int]]) -> int:
         flags = ["0"] * (size * size)
         for r, c in chosen:
             flags[r * size + c] = "1"
