@@ -98,6 +98,12 @@ class FirestoreRecheckStore:
                 "inProgress": count("reserved"),
                 "oldestQueuedAt": min(stamps) if stamps else None}
 
+    def judged(self, key: str) -> bool:
+        (record,) = self._calls.read_view(
+            [self._db.collection(RECORDS_COLLECTION).document(key)])
+        result = (record.data or {}).get("result")
+        return isinstance(result, dict) and result.get("checked") is True
+
     def record_verdict(self, key: str, result: dict[str, Any],
                        location: Location | None) -> None:
         record_ref = self._db.collection(RECORDS_COLLECTION).document(key)

@@ -238,6 +238,10 @@ class RecheckStore(Protocol):
         """{"waiting": n, "queued": n, "inProgress": n, "oldestQueuedAt": datetime|None}"""
         ...
 
+    def judged(self, key: str) -> bool:
+        """Whether the image's moderation record already holds a Vision verdict."""
+        ...
+
     def record_verdict(self, key: str, result: dict[str, Any],
                        location: Location | None) -> None:
         """Put the re-check's result into the image's moderation record."""

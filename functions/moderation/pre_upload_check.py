@@ -18,6 +18,7 @@ from identity import Caller, require_signed_in
 from moderation.outcome import UNITS_PER_IMAGE, Outcome, fallback_outcome, verdict_outcome
 from moderation.ports import (
     ImageSource,
+    LedgerBusy,
     LedgerUnavailable,
     ObjectStore,
     QuotaLedger,
@@ -58,9 +59,10 @@ class PreUploadCheck:
                 "firstRequestedBy": caller.uid,
             })
         except LedgerUnavailable as err:
-            log.error("quota ledger unavailable for an analysis: %s", err)
-            return _analysis_reply(fallback_outcome(self._defaults.fallback_strategy,
-                                                    "ledger_unavailable"), cached=False)
+            log.error("quota ledger gave no reservation for an analysis: %s", err)
+            cause = "ledger_busy" if isinstance(err, LedgerBusy) else "ledger_unavailable"
+            return _analysis_reply(fallback_outcome(self._defaults.fallback_strategy, cause),
+                                   cached=False)
         if begin.kind == "done" and begin.prior_result:
             return {**begin.prior_result, "cached": True}
         if begin.kind == "busy":

@@ -134,11 +134,18 @@ class ModerationRechecks:
         task = parse_task(payload)
         try:
             recheck = self._store.get(task.key) or self._store.add(task)
+            judged = recheck.state != "done" and self._store.judged(recheck.key)
         except LedgerUnavailable as err:
             raise Unavailable("The moderation database is not reachable; the re-check "
                               "will be retried.") from err
         if recheck.state == "done":
             return "done"
+        if judged:
+            # A later delivery of the upload got Vision's verdict (the first could not even
+            # record its fallback): judging it again would count it twice.
+            self._store.update(recheck.key, {"state": "done", "completedAt": self._clock(),
+                                             "result": {"status": "already_judged"}})
+            return "already_judged"
         at = self._locate(recheck)
         if at is None:
             self._store.update(recheck.key, {"state": "done", "result": {"status": "gone"},

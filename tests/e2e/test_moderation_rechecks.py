@@ -348,3 +348,21 @@ def test_a_recheck_whose_worker_died_is_swept_up_and_counted_once(
     wait_for_rechecks()
     assert by_name(firestore_client)["uploads/orphan.png"]["result"]["status"] == "approved"
     assert usage(firestore_client) == 1 and vision.billable_units == 1
+
+
+def test_an_image_that_got_a_verdict_meanwhile_is_not_judged_again(fast, call, vision,
+                                                                   firestore_client):
+    from infra.firestore_rechecks import FirestoreRecheckStore
+
+    firestore_client.document("system_config/vision_api").set({"enabled": False})
+    deliver(call, upload(fast, "uploads/meanwhile.png", png_bytes()))
+    (doc,) = firestore_client.collection("moderation_rechecks").stream()
+    # As if a later delivery of the same upload had reached Vision (the first one could not
+    # record its fallback while Firestore was down).
+    firestore_client.document(f"image_moderation/{doc.id}").set(
+        {"result": {"status": "approved", "checked": True}}, merge=True)
+    firestore_client.document("system_config/vision_api").set({"enabled": True})
+    task = FirestoreRecheckStore(firestore_client, lambda: datetime.now(UTC)).get(doc.id).task()
+    reply = call("recheckUploadedImage", "POST", json={"data": task})
+    assert reply.get_json()["result"]["result"] == "already_judged"
+    assert vision.request_count == 0 and usage(firestore_client) == 0
