@@ -84,6 +84,27 @@ class FirestoreRecheckStore:
                     .order_by("leaseUntil").limit(limit))
         return (self._query(queued) + self._query(reserved))[:limit]
 
+    def interrupted(self, before: datetime, limit: int) -> list[Recheck]:
+        query = (self._db.collection(RECORDS_COLLECTION)
+                 .where(filter=FieldFilter("state", "==", "reserved"))
+                 .where(filter=FieldFilter("leaseUntil", "<", before))
+                 .order_by("leaseUntil").limit(limit))
+        snaps = self._calls.with_retries(
+            lambda timeout: list(query.stream(retry=None, timeout=timeout)))
+        found = []
+        for snap in snaps:
+            data = snap.to_dict() or {}
+            name, generation = data.get("name"), data.get("generation")
+            if isinstance(name, str) and isinstance(generation, str):
+                found.append(Recheck(
+                    key=snap.id, bucket=str(data.get("bucket") or ""), name=name,
+                    generation=generation, location=Location(name, generation),
+                    cause="interrupted", uploader_uid=data.get("uploaderUid")))
+        return found
+
+    def record_path(self, key: str) -> str:
+        return f"{RECORDS_COLLECTION}/{key}"
+
     def backlog(self) -> dict[str, Any]:
         def count(state: RecheckState) -> int:
             query = self._state(state).count()

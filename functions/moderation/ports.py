@@ -234,6 +234,15 @@ class RecheckStore(Protocol):
         """Queued or reserved re-checks nobody has touched since `before` (a lost task)."""
         ...
 
+    def interrupted(self, before: datetime, limit: int) -> list[Recheck]:
+        """Uploads whose trigger reserved a unit and died before recording an outcome
+        (their lease ran out before `before`), as re-checks to schedule."""
+        ...
+
+    def record_path(self, key: str) -> str:
+        """The image's moderation record (the trigger's quota-ledger job)."""
+        ...
+
     def backlog(self) -> dict[str, Any]:
         """{"waiting": n, "queued": n, "inProgress": n, "oldestQueuedAt": datetime|None}"""
         ...

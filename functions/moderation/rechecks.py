@@ -239,14 +239,25 @@ class ModerationRechecks:
         return queued
 
     def sweep(self) -> dict[str, int]:
-        """The scheduled safety net: re-enqueue re-checks whose task was lost, then drain."""
+        """The scheduled safety net: re-enqueue re-checks whose task was lost, hand uploads
+        whose trigger died mid-way to the re-check, then drain."""
         requeued = 0
         for recheck in self._store.stale(self._clock() - self._stale_after,
                                          self._drain_batch):
             self._store.update(recheck.key, {"lastQueuedAt": self._clock()})
             self._enqueue(recheck, 0.0)
             requeued += 1
-        return {"requeued": requeued, "drained": self.drain()}
+        rescued = 0
+        for recheck in self._store.interrupted(self._clock(), self._drain_batch):
+            # Its unit was reserved but Vision's answer never recorded: give it back, so the
+            # re-check's own reservation is the only one counted.
+            self._ledger.complete(self._store.record_path(recheck.key), {
+                "status": "interrupted", "checked": False, "cause": "interrupted",
+                "at": self._clock()}, release=True)
+            self._store.add(recheck)
+            self._enqueue(recheck, 0.0)
+            rescued += 1
+        return {"requeued": requeued, "rescued": rescued, "drained": self.drain()}
 
     def backlog(self) -> dict[str, Any]:
         return self._store.backlog()

@@ -263,10 +263,10 @@ def test_waiting_images_are_checked_when_the_next_month_begins(fast, call, visio
     deliver(call, upload(fast, "uploads/nov-1.png", png_bytes()))
     deliver(call, upload(fast, "uploads/nov-2.png", png_bytes()))
     rechecks = composition.moderation_rechecks()
-    assert rechecks.sweep() == {"requeued": 0, "drained": 0}  # November has no room
+    assert rechecks.sweep() == {"requeued": 0, "rescued": 0, "drained": 0}  # no room left
 
     clock.now += timedelta(hours=5)  # 1 Dec, 01:00 in Los Angeles
-    assert rechecks.sweep() == {"requeued": 0, "drained": 1}
+    assert rechecks.sweep() == {"requeued": 0, "rescued": 0, "drained": 1}
     wait_for_rechecks()
     record = by_name(firestore_client)["uploads/nov-2.png"]
     assert record["result"]["status"] == "approved"
@@ -366,3 +366,30 @@ def test_an_image_that_got_a_verdict_meanwhile_is_not_judged_again(fast, call, v
     reply = call("recheckUploadedImage", "POST", json={"data": task})
     assert reply.get_json()["result"]["result"] == "already_judged"
     assert vision.request_count == 0 and usage(firestore_client) == 0
+
+
+def test_an_upload_whose_trigger_died_mid_way_is_rescued_and_counted_once(
+        fast, call, vision, firestore_client, monkeypatch):
+    import composition
+    from moderation.uploaded_images import moderation_key
+
+    clock = Clock(datetime(2026, 11, 10, 12, 0, tzinfo=UTC))
+    monkeypatch.setattr(composition, "utc_now", clock)
+    composition.reset()
+    blob = upload(fast, "uploads/crashed.png", png_bytes())
+    key = moderation_key(BUCKET, blob.name, str(blob.generation))
+    # What the trigger wrote before its instance died: a reservation, and nothing else.
+    assert composition.vision_ledger().begin(f"image_moderation/{key}", 1, {
+        "bucket": BUCKET, "name": blob.name, "generation": str(blob.generation),
+        "uploaderUid": None}).kind == "reserved"
+    rechecks = composition.moderation_rechecks()
+    assert rechecks.sweep()["rescued"] == 0  # the trigger may still be running
+
+    clock.now += timedelta(minutes=3)
+    assert rechecks.sweep()["rescued"] == 1
+    wait_for_rechecks()
+    record = by_name(firestore_client)["uploads/crashed.png"]
+    assert record["result"]["status"] == "approved"
+    assert record["firstResult"]["status"] == "interrupted"
+    assert usage(firestore_client) == 1 and vision.billable_units == 1
+    assert rechecks.sweep()["rescued"] == 0
