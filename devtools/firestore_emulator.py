@@ -120,9 +120,9 @@ def start(port: int | None = None, *, log_path: Path | None = None,
     raise EmulatorError(f"The Firestore emulator did not open {host} within {timeout_s:.0f} s.")
 
 
-def attach_or_start(**kwargs: object) -> FirestoreEmulator:
+def attach_or_start(*, log_path: Path | None = None) -> FirestoreEmulator:
     """Reuse the emulator FIRESTORE_EMULATOR_HOST points at, or start one."""
     existing = os.environ.get("FIRESTORE_EMULATOR_HOST")
     if existing and _is_up(existing):
         return FirestoreEmulator(host=existing, process=None)
-    return start(**kwargs)  # type: ignore[arg-type]
+    return start(log_path=log_path)

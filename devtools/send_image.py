@@ -31,8 +31,8 @@ def main() -> None:
     run = json.loads(RUN_INFO.read_text())
     os.environ["STORAGE_EMULATOR_HOST"] = run["storage_emulator"]
 
+    import google.cloud.storage as storage
     from google.auth.credentials import AnonymousCredentials
-    from google.cloud import storage
 
     from devtools.storage_events import storage_finalized_event, to_structured_http
 

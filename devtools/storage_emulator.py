@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import google.cloud.storage as storage
 from gcp_storage_emulator.server import create_server
 from google.auth.credentials import AnonymousCredentials
-from google.cloud import storage
 
 ENV_VAR = "STORAGE_EMULATOR_HOST"
 TEST_PROJECT = "demo-test"

@@ -149,7 +149,8 @@ class VisionServer:
     @property
     def endpoint(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        host_text = host.decode() if isinstance(host, bytes) else str(host)
+        return f"http://{host_text}:{port}"
 
     def start(self) -> VisionServer:
         # A short poll interval makes stop() take milliseconds instead of half a second.

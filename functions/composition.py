@@ -12,7 +12,7 @@ import functools
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from identity import Caller
 from infra.config import Settings, load_settings
@@ -46,23 +46,31 @@ class _Factory(Protocol[T_co]):
     def cache_clear(self) -> None: ...
 
 
-def _once(factory: Callable[[], T]) -> _Factory[T]:
+class _Once(Generic[T]):
     """functools.cache that builds at most once even when first called from many threads."""
-    cached = functools.cache(factory)
 
-    @functools.wraps(factory)
-    def get() -> T:
-        if cached.cache_info().currsize:
-            return cached()
+    def __init__(self, factory: Callable[[], T]) -> None:
+        self._cached = functools.cache(factory)
+        functools.update_wrapper(self, factory)
+
+    def __call__(self) -> T:
+        if self._cached.cache_info().currsize:
+            return self._cached()
         with _BUILD_LOCK:
-            return cached()
+            return self._cached()
 
-    get.cache_info = cached.cache_info  # type: ignore[attr-defined]
-    get.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
-    return get  # type: ignore[return-value]
+    def cache_info(self) -> Any:
+        return self._cached.cache_info()
+
+    def cache_clear(self) -> None:
+        self._cached.cache_clear()
 
 
-STORE_TASK_FUNCTION = "store_qr_batch"
+def _once(factory: Callable[[], T]) -> _Once[T]:
+    return _Once(factory)
+
+
+STORE_TASK_FUNCTION = "storeQrBatch"
 RECHECK_TASK_FUNCTION = "recheckUploadedImage"
 
 

@@ -81,7 +81,7 @@ def clear_all_qrs(req: https_fn.Request) -> https_fn.Response:
                                      max_backoff_seconds=600),
     rate_limits=options.RateLimits(max_concurrent_dispatches=10),
     **_QR)
-def store_qr_batch(req: tasks_fn.CallableRequest) -> dict[str, Any]:
+def storeQrBatch(req: tasks_fn.CallableRequest) -> dict[str, Any]:
     """Store a batch of PNGs in B2. UNAVAILABLE (503) makes Cloud Tasks retry the batch;
     INVALID_ARGUMENT (400) is a task that no retry can fix."""
     return http.serve_callable(req.data, None, lambda _caller, data: http.store_report(

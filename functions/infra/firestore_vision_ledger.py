@@ -76,7 +76,7 @@ from identity import Caller
 from infra.firestore_calls import Conflict, Doc, FirestoreCalls
 from moderation import allotment
 from moderation.admin import AdminChange
-from moderation.ports import Begin, LedgerBusy, LedgerUnavailable
+from moderation.ports import Begin, BeginKind, LedgerBusy, LedgerUnavailable
 from moderation.quota import crossed_levels, decide, month_bounds, month_key
 from moderation.settings import VisionSettings
 
@@ -226,10 +226,10 @@ class FirestoreVisionLedger:
             settings, view, (job,) = self._view(key, [job_ref], deadline=deadline)
             limit = settings.monthly_limit
 
-            def outcome(kind: str, usage: int = view.used, prior: Any = None,
+            def outcome(kind: BeginKind, usage: int = view.used, prior: Any = None,
                         settings: VisionSettings = settings, key: str = key,
                         limit: int = limit) -> Begin:
-                return Begin(kind, settings, key, usage, limit, prior)  # type: ignore[arg-type]
+                return Begin(kind, settings, key, usage, limit, prior)
 
             state = (job.data or {}).get("state")
             if state == "done":

@@ -19,12 +19,12 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+import google.cloud.storage as storage
 import requests
 from google.api_core import exceptions as api_exceptions
 from google.api_core.retry import Retry
 from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import AnonymousCredentials
-from google.cloud import storage  # type: ignore[attr-defined]
 from google.cloud.storage.retry import DEFAULT_RETRY
 
 from moderation.ports import ObjectInfo, TargetExists

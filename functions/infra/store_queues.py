@@ -1,6 +1,6 @@
 """Where "store these QR files" work goes: the StoreQueue port over a task queue.
 
-Production: the Cloud Tasks queue of the `store_qr_batch` task function. Local run and
+Production: the Cloud Tasks queue of the `storeQrBatch` task function. Local run and
 tests: an in-process queue running the same use case with retries. Either way a record
 keeps `stored = False` until its file is really stored, and the sweeper re-enqueues such
 records, so nothing is lost even if an enqueue or a worker dies.

@@ -24,13 +24,8 @@ from google.api_core import exceptions as api_exceptions
 from google.api_core import retry as api_retry
 from google.auth import exceptions as auth_exceptions
 
-from moderation.ports import (
-    CATEGORIES,
-    ImageSource,
-    Likelihood,
-    SafeSearchAnnotation,
-    VisionUnavailable,
-)
+from moderation.ports import ImageSource, VisionUnavailable
+from moderation.safesearch import CATEGORIES, Likelihood, SafeSearchAnnotation
 
 if TYPE_CHECKING:
     from google.cloud.vision_v1 import ImageAnnotatorClient

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from moderation.ports import SafeSearchAnnotation
+from moderation.safesearch import SafeSearchAnnotation
 from moderation.settings import VisionSettings
 from moderation.verdict import judge
 

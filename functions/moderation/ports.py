@@ -8,34 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import IntEnum
 from typing import Any, Literal, Protocol
 
-
-class Likelihood(IntEnum):
-    """Cloud Vision's likelihood scale, in its own order (so thresholds compare)."""
-
-    UNKNOWN = 0
-    VERY_UNLIKELY = 1
-    UNLIKELY = 2
-    POSSIBLE = 3
-    LIKELY = 4
-    VERY_LIKELY = 5
-
-
-CATEGORIES: tuple[str, ...] = ("adult", "racy", "violence", "medical", "spoof")
-
-
-@dataclass(frozen=True)
-class SafeSearchAnnotation:
-    adult: Likelihood = Likelihood.UNKNOWN
-    racy: Likelihood = Likelihood.UNKNOWN
-    violence: Likelihood = Likelihood.UNKNOWN
-    medical: Likelihood = Likelihood.UNKNOWN
-    spoof: Likelihood = Likelihood.UNKNOWN
-
-    def as_dict(self) -> dict[str, str]:
-        return {name: getattr(self, name).name for name in CATEGORIES}
+from moderation.safesearch import SafeSearchAnnotation
+from moderation.settings import VisionSettings
 
 
 @dataclass(frozen=True)
@@ -136,7 +112,7 @@ class Begin:
     """
 
     kind: BeginKind
-    settings: Any  # moderation.settings.VisionSettings, read in the same transaction
+    settings: VisionSettings  # read in the same snapshot as the count
     month_key: str
     usage: int
     limit: int
@@ -157,8 +133,7 @@ class QuotaLedger(Protocol):
         """Give a reserved job's units back and write `fields` (its next state) into it."""
         ...
 
-    def read_settings(self) -> Any:  # moderation.settings.VisionSettings
-        ...
+    def read_settings(self) -> VisionSettings: ...
 
     def month_usage(self, month_key: str) -> tuple[int, int, list[int]]:
         """(units used, limit, alert levels sent) of a month, exact."""

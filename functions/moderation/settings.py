@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from errors import InvalidInput
-from moderation.ports import CATEGORIES, Likelihood
+from moderation.safesearch import CATEGORIES, Likelihood
 
 FALLBACK_STRATEGIES: tuple[str, ...] = ("deny", "allow", "warn")
 REJECT_ACTIONS: tuple[str, ...] = ("quarantine", "delete", "flag")

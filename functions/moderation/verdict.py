@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from moderation.ports import CATEGORIES, Likelihood, SafeSearchAnnotation
+from moderation.safesearch import CATEGORIES, Likelihood, SafeSearchAnnotation
 
 Decision = Literal["approve", "reject"]
 

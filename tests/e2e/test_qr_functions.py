@@ -276,13 +276,13 @@ def test_store_task_function_speaks_the_task_protocol(
     qr_id = upload_json(call, user_token, [{"part_code": "TASK-1", "part_name": "T",
                                             "quantity": 1}]).get_json()["qr_ids"][0]
     drain()
-    failing = call("store_qr_batch", "POST", json={"data": {"qr_ids": [qr_id]}})
+    failing = call("storeQrBatch", "POST", json={"data": {"qr_ids": [qr_id]}})
     assert failing.status_code == 503  # UNAVAILABLE: Cloud Tasks retries the batch
     storage_outage()
-    ok = call("store_qr_batch", "POST", json={"data": {"qr_ids": [qr_id]}})
+    ok = call("storeQrBatch", "POST", json={"data": {"qr_ids": [qr_id]}})
     assert ok.status_code == 200, ok.get_data(as_text=True)
     assert ok.get_json()["result"] == {"stored": 1, "already_stored": 0}
-    bad = call("store_qr_batch", "POST", json={"data": {"qr_ids": "nope"}})
+    bad = call("storeQrBatch", "POST", json={"data": {"qr_ids": "nope"}})
     assert bad.status_code == 400
 
 

@@ -23,7 +23,8 @@ from devtools.vision_server import (
     unsafe_word_responder,
 )
 from infra.vision_safesearch import VisionSafeSearch
-from moderation.ports import ImageSource, Likelihood, SafeSearchAnnotation, VisionUnavailable
+from moderation.ports import ImageSource, VisionUnavailable
+from moderation.safesearch import Likelihood, SafeSearchAnnotation
 
 TIMEOUT_S = 1.5
 # Scheduling slack on a loaded machine; the bounds below still fail if a retry or a timeout

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from PIL import Image
 
-from moderation.ports import CATEGORIES, Likelihood, SafeSearchAnnotation
+from moderation.safesearch import CATEGORIES, Likelihood, SafeSearchAnnotation
 from moderation.settings import DEFAULT_THRESHOLDS
 from moderation.verdict import SNIFF_BYTES, Verdict, judge, sniff_image_format
 
