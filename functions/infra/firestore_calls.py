@@ -1,23 +1,19 @@
-"""Bounded Firestore calls for the quota ledger: transactions, optimistic commits, retries.
+"""Bounded Firestore calls: optimistic transactions, atomic creates, bounded retries.
 
-Two ways to change documents consistently, used for different documents:
+Every change that must be consistent is an optimistic transaction, as Firestore's web and
+mobile SDKs run them: read a consistent snapshot without locks (`read_view`), then commit
+the writes in one atomic batch whose every write is conditional on its document being as
+read (same update time, or still missing) (`commit_unchanged`). A concurrent change makes
+the commit fail at once with `Conflict`, and the caller reads again; `optimistic` wraps
+that loop. The server SDK's locking transactions are not used: a transaction that reads a
+hot document makes every writer of that document queue behind it (on the emulator such
+queues end in 2 s lock timeouts), and bounding their RPCs needs the SDK's private
+Transaction methods, while a batch commit takes a timeout and a retry policy publicly.
 
-- `BoundedTransaction`: the server SDK's transaction (reads lock the documents until the
-  commit), with our timeout on every RPC and no SDK retry. Used where several documents
-  must be read and written together and contention is rare (admin writes, re-dealing a
-  month's caps, settling its count).
-- `read_view` + `commit_unchanged`: an optimistic transaction, as Firestore's web and
-  mobile SDKs run them. Read a consistent snapshot without locks, then commit the writes
-  with a precondition that every document written is still as read (same update time, or
-  still missing). A concurrent change makes the commit fail with `Conflict` at once, and
-  the caller reads again. Used on the hot path (shards and jobs): on the emulator, locking
-  transactions that collide wait out a 2 s lock timeout each, while a failed precondition
-  costs one round trip.
-
-Bounded failure: the SDK's own retry policies let BeginTransaction and Commit retry an
-unreachable server for 60 s and reads for 300 s, longer than a function may wait. Every
-RPC here carries an explicit timeout and no SDK retry; `with_retries` retries transient
-errors within a short budget, then raises LedgerUnavailable.
+Bounded failure: the SDK's own retry policies retry an unreachable server for 60-300 s,
+longer than a function may wait. Every RPC here carries an explicit timeout and no SDK
+retry; `with_retries` retries transient errors within a short budget (and never past the
+caller's deadline), then raises LedgerUnavailable.
 """
 
 from __future__ import annotations
@@ -32,10 +28,9 @@ from typing import Any, TypeVar
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
-from google.cloud.firestore_v1.base_transaction import _EXCEED_ATTEMPTS_TEMPLATE
 from google.cloud.firestore_v1.field_path import FieldPath
 
-from moderation.ports import LedgerUnavailable
+from moderation.ports import LedgerBusy, LedgerUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -45,84 +40,18 @@ _TRANSIENT = (gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServe
               gexc.ResourceExhausted, gexc.RetryError)
 # What a commit with preconditions raises when a document changed since it was read.
 _CONFLICTS = (gexc.FailedPrecondition, gexc.AlreadyExists, gexc.NotFound, gexc.Aborted)
-_EXHAUSTED_PREFIX = _EXCEED_ATTEMPTS_TEMPLATE.split("{", 1)[0]
-_BACKOFF_BASE_S = 0.25
-_BACKOFF_CAP_S = 2.0
+# Retries of a lost optimistic commit: a short, growing, random pause.
+_BACKOFF_BASE_S = 0.02
+_BACKOFF_CAP_S = 0.5
+
+
+# A write of an optimistic transaction: the document as read, and its new fields (None
+# deletes it).
+Write = tuple["Doc", dict[str, Any] | None]
 
 
 class Conflict(Exception):
     """An optimistic commit lost: a document it writes changed since it was read."""
-
-
-class BoundedTransaction(firestore.Transaction):
-    """A Transaction whose begin/commit/rollback RPCs carry our timeout and no SDK retry.
-
-    `firestore.transactional` calls these three methods and offers no way to pass retry or
-    timeout to them; the bodies follow google-cloud-firestore 2.34's own (re-check them when
-    that pin moves: the contention and dead-port tests would catch a break).
-    """
-
-    def __init__(self, client: firestore.Client, max_attempts: int, timeout_s: float,
-                 deadline: float | None = None) -> None:
-        super().__init__(client, max_attempts=max_attempts)
-        self._rpc_timeout_s = timeout_s
-        self._deadline = deadline
-        self._retries = 0
-
-    @property
-    def timeout_s(self) -> float:
-        """Each RPC's timeout: ours, cut short by the caller's deadline."""
-        if self._deadline is None:
-            return self._rpc_timeout_s
-        return max(0.2, min(self._rpc_timeout_s, self._deadline - time.monotonic()))
-
-    def _begin(self, retry_id: bytes | None = None) -> None:
-        if self.in_progress:
-            raise ValueError("transaction already begun")
-        if retry_id is not None and self._deadline is not None \
-                and time.monotonic() >= self._deadline:
-            raise LedgerUnavailable("The quota ledger is too busy right now (contention).")
-        if retry_id is not None:
-            # The SDK retries an aborted commit at once; contenders aborted together would
-            # then collide again (on the emulator every round costs its 2 s lock timeout).
-            # Full jitter spreads them out, so most rounds let one through.
-            self._retries += 1
-            time.sleep(random.uniform(0, min(_BACKOFF_CAP_S,
-                                             _BACKOFF_BASE_S * 2 ** self._retries)))
-        response = self._client._firestore_api.begin_transaction(
-            request={"database": self._client._database_string,
-                     "options": self._options_protobuf(retry_id)},
-            metadata=self._client._rpc_metadata, retry=None, timeout=self.timeout_s)
-        self._id = response.transaction
-
-    def _commit(self) -> list:
-        if not self.in_progress:
-            raise ValueError("no transaction in progress")
-        response = self._client._firestore_api.commit(
-            request={"database": self._client._database_string,
-                     "writes": self._write_pbs, "transaction": self._id},
-            metadata=self._client._rpc_metadata, retry=None, timeout=self.timeout_s)
-        self._clean_up()
-        self.write_results = list(response.write_results)
-        self.commit_time = response.commit_time
-        return self.write_results
-
-    def _rollback(self) -> None:
-        # Called on every failure, also when begin itself failed: then there is nothing to
-        # roll back, and a failing rollback must not hide the error that caused it (the
-        # server drops an abandoned transaction on its own).
-        if not self.in_progress:
-            self._clean_up()
-            return
-        try:
-            self._client._firestore_api.rollback(
-                request={"database": self._client._database_string,
-                         "transaction": self._id},
-                metadata=self._client._rpc_metadata, retry=None, timeout=self.timeout_s)
-        except gexc.GoogleAPICallError as err:
-            log.debug("rollback failed: %s", type(err).__name__)
-        finally:
-            self._clean_up()
 
 
 @dataclass(frozen=True)
@@ -152,16 +81,12 @@ class FirestoreCalls:
 
     # -- reads ------------------------------------------------------------------------------
 
-    def read(self, refs: Sequence[firestore.DocumentReference],
-             tx: firestore.Transaction | None = None, *, timeout: float | None = None
-             ) -> list[Doc]:
+    def read(self, refs: Sequence[firestore.DocumentReference], *,
+             timeout: float | None = None) -> list[Doc]:
         """The documents in the order of `refs`, from one consistent snapshot (one RPC)."""
-        if timeout is None:
-            # Inside a transaction, its own (deadline-cut) timeout applies to reads too.
-            timeout = getattr(tx, "timeout_s", None) or self.rpc_timeout_s
         found = {snap.reference.path: snap
-                 for snap in self.db.get_all(list(refs), transaction=tx, retry=None,
-                                             timeout=timeout)}
+                 for snap in self.db.get_all(list(refs), retry=None,
+                                             timeout=timeout or self.rpc_timeout_s)}
         docs = []
         for ref in refs:
             snap = found.get(ref.path)
@@ -177,7 +102,7 @@ class FirestoreCalls:
 
     # -- optimistic commits ---------------------------------------------------------------
 
-    def commit_unchanged(self, writes: Sequence[tuple[Doc, dict[str, Any] | None]], *,
+    def commit_unchanged(self, writes: Sequence[Write], *,
                          deadline: float | None = None) -> None:
         """Apply `writes` atomically if none of their documents changed since read.
 
@@ -223,27 +148,28 @@ class FirestoreCalls:
 
         return self.with_retries(commit, deadline)
 
-    # -- locking transactions ---------------------------------------------------------------
-
-    def transaction(self, body: Callable[[firestore.Transaction], T], *,
-                    max_attempts: int | None = None, deadline: float | None = None) -> T:
-        attempts = max_attempts or self.max_attempts
-        run = firestore.transactional(body)
-        aborted_reads = 0
-        while True:
-            tx = BoundedTransaction(self.db, attempts, self.rpc_timeout_s, deadline)
-
-            def attempt(_timeout: float, tx: BoundedTransaction = tx) -> T:
-                return run(tx)
-
+    def optimistic(self, refs: Sequence[firestore.DocumentReference],
+                   plan: Callable[[list[Doc]], tuple[Sequence[Write], T]], *,
+                   deadline: float | None = None) -> T:
+        """An optimistic transaction: read `refs` in one snapshot, let `plan` decide the
+        writes (and the result), commit them on condition that none of their documents
+        changed, and start over from the read when one did."""
+        deadline = deadline if deadline is not None else \
+            time.monotonic() + self.unavailable_budget_s
+        for attempt in range(self.max_attempts):
+            docs = self.read_view(refs, deadline=deadline)
+            writes, result = plan(docs)
+            if not writes:
+                return result
             try:
-                return self.with_retries(attempt, deadline)
-            except gexc.Aborted as err:
-                # The SDK retries an aborted commit; an aborted read ends up here.
-                aborted_reads += 1
-                if aborted_reads >= attempts or (deadline is not None
-                                                 and time.monotonic() >= deadline):
-                    raise LedgerUnavailable("The quota ledger is too busy right now.") from err
+                self.commit_unchanged(writes, deadline=deadline)
+                return result
+            except Conflict:
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(random.uniform(0, min(_BACKOFF_CAP_S,
+                                                 _BACKOFF_BASE_S * 2 ** attempt)))
+        raise LedgerBusy("The quota ledger is too busy right now (contention).")
 
     # -- retries ----------------------------------------------------------------------------
 
@@ -264,8 +190,6 @@ class FirestoreCalls:
         while True:
             try:
                 return call(self._timeout(deadline))
-            except gexc.Aborted:
-                raise
             except _TRANSIENT as err:
                 if time.monotonic() + delay > budget_end:
                     raise LedgerUnavailable(
@@ -275,8 +199,3 @@ class FirestoreCalls:
             except gexc.GoogleAPICallError as err:
                 raise LedgerUnavailable(
                     f"The quota ledger refused the request ({type(err).__name__}).") from err
-            except ValueError as err:
-                if str(err).startswith(_EXHAUSTED_PREFIX):
-                    raise LedgerUnavailable(
-                        "The quota ledger is too busy right now (contention).") from err
-                raise

@@ -22,7 +22,7 @@ from typing import Any
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from infra.firestore_calls import Conflict, FirestoreCalls
+from infra.firestore_calls import Conflict, Doc, FirestoreCalls, Write
 from moderation.ports import Location, Recheck, RecheckState
 
 RECHECKS_COLLECTION = "moderation_rechecks"
@@ -129,35 +129,35 @@ class FirestoreRecheckStore:
                        location: Location | None) -> None:
         record_ref = self._db.collection(RECORDS_COLLECTION).document(key)
 
-        def body(tx: firestore.Transaction) -> None:
-            (record,) = self._calls.read([record_ref], tx)
+        def plan(docs: list[Doc]) -> tuple[list[Write], None]:
+            (record,) = docs
             fields: dict[str, Any] = {"result": result, "recheckedAt": self._clock(),
                                       "location": _location(location), "state": "done"}
             if record.data is not None and "firstResult" not in record.data:
                 fields["firstResult"] = record.data.get("result")
-            tx.set(record_ref, fields, merge=True)
+            return [(record, fields)], None
 
-        self._calls.transaction(body)
+        self._calls.optimistic([record_ref], plan)
 
     def claim_restore(self, key: str, token: str, name: str, record_path: str,
                       record_fields: dict[str, Any]) -> bool:
         recheck_ref = self._ref(key)
         record_ref = self._db.document(record_path)
 
-        def body(tx: firestore.Transaction) -> bool:
-            recheck, record = self._calls.read([recheck_ref, record_ref], tx)
+        def plan(docs: list[Doc]) -> tuple[list[Write], bool]:
+            recheck, record = docs
             data = recheck.data or {}
             if data.get("restoreToken") != token or data.get("name") != name:
-                return False
+                return [], False
             now = self._clock()
-            tx.update(recheck_ref, {"restoreToken": None, "restoredAt": now})
+            writes: list[Write] = [(recheck, {"restoreToken": None, "restoredAt": now})]
             if record.data is None:
-                tx.set(record_ref, {**record_fields, "state": "done", "units": 0,
-                                    "deliveries": 1, "result": data.get("restoreResult"),
-                                    "restoredFrom": key, "completedAt": now})
-            return True
+                writes.append((record, {**record_fields, "state": "done", "units": 0,
+                                        "deliveries": 1, "result": data.get("restoreResult"),
+                                        "restoredFrom": key, "completedAt": now}))
+            return writes, True
 
-        return self._calls.transaction(body)
+        return self._calls.optimistic([recheck_ref, record_ref], plan)
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -19,11 +19,11 @@ read: an optimistic transaction, as Firestore's web and mobile SDKs run them (se
 infra/firestore_calls.py). A lost race reads again. The month document is not written on
 this path at all.
 
-Everything that changes the caps (a limit change, a reset, a re-deal) is an optimistic
-transaction too, conditional on every shard and the month being as read. A locking
-transaction that read the shards would make the reservations committing on them queue
-behind it, and on the emulator such queues end in 2 s lock timeouts. Only the settle and
-the alert check lock anything, and only the month document.
+Everything else that writes here (a limit change, a reset, a re-deal, a settle, the alert
+check, admin settings) is an optimistic transaction too, each write conditional on its
+document being as read. Nothing takes a lock: a locking transaction that read the shards
+would make the reservations committing on them queue behind it (on the emulator such
+queues end in 2 s lock timeouts).
 
 Invariants (tests/integration/test_vision_ledger.py checks each one):
   I1 Hard limit. A reservation commits only if its shard still has `used + units <= cap`,
@@ -73,7 +73,7 @@ from zoneinfo import ZoneInfo
 from google.cloud import firestore
 
 from identity import Caller
-from infra.firestore_calls import Conflict, Doc, FirestoreCalls
+from infra.firestore_calls import Conflict, Doc, FirestoreCalls, Write
 from moderation import allotment
 from moderation.admin import AdminChange
 from moderation.ports import Begin, BeginKind, LedgerBusy, LedgerUnavailable
@@ -179,12 +179,11 @@ class FirestoreVisionLedger:
         return VisionSettings.from_document(cfg.data, self._defaults)
 
     def _view(self, key: str, extra: Sequence[firestore.DocumentReference] = (),
-              tx: firestore.Transaction | None = None, deadline: float | None = None
+              deadline: float | None = None
               ) -> tuple[VisionSettings, MonthView, list[Doc]]:
         """Settings, the month with its shards, and `extra` documents in one snapshot."""
         refs = [self._config_ref(), self._month_ref(key), *self._shard_refs(key), *extra]
-        docs = (self._calls.read(refs, tx) if tx is not None
-                else self._calls.read_view(refs, deadline=deadline))
+        docs = self._calls.read_view(refs, deadline=deadline)
         cfg, month = docs[0], docs[1]
         shards = docs[2:2 + self._shard_count]
         rest = docs[2 + self._shard_count:]
@@ -192,8 +191,7 @@ class FirestoreVisionLedger:
         if count and count != self._shard_count:
             # A month dealt by a deployment with another shard count: use its own.
             more = self._shard_refs(key, count)
-            shards = (self._calls.read(more, tx) if tx is not None
-                      else self._calls.read_view(more, deadline=deadline))
+            shards = self._calls.read_view(more, deadline=deadline)
         return self._settings(cfg), MonthView(key, month, shards), rest
 
     # -- reservation --------------------------------------------------------------------
@@ -455,33 +453,20 @@ class FirestoreVisionLedger:
         writes.append((view.month, fields))
         return writes
 
-    def settle(self, key: str, deadline: float | None = None,
-               max_attempts: int | None = None) -> int:
-        """Write the month's usage (the sum of its shards, read in one snapshot) into
-        usageCount, stamped with the time of that read.
+    def settle(self, key: str, deadline: float | None = None) -> int:
+        """Write the month's usage (the sum of its shards) into usageCount, stamped with the
+        time of that read. The month's write is conditional on the month being as read,
+        so a reset (another epoch) or another settle in between wins."""
+        refs = [self._month_ref(key), *self._shard_refs(key)]
 
-        The shards are read outside the transaction: a transaction that read them would
-        hold their locks, and reservations committing on those shards (and on their jobs)
-        could then wait on it in a cycle. The transaction locks the month document only,
-        and writes nothing if a reset (another epoch) or a later settle got there first.
-        """
-        _, view, _ = self._view(key, deadline=deadline)
-        used, at = view.used, self._clock()
+        def plan(docs: list[Doc]) -> tuple[list[Write], int]:
+            view = MonthView(key, docs[0], docs[1:])
+            used = view.used
+            if not view.month.exists or _int(view.month.data, "usageCount") == used:
+                return [], used
+            return [(view.month, {"usageCount": used, "lastUpdated": self._clock()})], used
 
-        def body(tx: firestore.Transaction) -> int:
-            (month,) = self._calls.read([view.month.ref], tx)
-            if not month.exists or _int(month.data, "epoch") != view.epoch:
-                return used
-            last = (month.data or {}).get("lastUpdated")
-            if isinstance(last, datetime) and last > at:
-                return used
-            if _int(month.data, "usageCount") != used:
-                tx.update(month.ref, {"usageCount": used, "lastUpdated": at})
-            return used
-
-        if not view.month.exists:
-            return 0
-        return self._calls.transaction(body, deadline=deadline, max_attempts=max_attempts)
+        return self._calls.optimistic(refs, plan, deadline=deadline)
 
     def _settle_if_due(self, view: MonthView, now: datetime) -> None:
         """Keep usageCount fresh without a write per reservation: settle when the month was
@@ -492,9 +477,7 @@ class FirestoreVisionLedger:
         if not self._settle_lock.acquire(blocking=False):
             return
         try:
-            # Best effort, one try: a settle that collides is left to the next one.
-            self.settle(view.key, deadline=time.monotonic() + _SETTLE_BUDGET_S,
-                        max_attempts=1)
+            self.settle(view.key, deadline=time.monotonic() + _SETTLE_BUDGET_S)
         except LedgerUnavailable as err:
             log.info("usageCount of %s not settled now: %s", view.key, err)
         finally:
@@ -591,35 +574,33 @@ class FirestoreVisionLedger:
 
     def record_alerts(self, now: datetime) -> list[int]:
         """Announce each usage level (80/95/100 % of the limit) once per month and epoch,
-        and settle the month's usageCount on the way (shards read as in `settle`)."""
+        and settle the month's usageCount on the way: one optimistic transaction over the
+        settings, the month and its shards."""
         key = month_key(now, self._tz)
-        settings, view, _ = self._view(key)
-        usage = view.used
+        refs = [self._config_ref(), self._month_ref(key), *self._shard_refs(key)]
 
-        def body(tx: firestore.Transaction) -> list[int]:
-            (month,) = self._calls.read([view.month.ref], tx)
-            if not month.exists or _int(month.data, "epoch") != view.epoch:
-                return []
-            limit = settings.monthly_limit
-            sent = _alerts(month.data)
+        def plan(docs: list[Doc]) -> tuple[list[Write], list[int]]:
+            view = MonthView(key, docs[1], docs[2:])
+            if not view.month.exists:
+                return [], []
+            usage = view.used
+            limit = self._settings(docs[0]).monthly_limit
+            sent = _alerts(view.month.data)
             levels = crossed_levels(usage, limit, sent)
             fields: dict[str, Any] = {}
-            if _int(month.data, "usageCount") != usage:
+            if _int(view.month.data, "usageCount") != usage:
                 fields |= {"usageCount": usage, "lastUpdated": now}
             if levels:
                 fields["alertsSent"] = sorted(set(sent) | set(levels))
-            if fields:
-                tx.update(month.ref, fields)
+            writes: list[Write] = [(view.month, fields)] if fields else []
             for level in levels:
-                tx.set(self._db.collection(NOTIFICATIONS_COLLECTION).document(), {
+                notice = self._db.collection(NOTIFICATIONS_COLLECTION).document()
+                writes.append((Doc(notice, None, None), {
                     "kind": "vision_quota", "level": level, "monthKey": key, "usage": usage,
-                    "limit": limit, "at": now, "read": False,
-                })
-            return levels
+                    "limit": limit, "at": now, "read": False}))
+            return writes, levels
 
-        if not view.month.exists:
-            return []
-        return self._calls.transaction(body)
+        return self._calls.optimistic(refs, plan)
 
 
 # (settings fields, audit before, audit after, writes conditional on their documents)
