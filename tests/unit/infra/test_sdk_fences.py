@@ -58,9 +58,9 @@ def test_the_bounded_b2_api_really_carries_our_limits() -> None:
 
     policy = B2RetryPolicy(max_attempts=3, timeout_s=20.0)
     api = bounded_b2_api(policy)
-    http = api.session.raw_api.b2_http
-    assert http.TIMEOUT == policy.request_timeout_s
-    assert api.services.upload_manager.MAX_UPLOAD_ATTEMPTS == 3
+    request_timeout = api.session.raw_api.b2_http.TIMEOUT
+    upload_attempts = api.services.upload_manager.MAX_UPLOAD_ATTEMPTS
+    assert (request_timeout, upload_attempts) == (policy.request_timeout_s, 3)
 
 
 def test_google_cloud_storage_metadata_cache_is_where_gcs_objects_expects_it() -> None:
