@@ -77,7 +77,9 @@ def main() -> None:
     args = parser.parse_args()
     # Stop the emulator we started on Ctrl-C and on a plain kill alike.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from infra.logs import configure_logging
+
+    configure_logging(structured=os.environ.get("LOG_FORMAT") == "json")
     LOCAL_DIR.mkdir(exist_ok=True)
 
     emulator = firestore_emulator.attach_or_start(log_path=LOCAL_DIR / "firestore.log")

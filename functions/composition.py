@@ -91,9 +91,13 @@ def _firebase_app() -> object:
 
 
 def initialize() -> None:
-    """At instance start: validate the configuration (a bad deploy fails loudly, at once)
-    and initialise firebase_admin, which the callable protocol's token check needs before
-    any function body runs."""
+    """At instance start: validate the configuration (a bad deploy fails loudly, at once),
+    set up logging (structured for Cloud Logging in production) and initialise
+    firebase_admin, which the callable protocol's token check needs before any function
+    body runs."""
+    from infra.logs import configure_logging
+
+    configure_logging(structured=settings().log_format == "json")
     _firebase_app()
 
 

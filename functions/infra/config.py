@@ -82,6 +82,9 @@ class Settings:
     recheck_delay_s: float = 30.0
     recheck_retry_min_s: float = 10.0
     recheck_retry_max_s: float = 600.0
+    # "json": one Cloud Logging entry per line (the default in Cloud Functions);
+    # "text": readable lines (the default elsewhere).
+    log_format: str = "text"
     # Local-only switches
     auth_emulator_host: str | None = None
     firestore_emulator_host: str | None = None
@@ -194,6 +197,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         problems.append("RECHECK_QUEUE_MODE must be task_queue or in_process, got "
                         f"{recheck_mode!r}")
 
+    log_format = env.get("LOG_FORMAT") or ("json" if running_in_cloud else "text")
+    if log_format not in ("json", "text"):
+        problems.append(f"LOG_FORMAT must be json or text, got {log_format!r}")
+
     fallback = env.get("VISION_FALLBACK_STRATEGY", "warn")
     if fallback not in _FALLBACKS:
         problems.append(f"VISION_FALLBACK_STRATEGY must be one of {', '.join(_FALLBACKS)}, "
@@ -236,6 +243,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         recheck_delay_s=_float(env, "RECHECK_DELAY_S", 30.0, problems),
         recheck_retry_min_s=_float(env, "RECHECK_RETRY_MIN_S", 10.0, problems),
         recheck_retry_max_s=_float(env, "RECHECK_RETRY_MAX_S", 600.0, problems),
+        log_format=log_format,
         auth_emulator_host=auth_emulator,
         firestore_emulator_host=env.get("FIRESTORE_EMULATOR_HOST") or None,
     )

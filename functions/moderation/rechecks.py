@@ -27,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from errors import InvalidInput, Unavailable
+from log_fields import log_fields
 from moderation.outcome import UNITS_PER_IMAGE, Outcome, verdict_outcome
 from moderation.placement import Placement
 from moderation.ports import (
@@ -132,6 +133,10 @@ class ModerationRechecks:
         """Re-check one image. Returns what happened; raises Unavailable for the queue to
         retry later (with back-off) and InvalidInput for a task no retry can fix."""
         task = parse_task(payload)
+        with log_fields(bucket=task.bucket, object=task.name, recheck=task.key):
+            return self._run(task)
+
+    def _run(self, task: Recheck) -> str:
         try:
             recheck = self._store.get(task.key) or self._store.add(task)
             judged = recheck.state != "done" and self._store.judged(recheck.key)

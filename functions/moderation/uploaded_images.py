@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from log_fields import log_fields
 from moderation.outcome import UNITS_PER_IMAGE, Outcome, fallback_outcome, verdict_outcome
 from moderation.placement import Placement
 from moderation.ports import (
@@ -66,6 +67,11 @@ class UploadModeration:
 
     def moderate_event(self, event_id: str, obj: ObjectInfo) -> Outcome | None:
         """Judge one finalized object; None when it is not ours to judge (logged why)."""
+        with log_fields(bucket=obj.bucket, object=obj.name, generation=obj.generation,
+                        event_id=event_id):
+            return self._moderate(event_id, obj)
+
+    def _moderate(self, event_id: str, obj: ObjectInfo) -> Outcome | None:
         skip = self._skip_reason(obj)
         if skip:
             log.info("moderation skipped gs://%s/%s: %s", obj.bucket, obj.name, skip)

@@ -15,6 +15,7 @@ from typing import Any
 
 from errors import FailedPrecondition, InvalidInput, NotFound, Unavailable
 from identity import Caller, require_admin, require_signed_in
+from log_fields import log_fields
 from qr import ids, parts_import, render
 from qr.ports import (
     BlobStore,
@@ -114,7 +115,8 @@ class QrLabels:
                 done[qr_id] = self._blobs.put(record.blob_key, render.render_png(record.payload),
                                               "image/png")
             except BlobStoreError as err:
-                log.warning("storing %s failed: %s", qr_id, err)
+                with log_fields(qr_id=qr_id, part_code=record.part_code):
+                    log.warning("storing %s failed: %s", qr_id, err)
                 failed.append(qr_id)
         stored = self._repo.mark_stored(done) if done else 0
         report = StoreReport(stored, already, len(wanted) - len(records), tuple(failed))
@@ -209,7 +211,9 @@ class QrLabels:
             try:
                 png = self._blobs.get(record.blob_key)
             except BlobStoreError as err:
-                log.warning("reading %s failed, rendering instead: %s", record.blob_key, err)
+                with log_fields(qr_id=record.qr_id, part_code=record.part_code):
+                    log.warning("reading %s failed, rendering instead: %s", record.blob_key,
+                                err)
         if png is None:
             png = render.render_png(record.payload)
         return QrImage(record.qr_id, record.part_code, png, hashlib.sha1(png).hexdigest())
