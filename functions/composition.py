@@ -108,7 +108,9 @@ def authenticate(authorization: str | None) -> Caller | None:
     _firebase_app()
     from infra.auth import caller_from_authorization
 
-    return caller_from_authorization(authorization)
+    config = settings()
+    return caller_from_authorization(
+        authorization, local_project=config.project_id if config.auth_emulator_host else None)
 
 
 @_once

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import logging
 from typing import Any
 
@@ -21,9 +24,11 @@ def caller_from_claims(claims: dict[str, Any] | None) -> Caller | None:
                   email=claims.get("email"))
 
 
-def caller_from_authorization(header: str | None) -> Caller | None:
+def caller_from_authorization(header: str | None, *, local_project: str | None = None
+                              ) -> Caller | None:
     """None when there is no Authorization header; Unauthenticated when there is one that
-    does not hold a valid Firebase ID token."""
+    does not hold a valid Firebase ID token. `local_project` (only when tokens come from
+    the Auth emulator) lets a refusal say that the token is for another project."""
     if not header:
         return None
     scheme, _, token = header.partition(" ")
@@ -38,9 +43,42 @@ def caller_from_authorization(header: str | None) -> Caller | None:
     except (ValueError, auth.InvalidIdTokenError, auth.ExpiredIdTokenError,
             auth.RevokedIdTokenError, auth.UserDisabledError) as err:
         log.info("rejected an ID token: %s", type(err).__name__)
-        raise Unauthenticated("The ID token is invalid or expired; sign in again.") from err
+        hint = _audience_hint(token.strip(), local_project) if local_project else None
+        raise Unauthenticated(hint or "The ID token is invalid or expired; sign in again.") \
+            from err
     except auth.CertificateFetchError as err:
         log.warning("could not fetch token certificates: %s", err)
         raise Unauthenticated("The ID token could not be verified right now; try again.") \
             from err
     return caller_from_claims(claims)
+
+
+def _audience_hint(token: str, local_project: str) -> str | None:
+    """In a local run, a token minted for another project is the usual cause of a 401, and
+    "invalid or expired" does not point at it. Only given against the Auth emulator (the
+    composition root passes `local_project` then): there the tokens are unsigned anyway,
+    so what an unverified payload says is no secret; in production a refused token gets
+    no details."""
+    audience = _unverified_audience(token)
+    if audience is None or audience == local_project:
+        return None
+    if len(audience) > 80:  # the caller wrote it; keep the reply small
+        audience = audience[:80] + "…"
+    return (f"The ID token is for project {audience!r} but this run serves project "
+            f"{local_project!r}; mint one for it with "
+            f"`.venv/bin/python -m devtools.tokens <uid> --project {local_project}`.")
+
+
+def _unverified_audience(token: str) -> str | None:
+    """The "aud" claim of a JWT's payload, read without verifying anything; None unless
+    it is a JWT whose aud is a string."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    segment = parts[1]
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (binascii.Error, ValueError):  # ValueError covers bad JSON and bad UTF-8
+        return None
+    audience = payload.get("aud") if isinstance(payload, dict) else None
+    return audience if isinstance(audience, str) else None
