@@ -8,6 +8,7 @@ The camelCase names of the system we replace are exported too, so existing clien
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from firebase_functions import https_fn, options, scheduler_fn, storage_fn, tasks_fn
@@ -25,6 +26,12 @@ _QR: dict[str, Any] = {"secrets": B2_SECRETS, "memory": options.MemoryOption.MB_
                        "timeout_sec": 300}
 _QR_HTTP: dict[str, Any] = {**_QR, "cors": _CORS}
 _CALLABLE: dict[str, Any] = {"memory": options.MemoryOption.MB_256, "timeout_sec": 60}
+
+
+def _callable(handler: Callable[[https_fn.CallableRequest], Any]) -> Any:
+    """A callable function: the body limits of infra/request_limits.py first (the callable
+    protocol parses the body before our code runs), then firebase-functions' protocol."""
+    return http.limit_callable_input(https_fn.on_call(**_CALLABLE)(handler))
 
 
 # -- Inventory QR labels (HTTP, Firebase ID token in "Authorization: Bearer ...") -----------
@@ -76,6 +83,7 @@ def clear_all_qrs(req: https_fn.Request) -> https_fn.Response:
     return http.serve_http(req, {"POST"}, app.authenticate, act)
 
 
+@http.limit_callable_input  # the same body limits as the callables
 @tasks_fn.on_task_dispatched(
     retry_config=options.RetryConfig(max_attempts=20, min_backoff_seconds=10,
                                      max_backoff_seconds=600),
@@ -103,6 +111,7 @@ def moderate_uploaded_image(event: storage_fn.CloudEvent[storage_fn.StorageObjec
     app.upload_moderation().moderate_event(event.id, http.storage_object(event.data))
 
 
+@http.limit_callable_input  # the same body limits as the callables
 @tasks_fn.on_task_dispatched(
     retry_config=options.RetryConfig(max_attempts=20, min_backoff_seconds=30,
                                      max_backoff_seconds=3600, max_doublings=6),
@@ -128,12 +137,12 @@ def _analyze(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.pre_upload_check().analyze)
 
 
-@https_fn.on_call(**_CALLABLE)
+@_callable
 def analyze_image_before_upload(req: https_fn.CallableRequest) -> Any:
     return _analyze(req)
 
 
-@https_fn.on_call(**_CALLABLE)
+@_callable
 def analyzeImageBeforeUpload(req: https_fn.CallableRequest) -> Any:
     return _analyze(req)
 
@@ -144,56 +153,56 @@ def _quota_status(caller: Any, _data: Any) -> Any:
     return app.vision_admin().status(caller)
 
 
-@https_fn.on_call(**_CALLABLE)
+@_callable
 def get_vision_api_quota_status(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, _quota_status)
 
-@https_fn.on_call(**_CALLABLE)
+@_callable
 def getVisionApiQuotaStatus(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, _quota_status)
 
 
-@https_fn.on_call(**_CALLABLE)
+@_callable
 def set_vision_api_enabled(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.vision_admin().set_enabled)
 
-@https_fn.on_call(**_CALLABLE)
+@_callable
 def setVisionApiEnabled(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.vision_admin().set_enabled)
 
 
-@https_fn.on_call(**_CALLABLE)
+@_callable
 def set_vision_api_fallback_strategy(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.vision_admin().set_fallback_strategy)
 
-@https_fn.on_call(**_CALLABLE)
+@_callable
 def setVisionApiFallbackStrategy(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.vision_admin().set_fallback_strategy)
 
 
-@https_fn.on_call(**_CALLABLE)
+@_callable
 def set_vision_api_monthly_quota(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.vision_admin().set_monthly_quota)
 
-@https_fn.on_call(**_CALLABLE)
+@_callable
 def setVisionApiMonthlyQuota(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.vision_admin().set_monthly_quota)
 
 
-@https_fn.on_call(**_CALLABLE)
+@_callable
 def reset_vision_api_quota(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.vision_admin().reset_quota)
 
-@https_fn.on_call(**_CALLABLE)
+@_callable
 def resetVisionApiQuota(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.vision_admin().reset_quota)
 
 
-@https_fn.on_call(**_CALLABLE)
+@_callable
 def drain_moderation_rechecks(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.vision_admin().drain_rechecks)
 
-@https_fn.on_call(**_CALLABLE)
+@_callable
 def drainModerationRechecks(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.vision_admin().drain_rechecks)
 

@@ -3,24 +3,33 @@
 Every HTTP and callable entry point in main.py goes through `serve_http` or
 `serve_callable`, so a domain error becomes a 4xx / HttpsError with its person-readable
 message, and anything unexpected becomes a generic 500 / INTERNAL that reveals nothing.
+
+Request bodies are held to the limits of `infra/request_limits.py` (size, JSON nesting,
+numbers) before anything parses them: by `serve_http` for the HTTP functions, and by
+`limit_callable_input` in front of each callable, whose body firebase-functions parses
+before our code runs.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from flask import Request, Response
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from errors import DomainError, InvalidInput, PayloadTooLarge
 from identity import Caller
 from infra.error_mapping import callable_code_for, http_status_for
+from infra.request_limits import parse_json, read_body
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 11 * 1024 * 1024  # a 10 MB parts file plus multipart overhead
+_Handler = TypeVar("_Handler", bound=Callable[..., Any])
+
 INTERNAL_MESSAGE = "Something went wrong on our side. Try again later."
 
 
@@ -40,6 +49,12 @@ def error_response(err: DomainError) -> Response:
 def serve_http(request: Request, methods: Iterable[str],
                authenticate: Callable[[str | None], Caller | None],
                action: Callable[[Caller | None], Response]) -> Response:
+    try:
+        # First, whatever the reply will be: functions-framework reads the body the function
+        # left unread once it has replied, and would buffer an unread body however big.
+        read_body(request)
+    except InvalidInput as err:
+        return leave_body_unread(error_response(err))
     allowed = sorted(set(methods))
     if request.method not in allowed:
         return json_response(
@@ -47,11 +62,14 @@ def serve_http(request: Request, methods: Iterable[str],
                        "message": f"Use {' or '.join(allowed)} for this function."}},
             405, headers={"Allow": ", ".join(allowed)})
     try:
-        if request.content_length and request.content_length > MAX_BODY_BYTES:
-            raise PayloadTooLarge(f"The request body is over {MAX_BODY_BYTES // 1024 // 1024} "
-                                  "MB; upload at most 10 MB.")
         caller = authenticate(request.headers.get("Authorization"))
         return action(caller)
+    except RequestEntityTooLarge:
+        # The body is within the limit by now, so this is werkzeug's form parser refusing
+        # a form field held in memory (500 KB) or too many fields (1,000).
+        return error_response(PayloadTooLarge(
+            "A field of the form is too large, or the form has too many fields; send the "
+            'parts list as one file in the field "file".'))
     except DomainError as err:
         return error_response(err)
     except Exception:
@@ -60,14 +78,62 @@ def serve_http(request: Request, methods: Iterable[str],
 
 
 def json_body(request: Request) -> Any:
-    """The parsed JSON body; InvalidInput (not a 500) for a body that is not JSON."""
-    raw = request.get_data(cache=True)
+    """The parsed JSON body, within the limits of request_limits (size, nesting, numbers);
+    InvalidInput / PayloadTooLarge (not a 500) for a body that breaks one or is not JSON."""
+    raw = read_body(request)
     if not raw:
         return None
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise InvalidInput("The request body is not valid JSON.") from err
+    return parse_json(raw)
+
+
+def leave_body_unread(response: Response) -> Response:
+    """`response` as a streamed reply, for a request whose body was not read to its end.
+
+    functions-framework reads the rest of the body after every reply except a streamed
+    one. Past the limit that read must not happen: werkzeug's bounded stream refuses it,
+    which would turn our 4xx into a 500, and without the bound it would buffer it all.
+    The server discards what is left instead (werkzeug's and gunicorn's both do).
+    """
+    body = response.get_data()
+    return Response(iter([body]), status=response.status_code, headers=response.headers)
+
+
+def limit_callable_input(handler: _Handler) -> _Handler:
+    """Put the body limits in front of a function made by `https_fn.on_call`.
+
+    Use it above the `@https_fn.on_call(...)` line. firebase-functions parses the body
+    before the callable's code runs and answers INTERNAL for any body its parser chokes
+    on (nested too deep, a 5,000-digit number); this wrapper sees the raw request first
+    and answers those with INVALID_ARGUMENT and a message naming the limit, in the
+    callable protocol's error shape. A body within the limits goes on untouched (read
+    once, cached on the request); everything else is still checked by firebase-functions.
+    """
+    @functools.wraps(handler)  # keeps __firebase_endpoint__, which deploy and serving read
+    def limited(request: Request) -> Any:
+        try:
+            raw = read_body(request)
+        except InvalidInput as err:
+            return leave_body_unread(_callable_rejection(err))
+        if request.method == "POST" and request.mimetype == "application/json":
+            try:
+                parse_json(raw)
+            except InvalidInput as err:
+                return _callable_rejection(err)
+        return handler(request)
+
+    # firebase-functions types its wrapper as taking a CallableRequest; at run time it is
+    # handed the Flask request, as `limited` is. Same signature, so the same type.
+    return cast(_Handler, limited)
+
+
+def _callable_rejection(err: InvalidInput) -> Response:
+    # The callable protocol's error reply (what HttpsError(INVALID_ARGUMENT) becomes).
+    # Our callables allow any origin (main.py gives them no cors option, so firebase-
+    # functions answers with "*"); a browser client must be able to read this reply too.
+    body = {"error": {"status": "INVALID_ARGUMENT", "message": err.message}}
+    return Response(json.dumps(body, ensure_ascii=False), status=400,
+                    mimetype="application/json",
+                    headers={"Access-Control-Allow-Origin": "*"})
 
 
 def serve_callable(data: Any, auth: Any, action: Callable[[Caller | None, Any], Any]) -> Any:
