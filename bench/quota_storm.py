@@ -42,6 +42,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -378,18 +379,31 @@ def storm(emulator: firestore_emulator.FirestoreEmulator, threads: int, seconds:
         thread.join(timeout=30)
     usage = safe_usage(ledger, key)
     final_limit = safe_limit(ledger)
-    over = [s for s in state.samples if s[1] > s[2]]
+    above = [s for s in state.samples if s[1] > s[2]]
+    over = grown_over_limit(state.samples)
     over_month = sum(1 for s in state.samples if s[1] > s[3])
     final_ok = usage is not None and final_limit is not None and usage <= final_limit
-    detail = (f"<= final limit {final_limit}; samples {len(state.samples)}, usage > limit in "
-              f"{len(over)}{' e.g. ' + str(over[:3]) if over else ''} (> month-doc limit in "
-              f"{over_month}), max sampled usage {max((s[1] for s in state.samples), default=0)}"
+    detail = (f"<= final limit {final_limit}; samples {len(state.samples)}, usage grown past "
+              f"the limit in {len(over)}{' e.g. ' + str(over[:3]) if over else ''} (above a "
+              f"limit lowered below it in {len(above)}, > month-doc limit in {over_month}), "
+              f"max sampled usage {max((s[1] for s in state.samples), default=0)}"
               f"; admin: {'; '.join(state.events)}"
               f"{'; side errors ' + str(dict(state.side_errors)) if state.side_errors else ''}")
     name = f"d storm {threads} threads x {seconds:.0f} s, limit {limit} (prior usage {prior})"
     return CaseResult(name, tally, usage, None, run, detail,
                       ok_extra=not over and final_ok and bool(state.samples),
                       side_errors=sum(state.side_errors.values()))
+
+
+def grown_over_limit(samples: list[tuple[float, int, int, int]]
+                     ) -> list[tuple[float, int, int, int]]:
+    """Samples that show a grant past the limit: usage above the limit and higher than in
+    the previous sample taken under that same limit. A limit lowered below the usage of
+    the moment shows usage > limit with no grant at all (the ledger never takes units
+    back), so that alone is not a violation; the admin's change can land seconds after
+    the usage it was computed from was read."""
+    return [cur for prev, cur in pairwise(samples)
+            if cur[1] > cur[2] and prev[2] == cur[2] and cur[1] > prev[1]]
 
 
 def safe_limit(ledger: Any) -> int | None:

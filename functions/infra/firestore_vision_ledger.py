@@ -66,7 +66,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -95,6 +95,12 @@ _CONFLICT_BACKOFF_CAP_S = 0.25
 _DEADLINE_SLACK_S = 0.5  # retries stop this close to the deadline rather than pass it
 _SETTLE_BUDGET_S = 3.0  # a settle rides on a reservation that has already succeeded
 _ADMIN_BUDGET_S = 20.0  # an admin change retries lost races this long, then says busy
+# While an admin change deals a month's caps, reservations on that month pause (at most
+# this long, should the admin's instance die) so that its commit over every shard is not
+# raced by a stream of commits on single shards. Real time, not the ledger's clock: it is
+# coordination between live instances, not part of the month's accounting.
+_FENCE_S = 3.0
+_FENCE_POLL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -250,6 +256,10 @@ class FirestoreVisionLedger:
             decision = decide(settings, view.used, units)
             if decision != "reserved":
                 return outcome(decision)
+            fenced = _fence_remaining(view.month.data)
+            if fenced > 0:
+                time.sleep(min(_FENCE_POLL_S, fenced))  # an admin is dealing the caps
+                continue
             if not view.month.exists:
                 self._create_month(key, limit, now, deadline)
                 continue
@@ -447,11 +457,27 @@ class FirestoreVisionLedger:
             (shard, {"cap": cap, "used": u, "epoch": epoch})
             for shard, cap, u in zip(view.shards, caps, used, strict=True)]
         fields = {"limit": limit, "usageCount": sum(used), "shardCount": count,
-                  "epoch": epoch, "lastUpdated": now, **(month_fields or {})}
+                  "epoch": epoch, "lastUpdated": now, "fenceUntil": None,
+                  **(month_fields or {})}
         if not view.month.exists:
             fields = {**_new_month(view.key, limit, now, count), **fields}
         writes.append((view.month, fields))
         return writes
+
+    def _fence(self, key: str, deadline: float) -> None:
+        """Ask reservations on an existing month to pause for up to _FENCE_S while an
+        admin change deals its caps (the change's commit clears it). Best effort: an
+        admin change without a fence is still correct, only slower under load."""
+        until = datetime.now(UTC) + timedelta(seconds=_FENCE_S)
+
+        def plan(docs: list[Doc]) -> tuple[list[Write], None]:
+            (month,) = docs
+            return ([(month, {"fenceUntil": until})] if month.exists else []), None
+
+        try:
+            self._calls.optimistic([self._month_ref(key)], plan, deadline=deadline)
+        except LedgerUnavailable as err:
+            log.info("no fence on %s for an admin change: %s", key, err)
 
     def settle(self, key: str, deadline: float | None = None) -> int:
         """Write the month's usage (the sum of its shards) into usageCount, stamped with the
@@ -549,6 +575,8 @@ class FirestoreVisionLedger:
         whose reply was lost is recognised and not applied twice."""
         audit_ref = self._db.collection(ACTIONS_COLLECTION).document()
         deadline = time.monotonic() + _ADMIN_BUDGET_S
+        for key in months:
+            self._fence(key, deadline)
         for attempt in range(1_000_000):
             if attempt and time.monotonic() >= deadline:
                 raise LedgerBusy("The quota ledger is too busy to take this change now.")
@@ -612,6 +640,16 @@ def _int(doc: dict[str, Any] | None, name: str) -> int:
     """An integer field of a stored document; missing or unreadable counts as 0."""
     value = (doc or {}).get(name)
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _fence_remaining(month: dict[str, Any] | None) -> float:
+    """Seconds an admin's fence on the month still holds (0 when none; a fence further
+    ahead than it could ever be set is ignored, e.g. a clock far off)."""
+    until = (month or {}).get("fenceUntil")
+    if not isinstance(until, datetime):
+        return 0.0
+    remaining = (until - datetime.now(UTC)).total_seconds()
+    return remaining if 0 < remaining <= 2 * _FENCE_S else 0.0
 
 
 def _alerts(doc: dict[str, Any] | None) -> list[int]:

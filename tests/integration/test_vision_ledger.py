@@ -707,3 +707,19 @@ def test_a_storm_while_an_admin_lowers_the_limit_and_resets_never_passes_it(
                   if d["state"] == "reserved" and d["epoch"] == 2]
     assert len(last_epoch) == final_used
     assert kinds.count("reserved") >= final_used
+
+
+def test_an_admin_fence_pauses_reservations_and_the_change_lifts_it(firestore_client) -> None:
+    ledger = make_ledger(firestore_client, limit=10, shard_count=2)
+    ledger.begin("jobs/warm", 1, {})
+    month = firestore_client.document("vision_api_quota/2026_11")
+    month.update({"fenceUntil": datetime.now(UTC) + timedelta(seconds=1)})
+    started = time.monotonic()
+    assert ledger.begin("jobs/a", 1, {}).kind == "reserved"
+    assert time.monotonic() - started >= 0.5  # it waited for the fence to run out
+    # A fence further ahead than any admin sets is ignored (a clock far off, say).
+    month.update({"fenceUntil": datetime.now(UTC) + timedelta(hours=1)})
+    assert ledger.begin("jobs/b", 1, {}).kind == "reserved"
+    ledger.set_monthly_limit(ADMIN, 8)
+    assert doc(firestore_client, "vision_api_quota/2026_11")["fenceUntil"] is None
+    assert ledger.month_usage("2026_11") == (3, 8, [])
