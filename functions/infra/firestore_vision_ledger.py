@@ -23,7 +23,10 @@ Everything else that writes here (a limit change, a reset, a re-deal, a settle, 
 check, admin settings) is an optimistic transaction too, each write conditional on its
 document being as read. Nothing takes a lock: a locking transaction that read the shards
 would make the reservations committing on them queue behind it (on the emulator such
-queues end in 2 s lock timeouts).
+queues end in 2 s lock timeouts). An admin change that deals the caps first sets a short
+fence on the month (`fenceUntil`, 3 s at most, cleared by its commit): reservations pause
+while it holds, so one commit over every shard is not raced by a stream of single-shard
+commits.
 
 Invariants (tests/integration/test_vision_ledger.py checks each one):
   I1 Hard limit. A reservation commits only if its shard still has `used + units <= cap`,
