@@ -69,7 +69,7 @@ def main() -> None:
         parts = [{"part_code": f"BENCH-{i:04d}", "part_name": f"Bench part {i} – çğıöşü",
                   "quantity": per_part} for i in range(args.parts)]
         body = json.dumps({"parts": parts}).encode()
-        token = mint_id_token("bench", project_id=PROJECT)
+        token = mint_id_token("bench", project_id=PROJECT, staff=True)
         request = urllib.request.Request(
             base + "/upload_parts", data=body, method="POST",
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})

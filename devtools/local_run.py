@@ -4,7 +4,7 @@ parts and embedded defaults (no cloud account, no credentials).
 - Firestore: the official emulator (started here unless FIRESTORE_EMULATOR_HOST points at
   a running one).
 - QR PNGs: a local folder (.local/blobs) unless B2_* variables are set.
-- Auth: unsigned emulator ID tokens (`python -m devtools.tokens alice [--admin]`).
+- Auth: unsigned emulator ID tokens (`python -m devtools.tokens alice --staff` or `--admin`).
 - Cloud Storage: gcp-storage-emulator in-process; Vision: a local server speaking the
   Vision REST API (`devtools.vision_server`), so moderation runs end to end.
 """
@@ -113,7 +113,7 @@ def main() -> None:
     print(f"\nLocal functions at {base}/<function name>  (Firestore emulator {emulator.host})")
     for name, kind in sorted(function_signatures().items()):
         print(f"  {kind:10} {base}/{name}")
-    print("\nA token:  .venv/bin/python -m devtools.tokens alice [--admin]")
+    print("\nA token:  .venv/bin/python -m devtools.tokens alice --staff  (or root --admin)")
     print("Moderate an image:  .venv/bin/python -m devtools.send_image photo.jpg\n", flush=True)
     try:
         run_simple("127.0.0.1", args.port, app, threaded=True, use_reloader=False)

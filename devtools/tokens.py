@@ -37,8 +37,8 @@ def _b64(data: dict[str, Any]) -> str:
 
 
 def mint_id_token(uid: str, *, project_id: str | None = None, admin: bool = False,
-                  email: str | None = None, claims: dict[str, Any] | None = None,
-                  lifetime_s: int = 3600) -> str:
+                  staff: bool = False, email: str | None = None,
+                  claims: dict[str, Any] | None = None, lifetime_s: int = 3600) -> str:
     # The Python API never looks at .local/run.json: tests and benches mint for the
     # project they set up themselves, whatever local run a developer has going.
     project_id = project_id or os.environ.get("GOOGLE_CLOUD_PROJECT") or DEFAULT_PROJECT
@@ -58,6 +58,8 @@ def mint_id_token(uid: str, *, project_id: str | None = None, admin: bool = Fals
         payload["email_verified"] = True
     if admin:
         payload["admin"] = True
+    if staff:
+        payload["staff"] = True
     payload.update(claims or {})
     return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(payload)}."
 
@@ -115,7 +117,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("uid", help="the user id (sub) of the token")
-    parser.add_argument("--admin", action="store_true", help="add the custom claim admin: true")
+    parser.add_argument("--admin", action="store_true",
+                        help="add the custom claim admin: true (an admin is also staff)")
+    parser.add_argument("--staff", action="store_true",
+                        help="add the custom claim staff: true (the inventory functions)")
     parser.add_argument("--project", default=None,
                         help="project id (default: the running local run's, from --run-info; "
                              f"else $GOOGLE_CLOUD_PROJECT; else {DEFAULT_PROJECT})")
@@ -125,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     project, source = resolve_project(args.project, run_info=args.run_info)
     print(f"tokens: project {project} (from {source})", file=sys.stderr)
-    print(mint_id_token(args.uid, project_id=project, admin=args.admin))
+    print(mint_id_token(args.uid, project_id=project, admin=args.admin, staff=args.staff))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,11 @@
-"""Who is calling, as the core sees it (built from a verified Firebase ID token)."""
+"""Who is calling, as the core sees it (built from a verified Firebase ID token), and the
+roles the functions check.
+
+Roles are custom claims on the user's Firebase account: `staff: true` opens the
+inventory (labels, counts), `admin: true` opens the admin functions and includes staff.
+Only the boolean true counts: a claim of "true" (a string), 1 or `role: "admin"` is no
+role at all, here as in firestore.rules.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,23 @@ from dataclasses import dataclass
 
 from errors import PermissionDenied, Unauthenticated
 
+STAFF_MISSING = ("This needs the staff role (custom claim staff: true), which your account "
+                 "does not have; ask an administrator to grant it, then sign in again.")
+ADMIN_MISSING = ("Only administrators (custom claim admin: true) may do this; your account "
+                 "does not have that role.")
+
 
 @dataclass(frozen=True)
 class Caller:
     uid: str
     is_admin: bool = False
     email: str | None = None
+    has_staff_claim: bool = False
+
+    @property
+    def is_staff(self) -> bool:
+        """Staff, or an admin (an admin is also staff)."""
+        return self.has_staff_claim or self.is_admin
 
 
 def require_signed_in(caller: Caller | None) -> Caller:
@@ -20,8 +38,15 @@ def require_signed_in(caller: Caller | None) -> Caller:
     return caller
 
 
+def require_staff(caller: Caller | None) -> Caller:
+    caller = require_signed_in(caller)
+    if not caller.is_staff:
+        raise PermissionDenied(STAFF_MISSING)
+    return caller
+
+
 def require_admin(caller: Caller | None) -> Caller:
     caller = require_signed_in(caller)
     if not caller.is_admin:
-        raise PermissionDenied("Only administrators (custom claim admin: true) may do this.")
+        raise PermissionDenied(ADMIN_MISSING)
     return caller

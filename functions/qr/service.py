@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from errors import FailedPrecondition, InvalidInput, NotFound, Unavailable
-from identity import Caller, require_admin, require_signed_in
+from identity import Caller, require_admin, require_staff
 from log_fields import log_fields
 from qr import ids, parts_import, render
 from qr.ports import (
@@ -69,7 +69,7 @@ class QrLabels:
                      content: bytes | None = None, body: Any = None) -> dict[str, Any]:
         """Smart-add the units of a parts list. Every row is checked before anything is
         written, so a bad list changes nothing."""
-        caller = require_signed_in(caller)
+        caller = require_staff(caller)
         if content is not None:
             rows = parts_import.parse_parts_upload(filename, content)
         elif body is not None:
@@ -134,12 +134,12 @@ class QrLabels:
     # -- view and download ----------------------------------------------------------------
 
     def image(self, caller: Caller | None, raw_qr_id: str) -> QrImage:
-        require_signed_in(caller)
+        require_staff(caller)
         return self._image_of(self._record(raw_qr_id))
 
     def download(self, caller: Caller | None, raw_qr_id: str) -> QrImage:
         """The PNG as a download; the record is marked downloaded only once the bytes exist."""
-        require_signed_in(caller)
+        require_staff(caller)
         image = self._image_of(self._record(raw_qr_id))
         self._repo.mark_downloaded([image.qr_id])
         return image
@@ -147,7 +147,7 @@ class QrLabels:
     def zip_selection(self, caller: Caller | None, *, part_code: str | None,
                       qr_ids: list[str] | None) -> list[QrRecord]:
         """Which records a bulk download contains (checked before streaming starts)."""
-        require_signed_in(caller)
+        require_staff(caller)
         if bool(part_code) == bool(qr_ids):
             raise InvalidInput('Give either "part_code" or "qr_ids" (a list of QR ids).')
         if part_code:

@@ -55,7 +55,14 @@ def call() -> Callable[..., object]:
 
 @pytest.fixture
 def user_token() -> str:
-    return mint_id_token("staff-1", project_id=os.environ["GOOGLE_CLOUD_PROJECT"])
+    """A member of the warehouse staff (custom claim staff: true)."""
+    return mint_id_token("staff-1", project_id=os.environ["GOOGLE_CLOUD_PROJECT"], staff=True)
+
+
+@pytest.fixture
+def no_role_token() -> str:
+    """Someone who signed up (the moderation half serves such apps) and holds no role."""
+    return mint_id_token("member-1", project_id=os.environ["GOOGLE_CLOUD_PROJECT"])
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import {
 } from "@firebase/rules-unit-testing";
 import {
   collection,
+  collectionGroup,
   deleteDoc,
   doc,
   getDoc,
@@ -109,7 +110,12 @@ let testEnv;
 
 const ROLES = {
   signedOut: () => testEnv.unauthenticatedContext(),
-  staff: () => testEnv.authenticatedContext(STAFF),
+  staff: () => testEnv.authenticatedContext(STAFF, { staff: true }),
+  // Signed in with no role: anyone may sign up to the apps the moderation half serves.
+  noRole: () => testEnv.authenticatedContext("member-1"),
+  anonymous: () => testEnv.authenticatedContext("anon-1", {
+    firebase: { sign_in_provider: "anonymous" },
+  }),
   uploader: () => testEnv.authenticatedContext(UPLOADER),
   otherUser: () => testEnv.authenticatedContext(OTHER_USER),
   admin: () => testEnv.authenticatedContext(ADMIN, { admin: true }),
@@ -120,10 +126,14 @@ const FAKE_ADMINS = {
   adminClaimString: () => testEnv.authenticatedContext("mallory", { admin: "true" }),
   adminClaimNumber: () => testEnv.authenticatedContext("mallory", { admin: 1 }),
   adminClaimFalse: () => testEnv.authenticatedContext("mallory", { admin: false }),
+  roleClaimAdmin: () => testEnv.authenticatedContext("mallory", { role: "admin" }),
+  staffClaimString: () => testEnv.authenticatedContext("mallory", { staff: "true" }),
+  staffClaimNumber: () => testEnv.authenticatedContext("mallory", { staff: 1 }),
 };
 
 const ALL_ROLES = { ...ROLES, ...FAKE_ADMINS };
-const SIGNED_IN = Object.keys(ALL_ROLES).filter((role) => role !== "signedOut");
+// Staff: the claim staff (boolean true) or an admin; nobody else reads the inventory.
+const STAFF_ROLES = ["staff", "admin"];
 
 // One client per role for the whole run: a context per call would open a new connection.
 const clients = new Map();
@@ -147,9 +157,9 @@ const READERS = {
   "image_moderation/bob-upload": ["otherUser", "admin"],
   "image_moderation/no-uploader": ["admin"],
   "image_analysis/0f3a9c": [],
-  "qr_codes/BOLT-10-x7Kq2": SIGNED_IN,
+  "qr_codes/BOLT-10-x7Kq2": STAFF_ROLES,
   "qr_codes/BOLT-10-x7Kq2/history/h1": [],
-  "parts/BOLT-10": SIGNED_IN,
+  "parts/BOLT-10": STAFF_ROLES,
   "users/alice": [],
   "secrets/anything": [],
 };
@@ -164,8 +174,8 @@ const LISTERS = {
   admin_notifications: ["admin"],
   image_moderation: ["admin"],
   image_analysis: [],
-  qr_codes: SIGNED_IN,
-  parts: SIGNED_IN,
+  qr_codes: STAFF_ROLES,
+  parts: STAFF_ROLES,
   users: [],
   secrets: [],
 };
@@ -260,6 +270,20 @@ describe("collection queries", () => {
       });
     }
   }
+
+  for (const name of ["qr_codes", "parts"]) {
+    it(`staff cannot list ${name} without a limit or past 500`, async () => {
+      await assertFails(getDocs(collection(db("staff"), name)));
+      await assertFails(getDocs(query(collection(db("staff"), name), limit(501))));
+      await assertSucceeds(getDocs(query(collection(db("staff"), name), limit(500))));
+    });
+  }
+
+  it("nobody pulls qr_codes through a collection-group query", async () => {
+    for (const role of Object.keys(ALL_ROLES)) {
+      await assertFails(getDocs(query(collectionGroup(db(role), "qr_codes"), limit(10))));
+    }
+  });
 
   it("the uploader can list their own verdicts with a uploaderUid constraint", async () => {
     const mine = query(
