@@ -193,8 +193,8 @@ class UploadModeration:
 
 
 def _uploader_uid(obj: ObjectInfo) -> str | None:
-    for key in ("uploaderUid", "uid", "ownerUid"):
-        if obj.metadata.get(key):
-            return obj.metadata[key]
+    """The uploader, from the object's path only (`users/{uid}/...`, `uploads/{uid}/...`,
+    `images/{uid}/...`), which storage.rules let only that uid write. Custom metadata is
+    written by the uploading client and proves nothing, so it is never read for this."""
     match = _UID_IN_PATH.match(obj.name)
     return match.group(1) if match else None

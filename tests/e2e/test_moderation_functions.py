@@ -37,6 +37,17 @@ def test_safe_image_is_approved_recorded_and_counted_once(env, call, vision, fir
     assert blob.metadata["uploaderUid"] == "alice"  # existing metadata kept
 
 
+def test_the_uploader_comes_from_the_path_never_from_client_metadata(env, call,
+                                                                     firestore_client):
+    # alice uploads under her own path and claims, in metadata she wrote, to be bob.
+    deliver(call, upload(env, "users/alice/forged.png", png_bytes(),
+                         metadata={"uploaderUid": "bob", "uid": "bob", "ownerUid": "bob"}))
+    # An object outside the per-user paths has no uploader, whatever its metadata says.
+    deliver(call, upload(env, "public/x.png", png_bytes(), metadata={"uploaderUid": "bob"}))
+    owners = {r["name"]: r["uploaderUid"] for r in moderation_records(firestore_client)}
+    assert owners == {"users/alice/forged.png": "alice", "public/x.png": None}
+
+
 def test_out_of_order_generations_are_each_judged_once(env, call, vision, firestore_client):
     first = upload(env, "uploads/a.png", png_bytes("blue"))
     second = upload(env, "uploads/b.png", png_bytes("green"))
