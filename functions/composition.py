@@ -20,6 +20,7 @@ from infra.config import Settings, load_settings
 if TYPE_CHECKING:
     from google.cloud import firestore
 
+    from infra.firestore_rechecks import FirestoreRecheckStore
     from moderation.admin import VisionAdmin
     from moderation.placement import Placement
     from moderation.ports import RecheckQueue
@@ -221,13 +222,20 @@ def recheck_queue() -> RecheckQueue:
 
 
 @_once
-def moderation_rechecks() -> ModerationRechecks:
+def moderation_store() -> FirestoreRecheckStore:
+    """The re-check backlog and the uploader-readable records (one Firestore adapter)."""
     from infra.firestore_rechecks import FirestoreRecheckStore
+
+    return FirestoreRecheckStore(firestore_client(), utc_now)
+
+
+@_once
+def moderation_rechecks() -> ModerationRechecks:
     from moderation.rechecks import ModerationRechecks
 
     config = settings()
     return ModerationRechecks(
-        store=FirestoreRecheckStore(firestore_client(), utc_now), queue=recheck_queue(),
+        store=moderation_store(), queue=recheck_queue(),
         ledger=vision_ledger(), classifier=vision_classifier(), objects=object_store(),
         placement=placement(), clock=utc_now, tz=config.quota_timezone,
         retry_delay_s=config.recheck_delay_s)
@@ -241,6 +249,7 @@ def upload_moderation() -> UploadModeration:
     return UploadModeration(
         ledger=vision_ledger(), classifier=vision_classifier(),
         objects=object_store(), placement=placement(), rechecks=moderation_rechecks(),
+        records=moderation_store(),
         defaults=default_vision_settings(), quarantine_prefix=config.quarantine_prefix,
         skip_prefixes=config.moderation_skip_prefixes, clock=utc_now)
 
@@ -277,7 +286,8 @@ def reset() -> None:
                 close()
     factories: tuple[_Factory[object], ...] = (
         settings, _firebase_app, firestore_client, blob_store, store_queue, qr_labels,
-        vision_ledger, vision_classifier, object_store, recheck_queue, moderation_rechecks,
+        vision_ledger, vision_classifier, object_store, recheck_queue, moderation_store,
+        moderation_rechecks,
         upload_moderation, pre_upload_check, vision_admin)
     for factory in factories:
         factory.cache_clear()

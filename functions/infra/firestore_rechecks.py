@@ -6,6 +6,8 @@ Documents:
                              waiting|queued|reserved|done, waitingFor, queuedAt (first),
                              lastQueuedAt, attempts, lastError, restoreToken, restoreResult;
                              plus the quota ledger's job fields while it holds a unit
+  moderation_jobs/{key}      the trigger's quota-ledger job for an upload (never shown to
+                             clients); scanned for uploads whose trigger died mid-way
   image_moderation/{key}     the image's record: the re-check replaces `result` and keeps
                              the fallback as `firstResult`
 
@@ -27,6 +29,7 @@ from moderation.ports import Location, Recheck, RecheckState
 
 RECHECKS_COLLECTION = "moderation_rechecks"
 RECORDS_COLLECTION = "image_moderation"
+UPLOAD_JOBS_COLLECTION = "moderation_jobs"  # the trigger's ledger jobs
 _STATES: tuple[RecheckState, ...] = ("waiting", "queued", "reserved", "done")
 
 
@@ -85,7 +88,7 @@ class FirestoreRecheckStore:
         return (self._query(queued) + self._query(reserved))[:limit]
 
     def interrupted(self, before: datetime, limit: int) -> list[Recheck]:
-        query = (self._db.collection(RECORDS_COLLECTION)
+        query = (self._db.collection(UPLOAD_JOBS_COLLECTION)
                  .where(filter=FieldFilter("state", "==", "reserved"))
                  .where(filter=FieldFilter("leaseUntil", "<", before))
                  .order_by("leaseUntil").limit(limit))
@@ -102,8 +105,14 @@ class FirestoreRecheckStore:
                     cause="interrupted", uploader_uid=data.get("uploaderUid")))
         return found
 
-    def record_path(self, key: str) -> str:
-        return f"{RECORDS_COLLECTION}/{key}"
+    def upload_job_path(self, key: str) -> str:
+        return f"{UPLOAD_JOBS_COLLECTION}/{key}"
+
+    def save(self, key: str, record: dict[str, Any]) -> None:
+        """moderation.ports.ModerationRecords: the uploader-readable record."""
+        ref = self._db.collection(RECORDS_COLLECTION).document(key)
+        self._calls.with_retries(
+            lambda timeout: ref.set(record, merge=True, retry=None, timeout=timeout))
 
     def backlog(self) -> dict[str, Any]:
         def count(state: RecheckState) -> int:
@@ -125,39 +134,48 @@ class FirestoreRecheckStore:
         result = (record.data or {}).get("result")
         return isinstance(result, dict) and result.get("checked") is True
 
-    def record_verdict(self, key: str, result: dict[str, Any],
+    def record_verdict(self, key: str, record: dict[str, Any],
                        location: Location | None) -> None:
+        result = record["result"]
         record_ref = self._db.collection(RECORDS_COLLECTION).document(key)
 
         def plan(docs: list[Doc]) -> tuple[list[Write], None]:
-            (record,) = docs
-            fields: dict[str, Any] = {"result": result, "recheckedAt": self._clock(),
-                                      "location": _location(location), "state": "done"}
-            if record.data is not None and "firstResult" not in record.data:
-                fields["firstResult"] = record.data.get("result")
-            return [(record, fields)], None
+            (stored,) = docs
+            fields: dict[str, Any] = {**record, "status": result.get("status"),
+                                      "message": result.get("message"),
+                                      "recheckedAt": self._clock(), "recheck": "done",
+                                      "location": _location(location)}
+            if stored.data is not None and "firstResult" not in stored.data:
+                fields["firstResult"] = stored.data.get("result")
+            return [(stored, fields)], None
 
         self._calls.optimistic([record_ref], plan)
 
-    def claim_restore(self, key: str, token: str, name: str, record_path: str,
-                      record_fields: dict[str, Any]) -> bool:
+    def claim_restore(self, key: str, token: str, name: str, job_path: str,
+                      record_key: str, record_fields: dict[str, Any]) -> bool:
         recheck_ref = self._ref(key)
-        record_ref = self._db.document(record_path)
+        job_ref = self._db.document(job_path)
+        record_ref = self._db.collection(RECORDS_COLLECTION).document(record_key)
 
         def plan(docs: list[Doc]) -> tuple[list[Write], bool]:
-            recheck, record = docs
+            recheck, job, record = docs
             data = recheck.data or {}
             if data.get("restoreToken") != token or data.get("name") != name:
                 return [], False
             now = self._clock()
+            result = data.get("restoreResult") or {}
             writes: list[Write] = [(recheck, {"restoreToken": None, "restoredAt": now})]
+            if job.data is None:
+                writes.append((job, {**record_fields, "state": "done", "units": 0,
+                                     "deliveries": 1, "result": result,
+                                     "restoredFrom": key, "completedAt": now}))
             if record.data is None:
-                writes.append((record, {**record_fields, "state": "done", "units": 0,
-                                        "deliveries": 1, "result": data.get("restoreResult"),
+                writes.append((record, {**record_fields, "status": result.get("status"),
+                                        "message": result.get("message"), "result": result,
                                         "restoredFrom": key, "completedAt": now}))
             return writes, True
 
-        return self._calls.optimistic([recheck_ref, record_ref], plan)
+        return self._calls.optimistic([recheck_ref, job_ref, record_ref], plan)
 
     # -- helpers ----------------------------------------------------------------------------
 

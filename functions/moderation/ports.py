@@ -178,11 +178,19 @@ class Recheck:
                              if self.location else None)}
 
 
+class ModerationRecords(Protocol):
+    """`image_moderation/{key}`: what the uploader of an image may read about it."""
+
+    def save(self, key: str, record: dict[str, Any]) -> None:
+        """Write (merge) the record of one upload."""
+        ...
+
+
 class RecheckQueue(Protocol):
     def enqueue(self, payload: dict[str, Any], delay_s: float = 0.0) -> None: ...
 
 
-class RecheckStore(Protocol):
+class RecheckStore(ModerationRecords, Protocol):
     """The re-check backlog (`moderation_rechecks/{key}`) and the moderation records."""
 
     def job_path(self, key: str) -> str:
@@ -214,8 +222,8 @@ class RecheckStore(Protocol):
         (their lease ran out before `before`), as re-checks to schedule."""
         ...
 
-    def record_path(self, key: str) -> str:
-        """The image's moderation record (the trigger's quota-ledger job)."""
+    def upload_job_path(self, key: str) -> str:
+        """The trigger's quota-ledger job for the upload `key`."""
         ...
 
     def backlog(self) -> dict[str, Any]:
@@ -226,14 +234,17 @@ class RecheckStore(Protocol):
         """Whether the image's moderation record already holds a Vision verdict."""
         ...
 
-    def record_verdict(self, key: str, result: dict[str, Any],
+    def record_verdict(self, key: str, record: dict[str, Any],
                        location: Location | None) -> None:
-        """Put the re-check's result into the image's moderation record."""
+        """Put the re-check's verdict (`record`: the upload's description and its
+        `result`) into the image's moderation record, keeping the fallback as
+        `firstResult`."""
         ...
 
-    def claim_restore(self, key: str, token: str, name: str, record_path: str,
-                      record_fields: dict[str, Any]) -> bool:
+    def claim_restore(self, key: str, token: str, name: str, job_path: str,
+                      record_key: str, record_fields: dict[str, Any]) -> bool:
         """A restored image's finalized event: if `token` is re-check `key`'s restore token
-        for `name`, consume it and record the image at `record_path` as judged (with the
-        re-check's result and `record_fields`). False otherwise: judge it as usual."""
+        for `name`, consume it, mark the restored copy's job (`job_path`) done and give it
+        a record (`record_key`, with the re-check's result and `record_fields`). False
+        otherwise: judge it as usual."""
         ...

@@ -112,7 +112,7 @@ class ModerationRechecks:
                  recheck.state)
         return recheck
 
-    def claim_restore(self, obj: ObjectInfo, record_path: str,
+    def claim_restore(self, obj: ObjectInfo, job_path: str, record_key: str,
                       record_fields: dict[str, Any]) -> bool:
         """True when `obj` is an image a re-check put back: it is recorded as judged."""
         token = obj.metadata.get(RESTORE_TOKEN_META)
@@ -120,7 +120,7 @@ class ModerationRechecks:
         if not token or not key:
             return False
         try:
-            return self._store.claim_restore(key, token, obj.name, record_path,
+            return self._store.claim_restore(key, token, obj.name, job_path, record_key,
                                              record_fields)
         except LedgerUnavailable as err:
             log.warning("could not check the restore token of gs://%s/%s: %s", obj.bucket,
@@ -186,7 +186,8 @@ class ModerationRechecks:
         result = {**outcome.as_dict(), "monthKey": begin.month_key, "units": UNITS_PER_IMAGE,
                   "at": self._clock(), "recheck": True}
         final = self._place(recheck, at, outcome, settings, result)
-        self._store.record_verdict(recheck.key, result, final)
+        self._store.record_verdict(recheck.key, {**_description(recheck), "result": result},
+                                   final)
         self._ledger.complete(job, result, release=False)
         log.info("re-checked gs://%s/%s: %s", recheck.bucket, recheck.name, outcome.status)
         return outcome.status
@@ -256,9 +257,15 @@ class ModerationRechecks:
         for recheck in self._store.interrupted(self._clock(), self._drain_batch):
             # Its unit was reserved but Vision's answer never recorded: give it back, so the
             # re-check's own reservation is the only one counted.
-            self._ledger.complete(self._store.record_path(recheck.key), {
-                "status": "interrupted", "checked": False, "cause": "interrupted",
-                "at": self._clock()}, release=True)
+            interrupted = {"status": "interrupted", "checked": False, "cause": "interrupted",
+                           "message": "The check of this image was interrupted; it will be "
+                                      "checked again.", "at": self._clock()}
+            self._ledger.complete(self._store.upload_job_path(recheck.key), interrupted,
+                                  release=True)
+            self._store.save(recheck.key, {**_description(recheck), "result": interrupted,
+                                           "status": "interrupted",
+                                           "message": interrupted["message"],
+                                           "recheck": "pending"})
             self._store.add(recheck)
             self._enqueue(recheck, 0.0)
             rescued += 1
@@ -273,6 +280,13 @@ class ModerationRechecks:
         except Exception as err:  # the queue is another service; the sweep retries
             log.error("could not enqueue the re-check of gs://%s/%s (%s); the sweep will",
                       recheck.bucket, recheck.name, type(err).__name__)
+
+
+def _description(recheck: Recheck) -> dict[str, Any]:
+    """The upload's description in its record (the record may not exist yet: the trigger
+    that should have written it died, or Firestore was down then)."""
+    return {"bucket": recheck.bucket, "name": recheck.name, "generation": recheck.generation,
+            "uploaderUid": recheck.uploader_uid}
 
 
 def parse_task(payload: Any) -> Recheck:

@@ -27,6 +27,7 @@ from moderation.ports import (
     LedgerBusy,
     LedgerUnavailable,
     Location,
+    ModerationRecords,
     ObjectInfo,
     ObjectStore,
     QuotaLedger,
@@ -40,7 +41,9 @@ from moderation.verdict import SNIFF_BYTES, sniff_image_format
 log = logging.getLogger(__name__)
 
 VISION_MAX_IMAGE_BYTES = 20 * 1024 * 1024  # Cloud Vision's limit for one image
-MODERATION_COLLECTION = "image_moderation"
+# The quota ledger's job per upload (lease, deliveries, event id: never shown to clients);
+# the uploader reads the record (`ModerationRecords`, image_moderation/{key}) instead.
+JOB_COLLECTION = "moderation_jobs"
 _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".ico")
 _UID_IN_PATH = re.compile(r"^(?:users|uploads|images)/([A-Za-z0-9_-]{1,128})/")
 
@@ -53,6 +56,7 @@ def moderation_key(bucket: str, name: str, generation: str) -> str:
 class UploadModeration:
     def __init__(self, *, ledger: QuotaLedger, classifier: SafeSearchClassifier,
                  objects: ObjectStore, placement: Placement, rechecks: ModerationRechecks,
+                 records: ModerationRecords,
                  defaults: VisionSettings, quarantine_prefix: str,
                  skip_prefixes: tuple[str, ...], clock: Callable[[], datetime]) -> None:
         self._ledger = ledger
@@ -60,6 +64,7 @@ class UploadModeration:
         self._objects = objects
         self._placement = placement
         self._rechecks = rechecks
+        self._records = records
         self._defaults = defaults
         self._quarantine = quarantine_prefix
         self._skip_prefixes = skip_prefixes
@@ -80,13 +85,14 @@ class UploadModeration:
         if not head:
             log.info("moderation skipped gs://%s/%s: the object is gone", obj.bucket, obj.name)
             return None
-        job = f"{MODERATION_COLLECTION}/{moderation_key(obj.bucket, obj.name, obj.generation)}"
+        key = moderation_key(obj.bucket, obj.name, obj.generation)
+        job = f"{JOB_COLLECTION}/{key}"
         fields = {
             "bucket": obj.bucket, "name": obj.name, "generation": obj.generation,
             "contentType": obj.content_type, "size": obj.size, "eventId": event_id,
             "uploaderUid": _uploader_uid(obj),
         }
-        if self._rechecks.claim_restore(obj, job, fields):
+        if self._rechecks.claim_restore(obj, job, key, _record_fields(fields)):
             log.info("gs://%s/%s#%s is a re-checked image put back; already judged",
                      obj.bucket, obj.name, obj.generation)
             return None
@@ -132,8 +138,10 @@ class UploadModeration:
                                                              err.reason), settings, fields,
                                   begin, release=True)
         outcome = verdict_outcome(annotation, settings)
-        self._apply(obj, outcome, settings)
-        self._ledger.complete(job, self._result(outcome, begin), release=False)
+        location = self._apply(obj, outcome, settings)
+        result = self._result(outcome, begin)
+        self._ledger.complete(job, result, release=False)
+        self._save_record(key, fields, outcome, result, location)
         return outcome
 
     def _skip_reason(self, obj: ObjectInfo) -> str | None:
@@ -165,15 +173,27 @@ class UploadModeration:
         """An outcome Vision did not decide: apply it, record it (giving a reserved unit
         back with `release`), and hand the image to the deferred re-check."""
         location = self._apply(obj, outcome, settings)
+        key = job.rsplit("/", 1)[1]
+        result = self._result(outcome, begin)
         try:
-            self._ledger.complete(job, self._result(outcome, begin), release=release,
-                                  fields=fields)
+            self._ledger.complete(job, result, release=release, fields=fields)
+            self._save_record(key, fields, outcome, result, location)
         except LedgerUnavailable as err:
             log.error("could not record the moderation of gs://%s/%s: %s", obj.bucket,
                       obj.name, err)
-        self._rechecks.schedule(job.rsplit("/", 1)[1], obj, outcome, location,
-                                fields["uploaderUid"])
+        self._rechecks.schedule(key, obj, outcome, location, fields["uploaderUid"])
         return outcome
+
+    def _save_record(self, key: str, fields: dict[str, Any], outcome: Outcome,
+                     result: dict[str, Any], location: Location | None) -> None:
+        """What the uploader may read: the outcome, not the ledger's bookkeeping."""
+        self._records.save(key, {
+            **_record_fields(fields), "status": result["status"],
+            "message": result["message"], "result": result, "completedAt": self._clock(),
+            "location": ({"name": location.name, "generation": location.generation}
+                         if location else None),
+            "recheck": "pending" if is_rechecked(outcome) else None,
+        })
 
     def _apply(self, obj: ObjectInfo, outcome: Outcome, settings: VisionSettings
                ) -> Location | None:
@@ -190,6 +210,11 @@ class UploadModeration:
             "units": UNITS_PER_IMAGE if (begin and begin.kind == "reserved") else 0,
             "at": self._clock(),
         }
+
+
+def _record_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """The job's description without what only the ledger needs (the event id)."""
+    return {k: v for k, v in fields.items() if k != "eventId"}
 
 
 def _uploader_uid(obj: ObjectInfo) -> str | None:

@@ -30,8 +30,15 @@ def test_safe_image_is_approved_recorded_and_counted_once(env, call, vision, fir
     assert vision.request_count == 1
     assert usage(firestore_client) == 1
     (record,) = moderation_records(firestore_client)
-    assert record["state"] == "done" and record["result"]["status"] == "approved"
+    assert (record["status"], record["message"]) == ("approved", "The image passed moderation.")
+    assert record["result"]["status"] == "approved" and record["recheck"] is None
     assert record["uploaderUid"] == "alice" and record["name"] == "uploads/alice/cat.png"
+    assert record["location"] == {"name": "uploads/alice/cat.png",
+                                  "generation": str(blob.generation)}
+    # The uploader reads this record: the ledger's bookkeeping lives elsewhere.
+    assert not {"leaseOwner", "leaseUntil", "deliveries", "eventId", "state"} & set(record)
+    (job,) = [d.to_dict() for d in firestore_client.collection("moderation_jobs").stream()]
+    assert job["state"] == "done" and job["deliveries"] == 1 and job["eventId"] == "e1"
     blob.reload()
     assert blob.metadata["moderationStatus"] == "approved"
     assert blob.metadata["uploaderUid"] == "alice"  # existing metadata kept

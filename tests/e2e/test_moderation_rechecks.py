@@ -379,7 +379,7 @@ def test_an_upload_whose_trigger_died_mid_way_is_rescued_and_counted_once(
     blob = upload(fast, "uploads/crashed.png", png_bytes())
     key = moderation_key(BUCKET, blob.name, str(blob.generation))
     # What the trigger wrote before its instance died: a reservation, and nothing else.
-    assert composition.vision_ledger().begin(f"image_moderation/{key}", 1, {
+    assert composition.vision_ledger().begin(f"moderation_jobs/{key}", 1, {
         "bucket": BUCKET, "name": blob.name, "generation": str(blob.generation),
         "uploaderUid": None}).kind == "reserved"
     rechecks = composition.moderation_rechecks()

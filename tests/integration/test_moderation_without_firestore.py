@@ -69,14 +69,16 @@ def test_unreachable_ledger_applies_the_default_strategy_without_vision(
         objects = GcsObjectStore.create("demo-test")
         classifier = VisionSafeSearch.create(vision.endpoint, 2.0)
         placement = Placement(objects, "quarantine/", clock)
+        store = FirestoreRecheckStore(client, clock, rpc_timeout_s=1.0,
+                                      unavailable_budget_s=0.5)
         rechecks = ModerationRechecks(
-            store=FirestoreRecheckStore(client, clock, rpc_timeout_s=1.0,
-                                        unavailable_budget_s=0.5),
+            store=store,
             queue=queue, ledger=ledger, classifier=classifier, objects=objects,
             placement=placement, clock=clock, tz=tz, retry_delay_s=30.0)
         moderation = UploadModeration(
             ledger=ledger, classifier=classifier, objects=objects, placement=placement,
-            rechecks=rechecks, defaults=defaults, quarantine_prefix="quarantine/",
+            rechecks=rechecks, records=store, defaults=defaults,
+            quarantine_prefix="quarantine/",
             skip_prefixes=(), clock=clock)
 
         outcome = moderation.moderate_event("e1", ObjectInfo(

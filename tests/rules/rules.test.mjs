@@ -82,14 +82,28 @@ const SEED = {
   "admin_notifications/n1": {
     kind: "quota_warning", message: "Vision quota at 95 %", read: false, at: new Date(),
   },
+  // The record shape the trigger writes (functions/moderation/uploaded_images.py).
   "image_moderation/alice-upload": {
-    uploaderUid: UPLOADER, verdict: "allowed", strategy: "vision", units: 1, at: new Date(),
+    bucket: "b", name: "users/alice/cat.png", generation: "17", uploaderUid: UPLOADER,
+    contentType: "image/png", size: 75, status: "approved",
+    message: "The image passed moderation.", recheck: null, completedAt: new Date(),
+    location: { name: "users/alice/cat.png", generation: "17" },
+    result: { status: "approved", checked: true, reasons: [], units: 1, monthKey: "2026_11" },
   },
   "image_moderation/bob-upload": {
-    uploaderUid: OTHER_USER, verdict: "rejected", strategy: "vision", units: 1, at: new Date(),
+    bucket: "b", name: "users/bob/dog.png", generation: "18", uploaderUid: OTHER_USER,
+    status: "rejected", message: "The image was rejected by moderation.",
+    completedAt: new Date(), result: { status: "rejected", checked: true },
   },
   "image_moderation/no-uploader": {
-    verdict: "allowed", strategy: "allow", units: 0, at: new Date(),
+    bucket: "b", name: "public/x.png", generation: "19", uploaderUid: null,
+    status: "needs_review", completedAt: new Date(), recheck: "pending",
+    result: { status: "needs_review", checked: false, cause: "disabled" },
+  },
+  // The ledger's job for the same upload: lease and delivery bookkeeping, server only.
+  "moderation_jobs/alice-upload": {
+    state: "done", units: 1, leaseOwner: "f00", leaseUntil: new Date(), deliveries: 2,
+    eventId: "e1", uploaderUid: UPLOADER, name: "users/alice/cat.png",
   },
   "image_analysis/0f3a9c": {
     likelihoods: { adult: "VERY_UNLIKELY" }, verdict: "allowed", at: new Date(),
@@ -156,6 +170,7 @@ const READERS = {
   "image_moderation/alice-upload": ["uploader", "admin"],
   "image_moderation/bob-upload": ["otherUser", "admin"],
   "image_moderation/no-uploader": ["admin"],
+  "moderation_jobs/alice-upload": [],
   "image_analysis/0f3a9c": [],
   "qr_codes/BOLT-10-x7Kq2": STAFF_ROLES,
   "qr_codes/BOLT-10-x7Kq2/history/h1": [],
@@ -173,6 +188,7 @@ const LISTERS = {
   admin_actions: ["admin"],
   admin_notifications: ["admin"],
   image_moderation: ["admin"],
+  moderation_jobs: [],
   image_analysis: [],
   qr_codes: STAFF_ROLES,
   parts: STAFF_ROLES,
@@ -299,7 +315,7 @@ describe("collection queries", () => {
   it("the uploader can list their verdicts newest first (firestore.indexes.json)", async () => {
     const recent = query(
       collection(db("uploader"), "image_moderation"),
-      where("uploaderUid", "==", UPLOADER), orderBy("at", "desc"), limit(20),
+      where("uploaderUid", "==", UPLOADER), orderBy("completedAt", "desc"), limit(20),
     );
     const snap = await assertSucceeds(getDocs(recent));
     if (snap.size !== 1) throw new Error(`expected 1 verdict, got ${snap.size}`);
@@ -330,7 +346,8 @@ const WRITE_TARGETS = {
   "system_config/vision_api": { enabled: false, monthlyLimit: 1000000 },
   "admin_actions/a1": { action: "forged" },
   "admin_notifications/n1": { message: "edited" },
-  "image_moderation/alice-upload": { verdict: "allowed", uploaderUid: UPLOADER },
+  "image_moderation/alice-upload": { status: "approved", uploaderUid: UPLOADER },
+  "moderation_jobs/alice-upload": { state: "reserved", leaseOwner: "me" },
   "image_analysis/0f3a9c": { verdict: "allowed" },
   "qr_codes/BOLT-10-x7Kq2": { is_downloaded: true, download_count: 1 },
   "parts/BOLT-10": { quantity: 999 },
@@ -344,7 +361,8 @@ const CREATE_TARGETS = {
   system_config: { enabled: true },
   admin_actions: { action: "forged", adminUid: ADMIN },
   admin_notifications: { message: "spam", read: false },
-  image_moderation: { verdict: "allowed", uploaderUid: UPLOADER },
+  image_moderation: { status: "approved", uploaderUid: UPLOADER },
+  moderation_jobs: { state: "done", units: 0 },
   image_analysis: { verdict: "allowed" },
   qr_codes: { qr_id: "NEW-1-abc", part_code: "NEW-1" },
   parts: { part_code: "NEW-1", quantity: 1 },
