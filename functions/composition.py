@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from moderation.uploaded_images import UploadModeration
     from qr.ports import BlobStore, StoreQueue
     from qr.service import QrLabels
+    from roles.management import RoleManagement
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -275,6 +276,18 @@ def vision_admin() -> VisionAdmin:
                        rechecks=moderation_rechecks())
 
 
+# -- roles ----------------------------------------------------------------------------------
+
+@_once
+def role_management() -> RoleManagement:
+    from infra.firebase_users import FirebaseUserDirectory
+    from infra.firestore_audit import FirestoreAuditLog
+    from roles.management import RoleManagement
+
+    return RoleManagement(FirebaseUserDirectory(_firebase_app),
+                          FirestoreAuditLog(firestore_client(), utc_now))
+
+
 def reset() -> None:
     """Forget every built object (tests change the environment between cases); in-process
     queues are closed first, so none of their leftover tasks runs against the next case."""
@@ -288,6 +301,6 @@ def reset() -> None:
         settings, _firebase_app, firestore_client, blob_store, store_queue, qr_labels,
         vision_ledger, vision_classifier, object_store, recheck_queue, moderation_store,
         moderation_rechecks,
-        upload_moderation, pre_upload_check, vision_admin)
+        upload_moderation, pre_upload_check, vision_admin, role_management)
     for factory in factories:
         factory.cache_clear()

@@ -207,6 +207,35 @@ def drainModerationRechecks(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.vision_admin().drain_rechecks)
 
 
+# -- Roles (custom claims staff / admin; admins only) ---------------------------------------
+
+@_callable
+def grant_role(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.role_management().grant)
+
+@_callable
+def grantRole(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.role_management().grant)
+
+
+@_callable
+def revoke_role(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.role_management().revoke)
+
+@_callable
+def revokeRole(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.role_management().revoke)
+
+
+@_callable
+def list_role_holders(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.role_management().holders)
+
+@_callable
+def listRoleHolders(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.role_management().holders)
+
+
 @scheduler_fn.on_schedule(schedule="every 15 minutes", timeout_sec=60)
 def check_vision_quota_alerts(event: scheduler_fn.ScheduledEvent) -> None:
     """Tell admins once when usage crosses 80 %, 95 % and 100 % of the month's limit, and

@@ -6,6 +6,7 @@ Environment variables are set before any module under test reads them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,3 +49,36 @@ def firestore_client(emulator: object) -> Iterator[object]:
 
     emulator.clear(os.environ["GOOGLE_CLOUD_PROJECT"])  # type: ignore[attr-defined]
     yield firestore.Client(project=os.environ["GOOGLE_CLOUD_PROJECT"])
+
+
+@pytest.fixture(scope="session")
+def auth_emulator() -> Iterator[object]:
+    """firebase-tools' Auth emulator (offline), for the tests of role management."""
+    from devtools.auth_emulator import start_auth_emulator
+
+    instance = start_auth_emulator(os.environ["GOOGLE_CLOUD_PROJECT"])
+    yield instance
+    instance.stop()
+
+
+def _forget_firebase_app() -> None:
+    """firebase_admin's auth client keeps the emulator address it was made with: drop the
+    app so the next one is made with the current environment."""
+    import firebase_admin
+
+    with contextlib.suppress(ValueError):  # no app yet
+        firebase_admin.delete_app(firebase_admin.get_app())
+
+
+@pytest.fixture
+def auth_accounts(auth_emulator: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """firebase_admin (and the composition root) pointed at an empty Auth emulator."""
+    import composition
+
+    monkeypatch.setenv("FIREBASE_AUTH_EMULATOR_HOST", auth_emulator.host)  # type: ignore[attr-defined]
+    auth_emulator.clear()  # type: ignore[attr-defined]
+    _forget_firebase_app()
+    composition.reset()
+    yield auth_emulator
+    _forget_firebase_app()
+    composition.reset()

@@ -18,7 +18,7 @@ from qr.ports import BlobStoreError
 from qr.service import CLEAR_CONFIRMATION, QrLabels
 from tests.support.b2_simulator import BUCKET, FlakySimulator
 
-STAFF = Caller("staff-1")
+STAFF = Caller("staff-1", has_staff_claim=True)
 ADMIN = Caller("admin-1", is_admin=True)
 
 

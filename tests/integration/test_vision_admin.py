@@ -28,7 +28,7 @@ LA = ZoneInfo("America/Los_Angeles")
 # 14 days and 21 hours into November in LA, so the projection is not trivial.
 NOW = datetime(2026, 11, 16, 4, 0, tzinfo=UTC)
 ADMIN = Caller(uid="admin-1", is_admin=True, email="admin@example.com")
-STAFF = Caller(uid="staff-1", is_admin=False)
+STAFF = Caller(uid="staff-1", is_admin=False, has_staff_claim=True)
 
 
 class RecordingQueue:

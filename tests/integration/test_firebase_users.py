@@ -1,0 +1,44 @@
+"""FirebaseUserDirectory against firebase-tools' Auth emulator: lookups by uid and email,
+custom claims, and the holders of a role."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from firebase_admin import auth
+
+from infra.firebase_app import ensure_app
+from infra.firebase_users import FirebaseUserDirectory
+
+
+@pytest.fixture
+def directory(auth_accounts) -> FirebaseUserDirectory:
+    return FirebaseUserDirectory(lambda: ensure_app(os.environ["GOOGLE_CLOUD_PROJECT"]))
+
+
+def test_finds_accounts_by_uid_and_email_and_none_when_missing(directory) -> None:
+    directory.find(uid="nobody")  # initialises the app before the SDK call below
+    auth.create_user(uid="alice", email="alice@example.com")
+    auth.set_custom_user_claims("alice", {"staff": True, "tier": "gold"})
+    by_uid = directory.find(uid="alice")
+    by_email = directory.find(email="alice@example.com")
+    assert by_uid == by_email
+    assert by_uid is not None
+    assert (by_uid.email, by_uid.claims, by_uid.roles) == (
+        "alice@example.com", {"staff": True, "tier": "gold"}, ["staff"])
+    assert directory.find(uid="nobody") is None
+    assert directory.find(email="nobody@example.com") is None
+
+
+def test_set_claims_replaces_them_and_with_roles_lists_holders_only(directory) -> None:
+    directory.find(uid="nobody")
+    for uid in ("a", "b", "c"):
+        auth.create_user(uid=uid, email=f"{uid}@example.com")
+    directory.set_claims("a", {"admin": True})
+    directory.set_claims("b", {"staff": True, "admin": "true"})  # a string is no role
+    assert {(u.uid, tuple(u.roles)) for u in directory.with_roles()} == {
+        ("a", ("admin",)), ("b", ("staff",))}
+    directory.set_claims("a", {})
+    assert auth.get_user("a").custom_claims is None
+    assert [u.uid for u in directory.with_roles()] == ["b"]
