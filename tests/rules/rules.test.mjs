@@ -350,6 +350,7 @@ const WRITE_TARGETS = {
   "moderation_jobs/alice-upload": { state: "reserved", leaseOwner: "me" },
   "image_analysis/0f3a9c": { verdict: "allowed" },
   "qr_codes/BOLT-10-x7Kq2": { is_downloaded: true, download_count: 1 },
+  "qr_codes/BOLT-10-x7Kq2/history/h1": { event: "forged" },
   "parts/BOLT-10": { quantity: 999 },
   "users/alice": { name: "Mallory" },
 };
