@@ -51,6 +51,23 @@ class AuthEmulator:
             self.process.wait(5)
 
 
+def seed_account(emulator_host: str, project_id: str, *, uid: str, email: str,
+                 claims: dict[str, bool]) -> None:
+    """Create an account with custom claims through the emulator's own admin API (the
+    emulator takes "Bearer owner" as the project owner)."""
+    base = (f"http://{emulator_host}/identitytoolkit.googleapis.com/v1/projects/"
+            f"{project_id}/accounts")
+    # Created first, then given its claims: the create call ignores customAttributes.
+    for url, body in ((base, {"localId": uid, "email": email, "emailVerified": True}),
+                      (f"{base}:update", {"localId": uid,
+                                          "customAttributes": json.dumps(claims)})):
+        request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                         headers={"Content-Type": "application/json",
+                                                  "Authorization": "Bearer owner"})
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            reply.read()
+
+
 def _free_ports(count: int) -> list[int]:
     with contextlib.ExitStack() as stack:
         sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
@@ -59,11 +76,17 @@ def _free_ports(count: int) -> list[int]:
         return [sock.getsockname()[1] for sock in sockets]
 
 
-def start_auth_emulator(project_id: str, *, timeout_s: float = 60.0) -> AuthEmulator:
-    if not FIREBASE_BIN.exists():
+def cli_installed() -> bool:
+    return FIREBASE_BIN.exists()
+
+
+def start_auth_emulator(project_id: str, *, port: int | None = None,
+                        timeout_s: float = 60.0) -> AuthEmulator:
+    if not cli_installed():
         raise RuntimeError("the pinned Firebase CLI is not installed: run scripts/setup")
     folder = Path(tempfile.mkdtemp(prefix="auth-emulator-"))
     auth_port, hub_port, logging_port = _free_ports(3)
+    auth_port = port or auth_port
     (folder / "firebase.json").write_text(json.dumps({"emulators": {
         "auth": {"host": "127.0.0.1", "port": auth_port},
         "hub": {"host": "127.0.0.1", "port": hub_port},

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from devtools import firestore_emulator
+from devtools.auth_emulator import AuthEmulator
 
 REPO = Path(__file__).resolve().parent.parent
 LOCAL_DIR = REPO / ".local"
@@ -64,6 +65,59 @@ def _sweeper(interval_s: float) -> None:
                 logging.getLogger("local_run").exception("scheduled job failed")
 
 
+# The accounts a fresh local run starts with, and the roles they carry (custom claims).
+SEEDED_ACCOUNTS: tuple[tuple[str, str, dict[str, bool]], ...] = (
+    ("alice", "alice@example.com", {"staff": True}),
+    ("root", "root@example.com", {"admin": True}),
+    ("member", "member@example.com", {}),
+)
+
+
+class _BackgroundAuth:
+    """firebase-tools' Auth emulator, started beside the functions (it takes ~10 s): its
+    address is fixed at once, so firebase_admin finds it whenever it is first used."""
+
+    def __init__(self, project: str) -> None:
+        from devtools.firestore_emulator import free_port
+
+        self.project = project
+        self.host = f"127.0.0.1:{free_port()}"
+        self.emulator: AuthEmulator | None = None
+        self._thread = threading.Thread(target=self._start, daemon=True, name="auth-emulator")
+        self._thread.start()
+
+    def _start(self) -> None:
+        from devtools.auth_emulator import seed_account, start_auth_emulator
+
+        log = logging.getLogger("local_run")
+        project = self.project
+        try:
+            self.emulator = start_auth_emulator(project, port=int(self.host.split(":")[1]))
+            for uid, email, claims in SEEDED_ACCOUNTS:
+                seed_account(self.host, project, uid=uid, email=email, claims=claims)
+        except Exception:
+            log.exception("the Auth emulator did not start; role management is unavailable")
+            return
+        log.info("Auth emulator at %s with accounts: %s", self.host,
+                 ", ".join(f"{email} ({', '.join(c) or 'no role'})"
+                           for _, email, c in SEEDED_ACCOUNTS))
+
+    def stop(self) -> None:
+        self._thread.join(timeout=60)
+        if self.emulator is not None:
+            self.emulator.stop()
+
+
+def _start_auth_in_background() -> _BackgroundAuth | None:
+    from devtools.auth_emulator import cli_installed
+
+    if not cli_installed():
+        return None
+    auth = _BackgroundAuth(os.environ.get("GOOGLE_CLOUD_PROJECT") or PROJECT)
+    os.environ["FIREBASE_AUTH_EMULATOR_HOST"] = auth.host
+    return auth
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -74,6 +128,9 @@ def main() -> None:
                         help="where to write the run's addresses (for devtools.send_image)")
     parser.add_argument("--sweep-every", type=float, default=60.0,
                         help="seconds between the scheduled jobs (sweeps, quota alerts)")
+    parser.add_argument("--no-auth-emulator", action="store_true",
+                        help="do not start firebase-tools' Auth emulator (role management "
+                             "then answers UNAVAILABLE; minted tokens still work)")
     args = parser.parse_args()
     # Stop the emulator we started on Ctrl-C and on a plain kill alike.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -84,6 +141,10 @@ def main() -> None:
 
     emulator = firestore_emulator.attach_or_start(log_path=LOCAL_DIR / "firestore.log")
     os.environ["FIRESTORE_EMULATOR_HOST"] = emulator.host
+
+    auth = None
+    if not args.no_auth_emulator and not os.environ.get("FIREBASE_AUTH_EMULATOR_HOST"):
+        auth = _start_auth_in_background()
 
     vision_endpoint = None
     if not args.no_vision and not os.environ.get("VISION_API_ENDPOINT"):
@@ -109,7 +170,8 @@ def main() -> None:
         "base": base, "project": os.environ["GOOGLE_CLOUD_PROJECT"],
         "bucket": os.environ["STORAGE_BUCKET"],
         "storage_emulator": os.environ.get("STORAGE_EMULATOR_HOST"),
-        "firestore_emulator": emulator.host}))
+        "firestore_emulator": emulator.host,
+        "auth_emulator": os.environ.get("FIREBASE_AUTH_EMULATOR_HOST")}))
     print(f"\nLocal functions at {base}/<function name>  (Firestore emulator {emulator.host})")
     for name, kind in sorted(function_signatures().items()):
         print(f"  {kind:10} {base}/{name}")
@@ -119,6 +181,8 @@ def main() -> None:
         run_simple("127.0.0.1", args.port, app, threaded=True, use_reloader=False)
     finally:
         emulator.stop()
+        if auth is not None:
+            auth.stop()
 
 
 if __name__ == "__main__":

@@ -42,3 +42,16 @@ def test_set_claims_replaces_them_and_with_roles_lists_holders_only(directory) -
     directory.set_claims("a", {})
     assert auth.get_user("a").custom_claims is None
     assert [u.uid for u in directory.with_roles()] == ["b"]
+
+
+def test_accounts_seeded_like_the_local_run_carry_their_roles(directory, auth_accounts) -> None:
+    from devtools.auth_emulator import seed_account
+    from devtools.local_run import SEEDED_ACCOUNTS
+
+    for uid, email, claims in SEEDED_ACCOUNTS:
+        seed_account(auth_accounts.host, os.environ["GOOGLE_CLOUD_PROJECT"], uid=uid,
+                     email=email, claims=claims)
+    assert {(u.email, tuple(u.roles)) for u in directory.with_roles()} == {
+        ("alice@example.com", ("staff",)), ("root@example.com", ("admin",))}
+    member = directory.find(email="member@example.com")
+    assert member is not None and member.roles == []
