@@ -240,10 +240,13 @@ ADMIN_CALLS = [
 
 @pytest.mark.parametrize("name, data", ADMIN_CALLS)
 def test_admin_callables_refuse_users_and_signed_out_callers(env, call, user_token,
-                                                             firestore_client, name, data):
-    denied = callable_(call, name, data, user_token)
-    assert denied.status_code == 403
-    assert denied.get_json()["error"]["status"] == "PERMISSION_DENIED"
+                                                             no_role_token, firestore_client,
+                                                             name, data):
+    for token in (user_token, no_role_token):  # staff, and someone who merely signed up
+        denied = callable_(call, name, data, token)
+        assert denied.status_code == 403
+        assert denied.get_json()["error"]["status"] == "PERMISSION_DENIED"
+        assert "admin: true" in denied.get_json()["error"]["message"]
     anonymous = callable_(call, name, data)
     assert anonymous.status_code == 401
     assert anonymous.get_json()["error"]["status"] == "UNAUTHENTICATED"
