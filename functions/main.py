@@ -77,6 +77,15 @@ def download_qr_zip(req: https_fn.Request) -> https_fn.Response:
 
 
 @https_fn.on_request(**_QR_HTTP)
+def download_label_sheet(req: https_fn.Request) -> https_fn.Response:
+    """A PDF of labels on a sheet or label-printer preset (qr/sheet_layouts.py)."""
+    def act(caller):
+        sheet = app.qr_labels().label_sheet(caller, http.request_fields(req))
+        return http.pdf_response(sheet.pdf, sheet.filename)
+    return http.serve_http(req, {"GET", "POST"}, app.authenticate, act)
+
+
+@https_fn.on_request(**_QR_HTTP)
 def clear_all_qrs(req: https_fn.Request) -> https_fn.Response:
     def act(caller):
         return http.json_response(app.qr_labels().clear_all(caller, http.json_body(req)))

@@ -167,6 +167,11 @@ class FirestoreQrRepository:
                   "download_count": firestore.Increment(1)}
         self._update_existing({qr_id: change for qr_id in qr_ids})
 
+    def mark_printed(self, qr_ids: list[str]) -> None:
+        now = self._clock()
+        change = {"printed_at": now, "print_count": firestore.Increment(1)}
+        self._update_existing({qr_id: change for qr_id in qr_ids})
+
     def _update_existing(self, changes: dict[str, dict[str, Any]]) -> int:
         """Update records in write batches. `update` fails a whole batch when one record
         is gone (cleared meanwhile) and a record must never come back as a stub, so such
@@ -252,4 +257,5 @@ def _record(doc: dict[str, Any] | None) -> QrRecord:
         sha1=doc.get("sha1"),
         is_downloaded=bool(doc.get("is_downloaded")),
         download_count=int(doc.get("download_count") or 0),
+        print_count=int(doc.get("print_count") or 0),
     )

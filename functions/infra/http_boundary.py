@@ -168,6 +168,11 @@ def png_response(request: Request, png: bytes, etag: str, *, download_name: str 
     return Response(png, status=200, mimetype="image/png", headers=headers)
 
 
+def pdf_response(pdf: bytes, download_name: str) -> Response:
+    return Response(pdf, status=200, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{download_name}"'})
+
+
 def zip_response(entries: Iterator[tuple[str, bytes]], download_name: str) -> Response:
     from infra.zip_stream import stream_zip
 
@@ -200,6 +205,16 @@ def zip_selection_input(request: Request) -> tuple[str | None, list[str] | None]
     if part_code is not None and not isinstance(part_code, str):
         raise InvalidInput('"part_code" must be a string.')
     return part_code or None, qr_id_list(body) if "qr_ids" in body else None
+
+
+def request_fields(request: Request) -> dict[str, Any]:
+    """A GET's query (every value a string) or a POST's JSON object, as one dict."""
+    if request.method in ("GET", "HEAD"):
+        return {key: request.args.get(key) for key in request.args}
+    body = json_body(request)
+    if not isinstance(body, dict):
+        raise InvalidInput("Send a JSON object, or use GET with a query string.")
+    return body
 
 
 def qr_id_list(data: Any) -> list[str]:

@@ -82,6 +82,7 @@ class QrRecord:
     sha1: str | None
     is_downloaded: bool
     download_count: int
+    print_count: int = 0
 
 
 class QrRepository(Protocol):
@@ -105,6 +106,10 @@ class QrRepository(Protocol):
         ...
 
     def mark_downloaded(self, qr_ids: list[str]) -> None: ...
+
+    def mark_printed(self, qr_ids: list[str]) -> None:
+        """Record that these labels went into a printed sheet (printed_at, print_count)."""
+        ...
 
     def unstored_ids(self, limit: int) -> list[str]: ...
 

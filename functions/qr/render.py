@@ -64,6 +64,13 @@ def module_matrix(payload: str) -> list[list[bool]]:
             for start in range(0, size * size, size)]
 
 
+def module_bits(payload: str) -> tuple[int, int]:
+    """(size, modules) of `payload`'s QR code without the quiet border: the modules as one
+    int, one bit a module, row by row from the top left (first module = most significant
+    bit), 1 = dark. The cheapest form to draw from (qr/label_sheet.py)."""
+    return _modules(payload)
+
+
 def render_png(payload: str) -> bytes:
     """A 1-bit grayscale PNG of `payload`: black modules of 10x10 px, 4-module white border."""
     size, bits = _modules(payload)

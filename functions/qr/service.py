@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from errors import FailedPrecondition, InvalidInput, NotFound, Unavailable
 from identity import Caller, require_admin, require_staff
 from log_fields import log_fields
-from qr import ids, parts_import, render
+from qr import ids, label_sheet, parts_import, render, sheet_request
 from qr.ports import (
     BlobStore,
     BlobStoreError,
@@ -37,6 +38,13 @@ MAX_IDS_PER_ZIP = 5_000
 
 def blob_key(qr_id: str) -> str:
     return f"{BLOB_PREFIX}{qr_id}.png"
+
+
+@dataclass(frozen=True)
+class LabelSheet:
+    pdf: bytes
+    filename: str
+    count: int
 
 
 @dataclass(frozen=True)
@@ -148,26 +156,45 @@ class QrLabels:
                       qr_ids: list[str] | None) -> list[QrRecord]:
         """Which records a bulk download contains (checked before streaming starts)."""
         require_staff(caller)
+        return self._select(part_code, qr_ids, MAX_IDS_PER_ZIP, "ZIP")
+
+    def label_sheet(self, caller: Caller | None, request: dict[str, Any]) -> LabelSheet:
+        """A PDF of the selected labels on a sheet or printer preset; the labels are marked
+        printed only once the PDF exists."""
+        require_staff(caller)
+        selection = sheet_request.parse(request)
+        records = self._select(selection.part_code, selection.qr_ids,
+                               label_sheet.MAX_LABELS, "label sheet")
+        if selection.not_printed:
+            records = [r for r in records if r.print_count == 0]
+        labels = [label_sheet.Label(r.qr_id, r.part_code, r.part_name) for r in records]
+        pdf = label_sheet.label_sheet_pdf(labels, selection.layout, selection.options)
+        self._repo.mark_printed([r.qr_id for r in records])
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", selection.part_code or "labels")
+        return LabelSheet(pdf, f"{name}_{selection.layout.name}.pdf", len(labels))
+
+    def _select(self, part_code: str | None, qr_ids: list[str] | None, limit: int,
+                what: str) -> list[QrRecord]:
         if bool(part_code) == bool(qr_ids):
             raise InvalidInput('Give either "part_code" or "qr_ids" (a list of QR ids).')
         if part_code:
             code = ids.normalize_part_code(part_code)
-            records = self._repo.list_part(code, MAX_IDS_PER_ZIP + 1)
+            records = self._repo.list_part(code, limit + 1)
             if not records:
                 raise NotFound(f"No QR codes exist for part {code!r}.")
         else:
             assert qr_ids is not None
             wanted = list(dict.fromkeys(ids.validate_qr_id(q) for q in qr_ids))
-            if len(wanted) > MAX_IDS_PER_ZIP:
-                raise InvalidInput(f"At most {MAX_IDS_PER_ZIP} QR ids fit in one ZIP.")
+            if len(wanted) > limit:
+                raise InvalidInput(f"At most {limit} QR ids fit in one {what}.")
             records = self._repo.get_many(wanted)
             unknown = sorted(set(wanted) - {r.qr_id for r in records})
             if unknown:
                 raise NotFound(f"Unknown QR id(s): {', '.join(unknown[:10])}"
                                + (" ..." if len(unknown) > 10 else ""))
-        if len(records) > MAX_IDS_PER_ZIP:
-            raise InvalidInput(f"Part {part_code!r} has more than {MAX_IDS_PER_ZIP} QR codes; "
-                               "download it in smaller lists of ids.")
+        if len(records) > limit:
+            raise InvalidInput(f"Part {part_code!r} has more than {limit} QR codes, more "
+                               f"than one {what} takes; ask for smaller lists of ids.")
         return records
 
     def zip_entries(self, records: list[QrRecord]) -> Iterator[tuple[str, bytes]]:
