@@ -50,7 +50,10 @@ def decoded(pdf: bytes, page: int = 0) -> dict[str, list[tuple[float, float]]]:
     return found
 
 
-def cell_pt(sheet: SheetLayout, slot: int, options: SheetOptions = SheetOptions()
+PLAIN = SheetOptions()
+
+
+def cell_pt(sheet: SheetLayout, slot: int, options: SheetOptions = PLAIN
             ) -> tuple[float, float, float, float]:
     """(left, top, right, bottom) of a label cell in pt from the page's top-left."""
     x, y = sheet.cell(slot)
