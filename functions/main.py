@@ -71,8 +71,7 @@ def download_qr_zip(req: https_fn.Request) -> https_fn.Response:
         part_code, qr_ids = http.zip_selection_input(req)
         labels = app.qr_labels()
         records = labels.zip_selection(caller, part_code=part_code, qr_ids=qr_ids)
-        name = f"{part_code}_qr_codes.zip" if part_code else "qr_codes.zip"
-        return http.zip_response(labels.zip_entries(records), name)
+        return http.zip_response(labels.zip_entries(records), labels.zip_name(part_code))
     return http.serve_http(req, {"GET", "POST"}, app.authenticate, act)
 
 

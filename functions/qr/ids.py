@@ -1,22 +1,48 @@
 """Part codes and QR ids: the only strings that become storage keys and URL segments.
 
-A qr_id is `{part_code}-{suffix}`, as in the original system. Both halves use only ASCII
-letters, digits, '.', '_' and '-', never start with a punctuation mark and never contain
-"..", so a qr_id is safe as a B2 key (`qr_codes/{qr_id}.png`), a Firestore document id and
-a URL path segment without any escaping.
+A part code is what the person typed, in any script (`VIDA-M8`, `ÇİVİ-M8`, `ΑΒΓ-1`,
+`螺丝-8`), NFC-normalised. It is stored as `parts/{part_code}` and in every record's
+`part_code` field, and it is how a part's labels are found (a query on that field).
+
+A qr_id is `{prefix}-{suffix}` and is always ASCII: QR byte data is decoded as ISO 8859-1
+or Shift JIS by many scanners unless an ECI header says UTF-8, and the id is also the B2 key
+`qr_codes/{qr_id}.png`, a Firestore document id and a URL path segment, used unescaped.
+The prefix is the ASCII form of the part code (qr_id_prefix):
+
+* an ASCII code is its own prefix, exactly as before part codes could be Unicode, so no
+  existing id changes;
+* a code whose only non-ASCII characters are Turkish letters is transliterated (`ÇİVİ-M8`
+  gives `CIVI-M8`), so the label stays readable;
+* any other code gets `u~` and 10 base32 characters of the SHA-256 of its NFC form. `~` is
+  never in a part code, so this prefix cannot be mistaken for an ASCII code's.
+
+Several part codes can share a prefix (`ÇİVİ-M8` and `CIVI-M8`). That is harmless: the
+random suffix keeps ids unique, and nothing finds a part from a qr_id's prefix; the record's
+`part_code` field is the only link from a label to its part.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
 import math
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable
 
 from errors import InvalidInput
 
+# 64 characters (code points, after NFC), the limit ASCII codes always had: long enough for
+# any real part code and a label's text line, and at most 256 bytes of UTF-8, far below
+# Firestore's 1,500-byte limit on a document id and on an indexed string (the part_code
+# query). It also bounds a qr_id at 64 + 1 + 12 characters.
 PART_CODE_MAX_CHARS = 64
+# The ASCII part codes: exactly the codes accepted before other scripts were, and the ones
+# that are their own qr_id prefix.
 PART_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+PART_CODE_PUNCTUATION = "._-"
 
 QR_ID_MAX_CHARS = 200
 QR_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
@@ -27,15 +53,39 @@ SUFFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 SUFFIX_LENGTH = 12
 _SUFFIX_PATTERN = re.compile(rf"^[{SUFFIX_ALPHABET}]{{{SUFFIX_LENGTH}}}$")
 
-_SAFE_CHARS = "letters A-Z, digits, '.', '_' and '-'"
+# The prefix of a part code that has no ASCII form. 50 bits of hash: two codes share it
+# with a chance of about 1 in 2,000 among a million hashed codes, which costs nothing (see
+# the module docstring); a longer hash would only make every label of such a part longer.
+HASH_MARKER = "u~"
+HASH_LENGTH = 10
+_HASHED_QR_ID = re.compile(rf"^{HASH_MARKER}[{SUFFIX_ALPHABET}]{{{HASH_LENGTH}}}-"
+                           rf"[{SUFFIX_ALPHABET}]{{{SUFFIX_LENGTH}}}$")
+
+# Turkish letters and their ASCII look-alikes, by table: Python's case mapping is not
+# Turkish ("i".upper() is "I", "İ".lower() is two code points), so none is used. The
+# circumflex vowels are Turkish spelling too (kâğıt, hâlâ).
+_TURKISH_TO_ASCII = str.maketrans({
+    "Ç": "C", "ç": "c", "Ğ": "G", "ğ": "g", "İ": "I", "ı": "i", "Ö": "O", "ö": "o",
+    "Ş": "S", "ş": "s", "Ü": "U", "ü": "u", "Â": "A", "â": "a", "Î": "I", "î": "i",
+    "Û": "U", "û": "u",
+})
+
+# Letters and marks that draw nothing (Unicode's Default_Ignorable_Code_Point outside the
+# C* categories): a code made of them, or with one inside, would look like another code.
+_INVISIBLE = frozenset(
+    [0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180B, 0x180C, 0x180D, 0x180F, 0x3164,
+     0xFFA0, *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)])
+
+_SAFE_CHARS = "letters and digits (of any script), '.', '_' and '-'"
 
 
 def normalize_part_code(raw: object) -> str:
     """Return the canonical part code for a cell or JSON value, or raise InvalidInput.
 
-    Excel stores a code typed as 12345 as the number 12345.0; it becomes "12345", never
-    "12345.0". A fractional number is refused rather than guessed at: Excel has already
-    turned "1.10" into 1.1, so the person must format the column as text.
+    Canonical is trimmed and NFC: "Ş" typed on a Mac (S + combining cedilla) and on Windows
+    is one code. Excel stores a code typed as 12345 as the number 12345.0; it becomes
+    "12345", never "12345.0". A fractional number is refused rather than guessed at: Excel
+    has already turned "1.10" into 1.1, so the person must format the column as text.
     """
     if isinstance(raw, bool):  # bool is an int subclass; True is not a part code
         raise InvalidInput("part_code must be text, not true/false")
@@ -51,7 +101,8 @@ def normalize_part_code(raw: object) -> str:
                 "text so the code is kept exactly as typed")
         text = str(int(raw))
     elif isinstance(raw, str):
-        text = raw.strip()
+        # NFC first: it can turn a space-like character into another (U+2000 -> U+2002).
+        text = unicodedata.normalize("NFC", raw).strip()
     elif raw is None:
         text = ""
     else:
@@ -61,31 +112,108 @@ def normalize_part_code(raw: object) -> str:
 
 
 def _check_part_code(text: str) -> None:
+    """The rule, on a canonical code. Besides what a qr_id needs, it covers what Firestore
+    forbids in the document id `parts/{code}`: '/', "." and "..", `__.*__` (a code starts
+    with a letter or digit) and more than 1,500 bytes (see PART_CODE_MAX_CHARS)."""
     if not text:
         raise InvalidInput("part_code is required")
     if len(text) > PART_CODE_MAX_CHARS:
         raise InvalidInput(
             f"part_code may be at most {PART_CODE_MAX_CHARS} characters, got {len(text)}")
-    if not PART_CODE_PATTERN.fullmatch(text):
-        if _only_the_first_character_is_wrong(PART_CODE_PATTERN, text):
-            raise InvalidInput(f"part_code {_show(text)} must start with a letter or digit")
-        raise InvalidInput(f"part_code {_show(text)} may only contain {_SAFE_CHARS}")
+    if PART_CODE_PATTERN.fullmatch(text) and ".." not in text:
+        return  # the common case, decided without a look at each character
+    bad = next((c for c in text if not _allowed(c)), None)
+    if bad is not None:
+        raise InvalidInput(f"part_code {_show(text)} may only contain {_SAFE_CHARS}; "
+                           f"{_describe(bad)} is not allowed")
+    if not _starts_a_code(text[0]):
+        # A combining mark in front is drawn on the quote mark, so it is named as well.
+        mark = "" if text[0] in PART_CODE_PUNCTUATION else f", not {_describe(text[0])}"
+        raise InvalidInput(f"part_code {_show(text)} must start with a letter or digit{mark}")
     if ".." in text:
         raise InvalidInput(f"part_code {_show(text)} may not contain '..'")
 
 
-def new_qr_id(part_code: str, *, token: Callable[[int], str] | None = None) -> str:
-    """A fresh qr_id for a part: `{part_code}-{12 random base32 characters}`.
+def _allowed(char: str) -> bool:
+    # L*: letters, M*: the combining marks some scripts are written with (Devanagari vowel
+    # signs, say), N*: digits of any script. C* (controls, invisible formatting, surrogates,
+    # unassigned) and Z* (spaces) are out, and so is every symbol and other punctuation.
+    if char in PART_CODE_PUNCTUATION:
+        return True
+    return unicodedata.category(char)[0] in "LMN" and ord(char) not in _INVISIBLE
 
-    60 random bits: among a million labels of one part the chance of any repeat is about
-    4 in 10 million. `token(length)` replaces the random source in tests; what it returns
-    is checked, so a bad token cannot produce an unsafe id.
+
+def _starts_a_code(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LN" and ord(char) not in _INVISIBLE
+
+
+def _describe(char: str) -> str:
+    """Name a refused character so that a person can find it, even an invisible one."""
+    if char == " ":
+        return "a space"
+    if char == "\t":
+        return "a tab"
+    if char in "\r\n\v\f\x85\u2028\u2029":
+        return "a line break"
+    code_point = f"U+{ord(char):04X}"
+    name = unicodedata.name(char, "")
+    named = f"{code_point} {name}" if name else code_point
+    if char.isspace():
+        return f"a space character ({named})"
+    if unicodedata.category(char)[0] == "C" or ord(char) in _INVISIBLE:
+        return f"an invisible or control character ({named})"
+    if unicodedata.category(char)[0] == "M":
+        return f"a combining mark ({named})"
+    if char.isascii():
+        return repr(char)
+    return f"{char!r} ({named})"  # an en dash looks like '-', a '×' like 'x'
+
+
+def qr_id_prefix(part_code: str) -> str:
+    """The ASCII, URL-safe form of a part code that starts each of its qr_ids.
+
+    An ASCII code is its own prefix; Turkish letters are transliterated; a code that is
+    still not ASCII becomes `u~` + 10 base32 characters of the SHA-256 of its NFC UTF-8
+    bytes. `part_code` may be raw input: it is normalised (and checked) first.
     """
-    _check_part_code(part_code)
+    return _ascii_form(normalize_part_code(part_code))
+
+
+def _ascii_form(code: str) -> str:
+    if code.isascii():
+        return code
+    transliterated = code.translate(_TURKISH_TO_ASCII)
+    if transliterated.isascii():
+        # Letters became letters one for one: the same length, and still the ASCII rule.
+        return transliterated
+    digest = hashlib.sha256(code.encode("utf-8")).digest()
+    return HASH_MARKER + base64.b32encode(digest).decode("ascii").lower()[:HASH_LENGTH]
+
+
+def new_qr_id(part_code: str, *, token: Callable[[int], str] | None = None) -> str:
+    """A fresh qr_id for a part: `{qr_id_prefix(part_code)}-{12 random base32 characters}`.
+
+    `part_code` must be canonical (as normalize_part_code returns it), the form stored with
+    the records. 60 random bits: among a million labels of one part the chance of any
+    repeat is about 4 in 10 million. `token(length)` replaces the random source in tests;
+    what it returns is checked, so a bad token cannot produce an unsafe id.
+    """
+    prefix = _prefix_of_canonical(part_code)
     suffix = (token or _random_suffix)(SUFFIX_LENGTH)
     if not _SUFFIX_PATTERN.fullmatch(suffix):
         raise ValueError(f"token must return {SUFFIX_LENGTH} characters of {SUFFIX_ALPHABET}")
-    return f"{part_code}-{suffix}"
+    return f"{prefix}-{suffix}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _prefix_of_canonical(part_code: str) -> str:
+    """Cached: an upload makes up to 50,000 ids of a few codes, and checking a 64-character
+    code in another script costs more than drawing the random suffix."""
+    _check_part_code(part_code)  # whitespace is refused anywhere, so this also means trimmed
+    if not unicodedata.is_normalized("NFC", part_code):
+        raise InvalidInput(f"part_code {_show(part_code)} is not NFC-normalised; pass it "
+                           "through normalize_part_code first")
+    return _ascii_form(part_code)
 
 
 def _random_suffix(length: int) -> str:
@@ -96,8 +224,9 @@ def validate_qr_id(raw: str) -> str:
     """Return `raw` unchanged if it is a safe qr_id, else raise InvalidInput saying why.
 
     Deliberately looser than new_qr_id's output (any safe id up to 200 characters), so that
-    ids made by the original system still resolve. Nothing is trimmed: an id with a space in
-    it is a wrong id, not a padded one.
+    ids made by the original system still resolve; the one character beyond those, '~', is
+    accepted only in the exact shape of a hashed prefix's id. Nothing is trimmed: an id
+    with a space in it is a wrong id, not a padded one.
     """
     if not isinstance(raw, str):
         raise InvalidInput("A QR id must be text")
@@ -106,6 +235,8 @@ def validate_qr_id(raw: str) -> str:
     if len(raw) > QR_ID_MAX_CHARS:
         raise InvalidInput(
             f"A QR id may be at most {QR_ID_MAX_CHARS} characters long, got {len(raw)}")
+    if _HASHED_QR_ID.fullmatch(raw):
+        return raw
     if not QR_ID_PATTERN.fullmatch(raw):
         if _only_the_first_character_is_wrong(QR_ID_PATTERN, raw):
             raise InvalidInput("A QR id must start with a letter or digit")
@@ -116,7 +247,12 @@ def validate_qr_id(raw: str) -> str:
 
 
 def part_code_of(qr_id: str) -> str:
-    """The part code a qr_id was made for: everything before its last '-'."""
+    """The prefix of a qr_id: everything before its last '-'.
+
+    For an ASCII part code that is the part code; for any other it is only its ASCII form,
+    which other part codes may share. Never find a part from it: read the record's
+    `part_code` field.
+    """
     part_code, dash, _suffix = qr_id.rpartition("-")
     if not dash or not part_code:
         raise InvalidInput(f"QR id {_show(qr_id)} has no part code (expected part_code-suffix)")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -170,8 +169,13 @@ class QrLabels:
         labels = [label_sheet.Label(r.qr_id, r.part_code, r.part_name) for r in records]
         pdf = label_sheet.label_sheet_pdf(labels, selection.layout, selection.options)
         self._repo.mark_printed([r.qr_id for r in records])
-        name = re.sub(r"[^A-Za-z0-9._-]+", "_", selection.part_code or "labels")
-        return LabelSheet(pdf, f"{name}_{selection.layout.name}.pdf", len(labels))
+        return LabelSheet(pdf, f"{_file_stem(selection.part_code, 'labels')}_"
+                               f"{selection.layout.name}.pdf", len(labels))
+
+    @staticmethod
+    def zip_name(part_code: str | None) -> str:
+        return f"{_file_stem(part_code, 'all')}_qr_codes.zip" if part_code else \
+            "qr_codes.zip"
 
     def _select(self, part_code: str | None, qr_ids: list[str] | None, limit: int,
                 what: str) -> list[QrRecord]:
@@ -270,3 +274,9 @@ def _summary(outcomes: list[PartOutcome]) -> dict[str, Any]:
         "quantity_decreases_not_applied": sum(1 for o in outcomes if o.requested < o.existing),
         "details": parts,
     }
+
+
+def _file_stem(part_code: str | None, default: str) -> str:
+    """A download's file name from a part code: HTTP headers carry only Latin-1, and
+    browsers save ASCII names everywhere, so the qr_id prefix (ÇİVİ-M8 -> CIVI-M8)."""
+    return ids.qr_id_prefix(part_code) if part_code else default

@@ -320,8 +320,8 @@ def test_every_problem_is_reported_at_once(fmt: int) -> None:
     assert message == "4 rows have problems; nothing was imported"
     assert details["error_count"] == len(errors)
     assert reasons(errors) == [
-        (2, "part_code", "part_code 'A 1' may only contain letters A-Z, digits, '.', '_' "
-                         "and '-'"),
+        (2, "part_code", "part_code 'A 1' may only contain letters and digits (of any "
+                         "script), '.', '_' and '-'; a space is not allowed"),
         (3, "part_name", "part_name may be at most 200 characters, got 201"),
         (4, "quantity", "quantity must be a whole number from 1 to 10000, got '-3'"),
         (6, "part_code", "part_code 'A..4' may not contain '..'"),
@@ -765,6 +765,84 @@ def test_json_units_over_the_limit_are_refused() -> None:
     _, _, details = refused(lambda: parse_parts_json(body))
     assert details["total_units"] == 60_000
     assert details["max_units"] == MAX_UNITS_PER_UPLOAD
+
+
+# --- part codes in any script -------------------------------------------------------------
+
+UNICODE_CODES = ["ŞĞİ-001", "ÇİVİ-M8", "ΑΒΓ-1", "螺丝-8"]
+
+
+@pytest.mark.parametrize("fmt", [0, 1], ids=["xlsx", "csv"])
+def test_files_with_part_codes_in_any_script_are_imported_as_typed(fmt: int) -> None:
+    rows = [HEADER] + [(code, TURKISH, n) for n, code in enumerate(UNICODE_CODES, start=1)]
+    name, content = both_formats(rows)[fmt]
+    assert parse_parts_upload(name, content) == [
+        PartRow(n + 1, code, TURKISH, n) for n, code in enumerate(UNICODE_CODES, start=1)]
+
+
+def test_json_with_part_codes_in_any_script_is_imported_as_typed() -> None:
+    body = json.loads(json.dumps({"parts": [part(code) for code in UNICODE_CODES]},
+                                 ensure_ascii=True))  # as \u escapes, the way many clients send
+    assert [r.part_code for r in parse_parts_json(body)] == UNICODE_CODES
+
+
+def test_a_turkish_excel_csv_with_turkish_codes() -> None:
+    content = csv_text(["part_code,part_name,quantity", f"ŞĞİ-001,{TURKISH},2",
+                        "ÇİVİ-M8,Çivi M8,5"], delimiter=";", bom=True)
+    assert parse_parts_upload("Parçalar.csv", content) == [
+        PartRow(2, "ŞĞİ-001", TURKISH, 2), PartRow(3, "ÇİVİ-M8", "Çivi M8", 5)]
+
+
+def test_decomposed_part_codes_are_stored_composed() -> None:
+    # Files saved on a Mac often hold "Ş" as S + combining cedilla (NFD).
+    decomposed = unicodedata.normalize("NFD", "ŞĞİ-001")
+    assert decomposed != "ŞĞİ-001"
+    content = f"part_code,part_name,quantity\n {decomposed} ,x,1\n".encode()
+    [row] = parse_parts_upload("p.csv", content)
+    assert row.part_code == "ŞĞİ-001"
+    assert row.part_code.encode() == "ŞĞİ-001".encode()
+
+
+def test_composed_and_decomposed_forms_of_one_code_are_duplicates() -> None:
+    decomposed = unicodedata.normalize("NFD", "ÇİVİ-M8")
+    body = {"parts": [part("ÇİVİ-M8"), part(decomposed, quantity=2)]}
+    message, errors, _ = refused(lambda: parse_parts_json(body))
+    assert message == "1 row has problems; nothing was imported"
+    assert reasons(errors) == [(2, "part_code", "part_code ÇİVİ-M8 already on row 1")]
+
+
+def test_codes_differing_only_in_turkish_i_are_different_parts() -> None:
+    body = {"parts": [part("ışık"), part("işık"), part("IŞIK"), part("İŞIK")]}
+    assert [r.part_code for r in parse_parts_json(body)] == ["ışık", "işık", "IŞIK", "İŞIK"]
+
+
+@pytest.mark.parametrize("fmt", [0, 1], ids=["xlsx", "csv"])
+def test_bad_unicode_codes_name_the_row_and_the_rule(fmt: int) -> None:
+    rows = [HEADER, ("ŞĞİ-001", "ok", 1), ("ÇİVİ M8", "x", 1), ("ΑΒΓ\u200b1", "x", 1),
+            ("螺丝–8", "x", 1), ("Ş/1", "x", 1), ("Ş..1", "x", 1), ("Ş" * 65, "x", 1)]
+    name, content = both_formats(rows)[fmt]
+    message, errors, _ = refused(lambda: parse_parts_upload(name, content))
+    assert message == "6 rows have problems; nothing was imported"
+    rule = "may only contain letters and digits (of any script), '.', '_' and '-'"
+    assert reasons(errors) == [
+        (3, "part_code", f"part_code 'ÇİVİ M8' {rule}; a space is not allowed"),
+        (4, "part_code", f"part_code 'ΑΒΓ\\u200b1' {rule}; an invisible or control character "
+                         "(U+200B ZERO WIDTH SPACE) is not allowed"),
+        (5, "part_code", f"part_code '螺丝–8' {rule}; '–' (U+2013 EN DASH) is not allowed"),
+        (6, "part_code", f"part_code 'Ş/1' {rule}; '/' is not allowed"),
+        (7, "part_code", "part_code 'Ş..1' may not contain '..'"),
+        (8, "part_code", "part_code may be at most 64 characters, got 65"),
+    ]
+
+
+def test_a_lone_surrogate_in_json_is_refused_and_the_reply_stays_utf8() -> None:
+    body = json.loads('{"parts": [{"part_code": "\\ud800Ş", "part_name": "x", "quantity": 1}]}')
+    _, errors, details = refused(lambda: parse_parts_json(body))
+    assert reasons(errors) == [(1, "part_code", "part_code '\\ud800Ş' may only contain letters "
+                                                "and digits (of any script), '.', '_' and '-'; "
+                                                "an invisible or control character (U+D800) is "
+                                                "not allowed")]
+    json.dumps(details, ensure_ascii=False).encode("utf-8")
 
 
 # --- data types --------------------------------------------------------------------------
