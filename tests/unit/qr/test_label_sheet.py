@@ -185,3 +185,14 @@ def test_options_a_sheet_cannot_print_are_refused(count: int, options: SheetOpti
                                                   message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         check_options(layout("avery-l7160"), options, count)
+
+
+def test_cjk_falls_back_to_the_standard_cjk_font_and_stays_text() -> None:
+    pdf = label_sheet_pdf([Label("u~bkw7h37cji-aaaaaaaaaaaa", "螺丝-8", "螺丝 M8 Çelik")],
+                          layout("avery-l7163"))
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "螺丝-8" in text and "螺丝 M8 Çelik" in text
+    fonts = {str(f["/BaseFont"]) for f in
+             PdfReader(io.BytesIO(pdf)).pages[0]["/Resources"]["/Font"].values()}
+    assert any("STSong-Light" in f for f in fonts)  # the CJK run
+    assert any("LabelSans" in f or "DejaVu" in f for f in fonts)  # the rest, embedded
