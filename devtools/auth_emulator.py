@@ -68,7 +68,8 @@ def seed_account(emulator_host: str, project_id: str, *, uid: str, email: str,
             reply.read()
 
 
-def _free_ports(count: int) -> list[int]:
+def free_ports(count: int) -> list[int]:
+    """Distinct ports the kernel has just handed out (held together, so none repeats)."""
     with contextlib.ExitStack() as stack:
         sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
         for sock in sockets:
@@ -85,7 +86,7 @@ def start_auth_emulator(project_id: str, *, port: int | None = None,
     if not cli_installed():
         raise RuntimeError("the pinned Firebase CLI is not installed: run scripts/setup")
     folder = Path(tempfile.mkdtemp(prefix="auth-emulator-"))
-    auth_port, hub_port, logging_port = _free_ports(3)
+    auth_port, hub_port, logging_port = free_ports(3)
     auth_port = port or auth_port
     (folder / "firebase.json").write_text(json.dumps({"emulators": {
         "auth": {"host": "127.0.0.1", "port": auth_port},

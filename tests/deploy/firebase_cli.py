@@ -22,7 +22,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from devtools.auth_emulator import free_ports
 
 DEPLOY_DIR = Path(__file__).resolve().parent
 REPO = DEPLOY_DIR.parents[1]
@@ -92,15 +93,6 @@ class EmulatorRun:
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.console.splitlines()[-lines:])
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct ports the kernel has just handed out (held together, so none repeats)."""
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
 
 
 def firebase_json(ports: dict[str, int]) -> dict[str, Any]:
