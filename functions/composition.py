@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from qr.ports import BlobStore, StoreQueue
     from qr.service import QrLabels
     from roles.management import RoleManagement
+    from stocktake.sessions import CountSessions
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -276,6 +277,17 @@ def vision_admin() -> VisionAdmin:
                        rechecks=moderation_rechecks())
 
 
+# -- stock-taking ---------------------------------------------------------------------------
+
+@_once
+def count_sessions() -> CountSessions:
+    from infra.firestore_count_store import FirestoreCountStore
+    from stocktake.sessions import CountSessions
+
+    return CountSessions(FirestoreCountStore(firestore_client(), utc_now), utc_now,
+                         finish_grace_s=settings().count_finish_grace_s)
+
+
 # -- roles ----------------------------------------------------------------------------------
 
 @_once
@@ -301,6 +313,6 @@ def reset() -> None:
         settings, _firebase_app, firestore_client, blob_store, store_queue, qr_labels,
         vision_ledger, vision_classifier, object_store, recheck_queue, moderation_store,
         moderation_rechecks,
-        upload_moderation, pre_upload_check, vision_admin, role_management)
+        upload_moderation, pre_upload_check, vision_admin, role_management, count_sessions)
     for factory in factories:
         factory.cache_clear()

@@ -16,6 +16,7 @@ from firebase_functions import https_fn, options, scheduler_fn, storage_fn, task
 import composition as app
 from deploy_params import B2_SECRETS
 from infra import http_boundary as http
+from stocktake.sessions import report_format
 
 options.set_global_options(max_instances=20)
 app.initialize()
@@ -91,6 +92,15 @@ def clear_all_qrs(req: https_fn.Request) -> https_fn.Response:
     return http.serve_http(req, {"POST"}, app.authenticate, act)
 
 
+@_callable
+def mark_units_used(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.qr_labels().mark_used)
+
+@_callable
+def markUnitsUsed(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.qr_labels().mark_used)
+
+
 @http.limit_callable_input  # the same body limits as the callables
 @tasks_fn.on_task_dispatched(
     retry_config=options.RetryConfig(max_attempts=20, min_backoff_seconds=10,
@@ -108,6 +118,66 @@ def storeQrBatch(req: tasks_fn.CallableRequest) -> dict[str, Any]:
 def sweep_unstored_qrs(event: scheduler_fn.ScheduledEvent) -> None:
     """Safety net: re-enqueue any record whose file is still not stored."""
     app.qr_labels().requeue_unstored()
+
+
+# -- Stock-taking: count sessions (staff; finish and cancel: who started it, or an admin) ----
+
+@_callable
+def start_count_session(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.count_sessions().start)
+
+@_callable
+def startCountSession(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.count_sessions().start)
+
+
+@_callable
+def record_scans(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.count_sessions().record_scans)
+
+@_callable
+def recordScans(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.count_sessions().record_scans)
+
+
+@_callable
+def undo_scan(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.count_sessions().undo_scan)
+
+@_callable
+def undoScan(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.count_sessions().undo_scan)
+
+
+@_callable
+def finish_count_session(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.count_sessions().finish)
+
+@_callable
+def finishCountSession(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.count_sessions().finish)
+
+
+@_callable
+def cancel_count_session(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.count_sessions().cancel)
+
+@_callable
+def cancelCountSession(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.count_sessions().cancel)
+
+
+@https_fn.on_request(cors=_CORS, memory=options.MemoryOption.MB_512, timeout_sec=120)
+def count_session_report(req: https_fn.Request) -> https_fn.Response:
+    """GET ?session_id=...&format=csv|json: the count as it stands (final once finished)."""
+    def act(caller):
+        fields = http.request_fields(req)
+        sessions, session_id = app.count_sessions(), fields.get("session_id")
+        if report_format(fields.get("format")) == "csv":
+            return http.csv_response(sessions.report_csv(caller, session_id),
+                                     f"count-{session_id}.csv")
+        return http.json_response(sessions.report(caller, session_id))
+    return http.serve_http(req, {"GET"}, app.authenticate, act)
 
 
 # -- Image moderation (Cloud Storage trigger and callables) ---------------------------------

@@ -85,6 +85,8 @@ class Settings:
     # "json": one Cloud Logging entry per line (the default in Cloud Functions);
     # "text": readable lines (the default elsewhere).
     log_format: str = "text"
+    # A finishing count session waits this long for scan batches already on their way.
+    count_finish_grace_s: float = 3.0
     # Local-only switches
     auth_emulator_host: str | None = None
     firestore_emulator_host: str | None = None
@@ -244,6 +246,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         recheck_retry_min_s=_float(env, "RECHECK_RETRY_MIN_S", 10.0, problems),
         recheck_retry_max_s=_float(env, "RECHECK_RETRY_MAX_S", 600.0, problems),
         log_format=log_format,
+        count_finish_grace_s=_float(env, "COUNT_FINISH_GRACE_S", 3.0, problems),
         auth_emulator_host=auth_emulator,
         firestore_emulator_host=env.get("FIRESTORE_EMULATOR_HOST") or None,
     )

@@ -6,12 +6,18 @@ units that have a label, read and raised in the same transaction that creates th
 missing units. Transactions are sized to stay well under Firestore's per-commit write
 limit, so a part with thousands of units is filled over several transactions, each one
 re-reading the count.
+
+Units taken from stock follow the same rule: `parts/{code}.used_count` is raised in the
+transaction that marks the units used, after reading those units in it, so a unit marked
+by two calls at once is counted once and the total always equals the used units.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +25,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from errors import Unavailable
-from qr.ports import PartOutcome, PartRequest, QrRecord, StoredBlob
+from qr.ports import PartOutcome, PartRequest, QrRecord, StoredBlob, UsedOutcome
 
 QR_COLLECTION = "qr_codes"
 PARTS_COLLECTION = "parts"
@@ -172,6 +178,68 @@ class FirestoreQrRepository:
         change = {"printed_at": now, "print_count": firestore.Increment(1)}
         self._update_existing({qr_id: change for qr_id in qr_ids})
 
+    def mark_used(self, qr_ids: list[str], used_by: str, reason: str) -> UsedOutcome:
+        try:
+            part_of = {r.qr_id: r.part_code for r in self.get_many(qr_ids)}
+            unknown = tuple(q for q in qr_ids if q not in part_of)
+            if unknown:  # checked before any write: a wrong list marks nothing
+                return UsedOutcome(unknown=unknown)
+            tally = _UsedTally()
+            change = {"used": True, "used_at": self._clock(), "used_by": used_by,
+                      "used_reason": reason}
+            for chunk in _used_chunks(qr_ids, part_of):
+                tally.add(self._mark_used_chunk(chunk, change))
+        except (gexc.GoogleAPICallError, _TooMuchContention) as err:
+            raise Unavailable("The database is not reachable or too busy right now; units "
+                              "marked so far are kept, send the same list again to finish "
+                              "(units already used are skipped).") from err
+        return tally.outcome(qr_ids)
+
+    def _mark_used_chunk(self, chunk: list[tuple[str, str]], change: dict[str, Any]
+                         ) -> _UsedChunk:
+        """One transaction: read the chunk's units and parts, mark the units not used yet,
+        raise each part's used_count by its newly marked units."""
+        unit_refs = [self._db.collection(QR_COLLECTION).document(q) for q, _ in chunk]
+        codes = list(dict.fromkeys(code for _, code in chunk))
+        part_refs = [self._db.collection(PARTS_COLLECTION).document(c) for c in codes]
+
+        @firestore.transactional
+        def run(transaction: firestore.Transaction) -> _UsedChunk:
+            units = {s.id: s for s in transaction.get_all(unit_refs)}
+            parts = {s.id: s for s in transaction.get_all(part_refs)}
+            result = _UsedChunk()
+            newly: Counter[str] = Counter()
+            for (qr_id, code), ref in zip(chunk, unit_refs, strict=True):
+                snap = units.get(qr_id)
+                if snap is None or not snap.exists:
+                    # Cleared by an admin since the check above; clear_all removes its part
+                    # too, so there is nothing left to mark or count.
+                    continue
+                if (snap.to_dict() or {}).get("used"):
+                    result.already_used.append(qr_id)
+                    continue
+                transaction.update(ref, change)
+                result.marked.append(qr_id)
+                newly[code] += 1
+            for code, ref in zip(codes, part_refs, strict=True):
+                snap = parts.get(code)
+                before = int((snap.to_dict() or {}).get("used_count") or 0) \
+                    if snap is not None and snap.exists else 0
+                result.used_counts[code] = before + newly[code]
+                if newly[code]:
+                    transaction.set(ref, {"part_code": code,
+                                          "used_count": before + newly[code]}, merge=True)
+            return result
+
+        try:
+            return run(self._db.transaction(max_attempts=10))
+        except ValueError as err:
+            # firestore.transactional gives up on contention with a ValueError wrapping the
+            # last Aborted; any other ValueError is a bug and stays one.
+            if isinstance(err.__cause__, gexc.Aborted):
+                raise _TooMuchContention() from err
+            raise
+
     def _update_existing(self, changes: dict[str, dict[str, Any]]) -> int:
         """Update records in write batches. `update` fails a whole batch when one record
         is gone (cleared meanwhile) and a record must never come back as a stub, so such
@@ -207,6 +275,62 @@ class FirestoreQrRepository:
             deleted += 1
         writer.close()
         return deleted
+
+
+class _TooMuchContention(Exception):
+    """A transaction was aborted by concurrent writers more often than it retries."""
+
+
+@dataclass
+class _UsedChunk:
+    """What one committed mark-used transaction did."""
+
+    marked: list[str] = field(default_factory=list)
+    already_used: list[str] = field(default_factory=list)
+    used_counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _UsedTally:
+    """The chunks of one call added up (a retried attempt's result is never seen here)."""
+
+    marked: set[str] = field(default_factory=set)
+    already_used: set[str] = field(default_factory=set)
+    used_counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, chunk: _UsedChunk) -> None:
+        self.marked.update(chunk.marked)
+        self.already_used.update(chunk.already_used)
+        # A part spread over several chunks: the later chunk committed later, so its
+        # count is the one after this call.
+        self.used_counts.update(chunk.used_counts)
+
+    def outcome(self, qr_ids: list[str]) -> UsedOutcome:
+        """In the order the ids were asked for, not the order the chunks ran in."""
+        return UsedOutcome(marked=tuple(q for q in qr_ids if q in self.marked),
+                           already_used=tuple(q for q in qr_ids if q in self.already_used),
+                           used_counts=dict(self.used_counts))
+
+
+def _used_chunks(qr_ids: list[str], part_of: dict[str, str]) -> list[list[tuple[str, str]]]:
+    """(qr_id, part_code) pairs in transaction-sized chunks, units of one part together so
+    each part is written once per chunk: at most WRITES_PER_TRANSACTION unit writes plus
+    PARTS_PER_TRANSACTION part writes, under Firestore's 500 writes a commit."""
+    ordered = sorted(qr_ids, key=lambda q: part_of[q])  # stable: request order within a part
+    chunks: list[list[tuple[str, str]]] = []
+    current: list[tuple[str, str]] = []
+    parts: set[str] = set()
+    for qr_id in ordered:
+        code = part_of[qr_id]
+        if current and (len(current) >= WRITES_PER_TRANSACTION
+                        or (code not in parts and len(parts) >= PARTS_PER_TRANSACTION)):
+            chunks.append(current)
+            current, parts = [], set()
+        current.append((qr_id, code))
+        parts.add(code)
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def _groups(parts: list[PartRequest]) -> list[list[PartRequest]]:
@@ -258,4 +382,5 @@ def _record(doc: dict[str, Any] | None) -> QrRecord:
         is_downloaded=bool(doc.get("is_downloaded")),
         download_count=int(doc.get("download_count") or 0),
         print_count=int(doc.get("print_count") or 0),
+        used=bool(doc.get("used")),
     )

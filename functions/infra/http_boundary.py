@@ -168,6 +168,14 @@ def png_response(request: Request, png: bytes, etag: str, *, download_name: str 
     return Response(png, status=200, mimetype="image/png", headers=headers)
 
 
+def csv_response(text: str, download_name: str) -> Response:
+    safe_name = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_"
+                        for c in download_name)
+    return Response(text.encode("utf-8"), status=200, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{safe_name}"',
+                             "Content-Type": "text/csv; charset=utf-8"})
+
+
 def pdf_response(pdf: bytes, download_name: str) -> Response:
     return Response(pdf, status=200, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{download_name}"'})

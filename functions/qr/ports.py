@@ -6,8 +6,8 @@ Adapters live in `infra/`; tests use the real adapters against local servers
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -83,6 +83,19 @@ class QrRecord:
     is_downloaded: bool
     download_count: int
     print_count: int = 0
+    # Taken from stock (mark_used): the unit is gone from the shelves, so a count leaves it
+    # out of what it expects to find. Records from before this field read as not used.
+    used: bool = False
+
+
+@dataclass(frozen=True)
+class UsedOutcome:
+    """What marking units used did. `unknown` non-empty means nothing was written."""
+
+    marked: tuple[str, ...] = ()  # newly marked by this call
+    already_used: tuple[str, ...] = ()  # used before (their first reason and time kept)
+    unknown: tuple[str, ...] = ()
+    used_counts: Mapping[str, int] = field(default_factory=dict)  # part -> used_count after
 
 
 class QrRepository(Protocol):
@@ -109,6 +122,13 @@ class QrRepository(Protocol):
 
     def mark_printed(self, qr_ids: list[str]) -> None:
         """Record that these labels went into a printed sheet (printed_at, print_count)."""
+        ...
+
+    def mark_used(self, qr_ids: list[str], used_by: str, reason: str) -> UsedOutcome:
+        """Mark units taken from stock (used, used_at, used_by, used_reason) and raise their
+        parts' `used_count` by the units newly marked, in the same transaction(s), so the
+        totals always agree with the units. A unit already used is left as it is. When any
+        id does not exist nothing is written and the outcome lists them in `unknown`."""
         ...
 
     def unstored_ids(self, limit: int) -> list[str]: ...

@@ -1,4 +1,5 @@
-"""QR label use cases: import a parts list, store files durably, view, download, clear.
+"""QR label use cases: import a parts list, store files durably, view, download, mark units
+taken from stock, clear.
 
 Plain Python: the repository, blob store and store queue are ports (qr/ports.py) built in
 the composition root. The PNG of a qr_id is a pure function of the id (qr/render.py), so a
@@ -33,6 +34,12 @@ log = logging.getLogger(__name__)
 BLOB_PREFIX = "qr_codes/"
 CLEAR_CONFIRMATION = "DELETE ALL QR CODES"
 MAX_IDS_PER_ZIP = 5_000
+# Units marked used in one call: Firestore's 500 writes a commit. Every unit is read and
+# written in a transaction together with its part's total, so a call is a few transactions
+# of a few hundred writes (seconds, far below the callable's 60 s); a bigger job is several
+# calls, each safe to send again.
+MAX_IDS_PER_USE = 500
+MAX_USED_REASON_CHARS = 200
 
 
 def blob_key(qr_id: str) -> str:
@@ -208,6 +215,21 @@ class QrLabels:
             yield f"{record.part_code}_{record.qr_id}.png", self._image_of(record).png
         self._repo.mark_downloaded([r.qr_id for r in records])
 
+    # -- units taken from stock -----------------------------------------------------------
+
+    def mark_used(self, caller: Caller | None, data: Any) -> dict[str, Any]:
+        """Mark units used ({"qr_ids": [...], "reason": "..."}); their parts' used_count
+        rises by the units newly marked. Safe to send again: a used unit is reported in
+        `already_used` and keeps its first reason and time. A bad request changes nothing."""
+        caller = require_staff(caller)
+        qr_ids, reason = _used_request(data)
+        outcome = self._repo.mark_used(qr_ids, caller.uid, reason)
+        if outcome.unknown:
+            raise NotFound(_unknown_ids_message(outcome.unknown),
+                           details={"unknown": list(outcome.unknown)})
+        return {"marked": len(outcome.marked), "already_used": list(outcome.already_used),
+                "parts": dict(outcome.used_counts)}
+
     # -- admin ----------------------------------------------------------------------------
 
     def clear_all(self, caller: Caller | None, body: Any) -> dict[str, int]:
@@ -274,6 +296,50 @@ def _summary(outcomes: list[PartOutcome]) -> dict[str, Any]:
         "quantity_decreases_not_applied": sum(1 for o in outcomes if o.requested < o.existing),
         "details": parts,
     }
+
+
+def _used_request(data: Any) -> tuple[list[str], str]:
+    """The checked ids (each once, in order) and reason of a mark_used request."""
+    if not isinstance(data, dict):
+        raise InvalidInput('Send {"qr_ids": [QR ids], "reason": "why they left the stock"}.')
+    return _used_ids(data.get("qr_ids")), _used_reason(data.get("reason"))
+
+
+def _used_ids(raw: Any) -> list[str]:
+    if not isinstance(raw, list):
+        raise InvalidInput('"qr_ids" must be a list of QR id strings.')
+    if not raw:
+        raise InvalidInput('"qr_ids" is empty: give at least one QR id.')
+    if len(raw) > MAX_IDS_PER_USE:  # before checking each id: bounds the work first
+        raise InvalidInput(f'"qr_ids" may hold at most {MAX_IDS_PER_USE} ids a call, got '
+                           f"{len(raw)}; send them in several calls.")
+    checked = []
+    for index, qr_id in enumerate(raw):
+        try:
+            checked.append(ids.validate_qr_id(qr_id))
+        except InvalidInput as err:
+            raise InvalidInput(f'"qr_ids"[{index}]: {err.message}.') from err
+    return list(dict.fromkeys(checked))  # an id sent twice is one unit
+
+
+def _used_reason(raw: Any) -> str:
+    if raw is None:
+        raise InvalidInput('"reason" is required: say why the units left the stock.')
+    if not isinstance(raw, str):
+        raise InvalidInput('"reason" must be text.')
+    reason = raw.strip()
+    if not reason:
+        raise InvalidInput('"reason" is empty: say why the units left the stock.')
+    if len(reason) > MAX_USED_REASON_CHARS:
+        raise InvalidInput(f'"reason" may be at most {MAX_USED_REASON_CHARS} characters, '
+                           f"got {len(reason)}.")
+    return reason
+
+
+def _unknown_ids_message(unknown: tuple[str, ...]) -> str:
+    """The first ten in the message (meant for a person); all of them go in the details."""
+    shown = ", ".join(unknown[:10]) + (" ..." if len(unknown) > 10 else "")
+    return f"Unknown QR id(s), nothing was marked: {shown}"
 
 
 def _file_stem(part_code: str | None, default: str) -> str:

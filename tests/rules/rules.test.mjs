@@ -114,6 +114,15 @@ const SEED = {
   },
   "qr_codes/BOLT-10-x7Kq2/history/h1": { event: "created" },
   "parts/BOLT-10": { part_code: "BOLT-10", part_name: "Bolt 10 mm", quantity: 3, qr_count: 1 },
+  "count_sessions/s1": {
+    name: "Raf A", state: "open", startedBy: STAFF, startedAt: new Date(), expectedCount: 3,
+    partCodes: null,
+  },
+  "count_sessions/s1/units/BOLT-10-x7Kq2": { partCode: "BOLT-10", expected: true, found: true,
+                                             foundBy: STAFF },
+  "count_sessions/s1/scans/sAbC": { clientScanId: "p1-1", qrId: "BOLT-10-x7Kq2",
+                                    result: "accepted", by: STAFF, undone: false },
+  "count_sessions/s1/results/BOLT-10": { part_code: "BOLT-10", expected: 1, found: 1 },
   "users/alice": { name: "Alice" },
   "secrets/anything": { value: "not for clients" },
 };
@@ -175,6 +184,10 @@ const READERS = {
   "qr_codes/BOLT-10-x7Kq2": STAFF_ROLES,
   "qr_codes/BOLT-10-x7Kq2/history/h1": [],
   "parts/BOLT-10": STAFF_ROLES,
+  "count_sessions/s1": STAFF_ROLES,
+  "count_sessions/s1/units/BOLT-10-x7Kq2": STAFF_ROLES,
+  "count_sessions/s1/scans/sAbC": STAFF_ROLES,
+  "count_sessions/s1/results/BOLT-10": STAFF_ROLES,
   "users/alice": [],
   "secrets/anything": [],
 };
@@ -192,6 +205,9 @@ const LISTERS = {
   image_analysis: [],
   qr_codes: STAFF_ROLES,
   parts: STAFF_ROLES,
+  count_sessions: STAFF_ROLES,
+  "count_sessions/s1/units": STAFF_ROLES,
+  "count_sessions/s1/scans": STAFF_ROLES,
   users: [],
   secrets: [],
 };
@@ -351,6 +367,9 @@ const WRITE_TARGETS = {
   "image_analysis/0f3a9c": { verdict: "allowed" },
   "qr_codes/BOLT-10-x7Kq2": { is_downloaded: true, download_count: 1 },
   "qr_codes/BOLT-10-x7Kq2/history/h1": { event: "forged" },
+  "count_sessions/s1": { state: "finished" },
+  "count_sessions/s1/units/BOLT-10-x7Kq2": { found: false },
+  "count_sessions/s1/scans/sAbC": { result: "duplicate" },
   "parts/BOLT-10": { quantity: 999 },
   "users/alice": { name: "Mallory" },
 };
@@ -366,6 +385,9 @@ const CREATE_TARGETS = {
   moderation_jobs: { state: "done", units: 0 },
   image_analysis: { verdict: "allowed" },
   qr_codes: { qr_id: "NEW-1-abc", part_code: "NEW-1" },
+  count_sessions: { name: "forged", state: "open" },
+  "count_sessions/s1/scans": { qrId: "BOLT-10-x7Kq2", result: "accepted" },
+  "count_sessions/s1/units": { expected: true, found: true },
   parts: { part_code: "NEW-1", quantity: 1 },
   users: { name: "new" },
 };

@@ -1,0 +1,383 @@
+"""Count sessions: staff scan labels into a session and get found, missing and unexpected
+units per part.
+
+- A session's expected set (the units of its parts not marked used) is frozen when it
+  starts: one record per unit, so a scan only touches its own unit's record and the
+  session record never takes a write per scan, however many phones scan at once.
+- A scan is idempotent per `client_scan_id`: a phone resending its offline queue gets the
+  same answers and counts nothing twice. A unit scanned twice is counted once and the
+  second scan is reported as a duplicate; an unknown id, a unit outside the scope and a
+  unit marked used are recorded as unexpected, each with its reason.
+- Finishing first moves the session to "finishing", so no new scan is taken, waits out
+  the batches already on their way, then adds up the units; the session is then
+  read-only. The report comes as JSON or as a spreadsheet-safe CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from errors import FailedPrecondition, InvalidInput, NotFound, PermissionDenied, Unavailable
+from identity import Caller, require_staff
+from qr import ids
+from spreadsheet_safe import safe_row
+from stocktake.ports import CountStore, Scan, ScanView, Session, StoredScan, Unit
+
+# A scan writes its scan record and its unit record in one atomic commit, and Firestore
+# takes at most 500 writes a commit; a phone with a longer offline queue sends it in parts.
+MAX_SCANS_PER_BATCH = 250
+MAX_PART_CODES = 1000
+_SESSION_ID = re.compile(r"[A-Za-z0-9]{1,64}")
+_CLIENT_SCAN_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+UNKNOWN_PART = "(unknown)"
+
+
+class CountSessions:
+    def __init__(self, store: CountStore, clock: Callable[[], datetime], *,
+                 finish_grace_s: float = 3.0, scan_budget_s: float = 10.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._store = store
+        self._clock = clock
+        # Longer than a batch of scans takes from its read to its commit, so none that
+        # saw the session open lands after the count is taken.
+        self._finish_grace_s = finish_grace_s
+        self._scan_budget_s = scan_budget_s
+        self._sleep = sleep
+
+    # -- start ------------------------------------------------------------------------------
+
+    def start(self, caller: Caller | None, data: Any) -> dict[str, Any]:
+        staff = require_staff(caller)
+        name, note, part_codes = _start_input(data)
+        expected = self._store.units_to_count(part_codes)
+        unknown: list[str] = []
+        if part_codes is not None:
+            unknown = sorted(set(part_codes) - set(expected))
+            if unknown and not any(expected.values()):
+                raise NotFound(f"No labelled units for part(s): {', '.join(unknown[:10])}.")
+        now = self._clock()
+        count = sum(len(v) for v in expected.values())
+        session_id = self._store.create_session({
+            "name": name, "note": note, "partCodes": list(part_codes) if part_codes else None,
+            "state": "open", "startedBy": staff.uid, "startedAt": now,
+            "expectedCount": count, "expectedParts": len(expected)}, expected)
+        # Codes with nothing to count are named, so a typo in a long list is seen at once.
+        return {"session_id": session_id, "expected": count, "parts": len(expected),
+                "part_codes_without_units": unknown}
+
+    # -- scans ------------------------------------------------------------------------------
+
+    def record_scans(self, caller: Caller | None, data: Any) -> dict[str, Any]:
+        staff = require_staff(caller)
+        session_id = _session_id(data)
+        scans = _scans(data)
+        deadline = time.monotonic() + self._scan_budget_s
+        for attempt in range(1_000_000):
+            self._open_session(session_id)
+            view = self._store.scan_view(session_id, [s.client_scan_id for s in scans],
+                                         list({s.qr_id for s in scans}))
+            results, scan_writes, unit_writes = _plan_scans(view, scans, staff.uid,
+                                                            self._clock())
+            if not scan_writes or self._store.commit_scans(session_id, view, scan_writes,
+                                                           unit_writes):
+                return _scan_reply(results)
+            if time.monotonic() >= deadline:
+                raise Unavailable("Other scans of the same units kept arriving at the same "
+                                  "moment; send this batch again (nothing was counted).")
+            self._sleep(random.uniform(0, min(0.5, 0.02 * 2 ** attempt)))
+        raise AssertionError("unreachable")
+
+    def undo_scan(self, caller: Caller | None, data: Any) -> dict[str, Any]:
+        staff = require_staff(caller)
+        session_id = _session_id(data)
+        client_id = _client_scan_id(data.get("client_scan_id"), "client_scan_id")
+        deadline = time.monotonic() + self._scan_budget_s
+        for attempt in range(1_000_000):
+            self._open_session(session_id)
+            view = self._store.scan_view(session_id, [client_id], [])
+            stored = view.scans.get(client_id)
+            if stored is None:
+                raise NotFound(f"No scan {client_id!r} in this session.")
+            if stored.undone:
+                return {"client_scan_id": client_id, "undone": True, "changed": False}
+            unit_view = self._store.scan_view(session_id, [client_id], [stored.qr_id])
+            unit_writes = _undo_units(unit_view, stored)
+            if self._store.commit_scans(session_id, unit_view, {client_id: {
+                    "undone": True, "undoneBy": staff.uid, "undoneAt": self._clock()}},
+                    unit_writes):
+                return {"client_scan_id": client_id, "undone": True, "changed": True,
+                        "qr_id": stored.qr_id}
+            if time.monotonic() >= deadline:
+                raise Unavailable("The unit kept changing; try the undo again.")
+            self._sleep(random.uniform(0, min(0.5, 0.02 * 2 ** attempt)))
+        raise AssertionError("unreachable")
+
+    # -- finish, cancel, report -------------------------------------------------------------
+
+    def finish(self, caller: Caller | None, data: Any) -> dict[str, Any]:
+        staff = require_staff(caller)
+        session = self._owned_session(staff, _session_id(data))
+        if session.state in ("finished", "cancelled"):
+            raise FailedPrecondition(f"The session is {session.state} already; read its "
+                                     "report instead.")
+        now = self._clock()
+        if not self._store.set_state(session.id, ("open", "finishing"), {
+                "state": "finishing", "finishingAt": now, "finishingBy": staff.uid}):
+            raise FailedPrecondition("The session was finished or cancelled meanwhile.")
+        self._sleep(self._finish_grace_s)
+        summary = self._summary(session.id)
+        self._store.save_results(session.id, {
+            "state": "finished", "finishedAt": self._clock(), "finishedBy": staff.uid,
+            "totals": summary["totals"]}, {p["part_code"]: p for p in summary["parts"]})
+        return {"session_id": session.id, "state": "finished", **summary}
+
+    def cancel(self, caller: Caller | None, data: Any) -> dict[str, Any]:
+        staff = require_staff(caller)
+        session = self._owned_session(staff, _session_id(data))
+        if not self._store.set_state(session.id, ("open",), {
+                "state": "cancelled", "cancelledAt": self._clock(), "cancelledBy": staff.uid}):
+            raise FailedPrecondition(f"Only an open session can be cancelled; this one is "
+                                     f"{session.state}.")
+        return {"session_id": session.id, "state": "cancelled"}
+
+    def report(self, caller: Caller | None, session_id: Any) -> dict[str, Any]:
+        """The session's count as it stands (final once finished)."""
+        require_staff(caller)
+        sid = _session_id({"session_id": session_id})
+        session = self._store.get_session(sid)
+        if session is None:
+            raise NotFound(f"No count session {sid!r}.")
+        return {"session_id": sid, "name": session.name, "state": session.state,
+                "started_by": session.started_by, "started_at": session.started_at,
+                **self._summary(sid)}
+
+    def report_csv(self, caller: Caller | None, session_id: Any) -> str:
+        """One row per unit (found, missing or unexpected), spreadsheet-safe, with a BOM
+        so that Excel reads the UTF-8 (Turkish letters) right."""
+        report = self.report(caller, session_id)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["part_code", "part_name", "qr_id", "status", "reason", "found_by",
+                         "found_at"])
+        for part in report["parts"]:
+            for unit in part["units"]:
+                writer.writerow(safe_row([part["part_code"], part["part_name"], unit["qr_id"],
+                                          unit["status"], unit["reason"] or "",
+                                          unit["found_by"] or "",
+                                          _iso(unit["found_at"]) or ""]))
+        return "\ufeff" + out.getvalue()
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _open_session(self, session_id: str) -> Session:
+        session = self._store.get_session(session_id)
+        if session is None:
+            raise NotFound(f"No count session {session_id!r}.")
+        if session.state != "open":
+            raise FailedPrecondition(f"The session is {session.state}: it takes no more "
+                                     "scans.")
+        return session
+
+    def _owned_session(self, staff: Caller, session_id: str) -> Session:
+        session = self._store.get_session(session_id)
+        if session is None:
+            raise NotFound(f"No count session {session_id!r}.")
+        if not (staff.is_admin or session.started_by == staff.uid):
+            raise PermissionDenied("Only the person who started this session, or an "
+                                   "administrator, may finish or cancel it.")
+        return session
+
+    def _summary(self, session_id: str) -> dict[str, Any]:
+        units = self._store.all_units(session_id)
+        by_part: dict[str, list[Unit]] = {}
+        for unit in units:
+            by_part.setdefault(unit.part_code or UNKNOWN_PART, []).append(unit)
+        names = self._store.part_names([p for p in by_part if p != UNKNOWN_PART])
+        parts = [_part_summary(code, names.get(code, ""), by_part[code])
+                 for code in sorted(by_part)]
+        totals = {key: sum(p[key] for p in parts)
+                  for key in ("expected", "found", "missing", "unexpected")}
+        return {"totals": totals, "parts": parts}
+
+
+# -- the rules of a batch (pure) -------------------------------------------------------------
+
+def _plan_scans(view: ScanView, scans: list[Scan], by: str, now: datetime
+                ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]],
+                           dict[str, dict[str, Any] | None]]:
+    """Each scan's result, and the scan and unit records to write, from one read."""
+    units = dict(view.units)
+    stored = dict(view.scans)
+    results: list[dict[str, Any]] = []
+    scan_writes: dict[str, dict[str, Any]] = {}
+    unit_writes: dict[str, dict[str, Any] | None] = {}
+    for scan in scans:
+        earlier = stored.get(scan.client_scan_id)
+        if earlier is not None:
+            if earlier.qr_id != scan.qr_id:
+                raise InvalidInput(f"client_scan_id {scan.client_scan_id!r} was sent before "
+                                   f"for {earlier.qr_id!r}, now for {scan.qr_id!r}; give "
+                                   "each scan its own id.")
+            results.append(_result(earlier, resent=True))
+            continue
+        unit = units.get(scan.qr_id)
+        found = {"found": True, "scan": scan.client_scan_id, "foundBy": by, "foundAt": now,
+                 "scannedAt": scan.scanned_at}
+        if unit is not None and unit.found:
+            outcome, reason = "duplicate", unit.reason
+        elif unit is not None and unit.expected:
+            outcome, reason = "accepted", None
+            unit_writes[scan.qr_id] = found
+            units[scan.qr_id] = Unit(scan.qr_id, unit.part_code, True, True, None,
+                                     scan.client_scan_id)
+        else:
+            label = view.labels.get(scan.qr_id)
+            reason = "unknown" if label is None else "used" if label.used else "out_of_scope"
+            outcome = "unexpected"
+            part_code = label.part_code if label else None
+            unit_writes[scan.qr_id] = {"partCode": part_code, "expected": False,
+                                       "reason": reason, **found}
+            units[scan.qr_id] = Unit(scan.qr_id, part_code, False, True, reason,
+                                     scan.client_scan_id)
+        record = StoredScan(scan.client_scan_id, scan.qr_id, outcome, reason)  # type: ignore[arg-type]
+        stored[scan.client_scan_id] = record
+        scan_writes[scan.client_scan_id] = {
+            "qrId": scan.qr_id, "result": outcome, "reason": reason, "by": by,
+            "scannedAt": scan.scanned_at, "receivedAt": now, "undone": False}
+        results.append(_result(record, resent=False))
+    return results, scan_writes, unit_writes
+
+
+def _undo_units(view: ScanView, scan: StoredScan) -> dict[str, dict[str, Any] | None]:
+    """What undoing `scan` changes: the unit it found is not found any more (an
+    unexpected unit it brought in goes away); a duplicate changed nothing."""
+    unit = view.units.get(scan.qr_id)
+    if unit is None or unit.scan != scan.client_scan_id:
+        return {}
+    if unit.expected:
+        return {scan.qr_id: {"found": False, "scan": None, "foundBy": None, "foundAt": None,
+                             "scannedAt": None}}
+    return {scan.qr_id: None}
+
+
+def _result(scan: StoredScan, *, resent: bool) -> dict[str, Any]:
+    return {"client_scan_id": scan.client_scan_id, "qr_id": scan.qr_id,
+            "result": scan.result, "reason": scan.reason, "resent": resent,
+            "undone": scan.undone}
+
+
+def _scan_reply(results: list[dict[str, Any]]) -> dict[str, Any]:
+    counts = {kind: sum(1 for r in results if r["result"] == kind and not r["resent"])
+              for kind in ("accepted", "duplicate", "unexpected")}
+    return {"results": results, **counts,
+            "resent": sum(1 for r in results if r["resent"])}
+
+
+def _part_summary(code: str, name: str, units: list[Unit]) -> dict[str, Any]:
+    expected = [u for u in units if u.expected]
+    unexpected = [u for u in units if not u.expected]
+    missing = sorted(u.qr_id for u in expected if not u.found)
+    rows = [{"qr_id": u.qr_id, "status": ("found" if u.found else "missing") if u.expected
+             else "unexpected", "reason": u.reason, "found_by": u.found_by,
+             "found_at": u.found_at}
+            for u in sorted(units, key=lambda u: u.qr_id)]
+    return {"part_code": code, "part_name": name, "expected": len(expected),
+            "found": len(expected) - len(missing), "missing": len(missing),
+            "missing_qr_ids": missing, "unexpected": len(unexpected),
+            "unexpected_units": [{"qr_id": u.qr_id, "reason": u.reason}
+                                 for u in sorted(unexpected, key=lambda u: u.qr_id)],
+            "units": rows}
+
+
+# -- input --------------------------------------------------------------------------------
+
+def report_format(value: Any) -> str:
+    """The report's format: "json" (the default) or "csv"."""
+    if value is None or value == "":
+        return "json"
+    if value not in ("json", "csv"):
+        raise InvalidInput("'format' must be json or csv.")
+    return str(value)
+
+def _start_input(data: Any) -> tuple[str, str | None, tuple[str, ...] | None]:
+    if not isinstance(data, dict):
+        raise InvalidInput('Send {"name": "...", "part_codes": [...]?, "note": "..."?}.')
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        raise InvalidInput("'name' must be a text of 1 to 100 characters.")
+    note = data.get("note")
+    if note is not None and (not isinstance(note, str) or len(note) > 500):
+        raise InvalidInput("'note' must be a text of at most 500 characters.")
+    codes = data.get("part_codes")
+    if codes is None:
+        return name.strip(), note, None
+    if not isinstance(codes, list) or not codes or len(codes) > MAX_PART_CODES:
+        raise InvalidInput(f"'part_codes' must be a list of 1 to {MAX_PART_CODES} part codes "
+                           "(leave it out to count every part).")
+    return name.strip(), note, tuple(dict.fromkeys(ids.normalize_part_code(c) for c in codes))
+
+
+def _session_id(data: Any) -> str:
+    value = data.get("session_id") if isinstance(data, dict) else None
+    if not isinstance(value, str) or not _SESSION_ID.fullmatch(value):
+        raise InvalidInput("'session_id' must be the id start_count_session gave.")
+    return value
+
+
+def _client_scan_id(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not _CLIENT_SCAN_ID.fullmatch(value):
+        raise InvalidInput(f"{where}: 'client_scan_id' must be 1 to 128 letters, digits or "
+                           "'_.:-'.")
+    return value
+
+
+def _scans(data: Any) -> list[Scan]:
+    raw = data.get("scans")
+    if not isinstance(raw, list) or not raw:
+        raise InvalidInput("'scans' must be a non-empty list of {qr_id, client_scan_id, "
+                           "scanned_at}.")
+    if len(raw) > MAX_SCANS_PER_BATCH:
+        raise InvalidInput(f"At most {MAX_SCANS_PER_BATCH} scans a batch; got {len(raw)}.")
+    scans = []
+    for index, item in enumerate(raw):
+        where = f"scans[{index}]"
+        if not isinstance(item, dict):
+            raise InvalidInput(f"{where} must be an object.")
+        qr_id = item.get("qr_id")
+        if not isinstance(qr_id, str):
+            raise InvalidInput(f"{where}: 'qr_id' must be a QR id.")
+        try:
+            qr_id = ids.validate_qr_id(qr_id.strip())
+        except InvalidInput as err:
+            raise InvalidInput(f"{where}: {err.message}") from err
+        scans.append(Scan(qr_id, _client_scan_id(item.get("client_scan_id"), where),
+                          _scanned_at(item.get("scanned_at"), where)))
+    return scans
+
+
+def _scanned_at(value: Any, where: str) -> datetime | None:
+    """The phone's time of the scan: RFC 3339 text or milliseconds since the epoch."""
+    if value is None:
+        return None
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value / 1000, UTC)
+        if isinstance(value, str):
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if parsed.tzinfo is not None:
+                return parsed.astimezone(UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    raise InvalidInput(f"{where}: 'scanned_at' must be an RFC 3339 time with a zone "
+                       "(2026-12-01T09:30:00Z) or milliseconds since 1970.")
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else None

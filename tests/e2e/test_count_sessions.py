@@ -1,0 +1,308 @@
+"""Stock-taking end to end: count sessions through the callable protocol and the report
+over HTTP, on the Firestore emulator, with several phones scanning at once."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import threading
+from collections.abc import Callable
+
+import pytest
+
+from devtools.tokens import mint_id_token
+from tests.support.moderation import callable_
+
+PROJECT = os.environ["GOOGLE_CLOUD_PROJECT"]
+PARTS = [{"part_code": "VIDA-M8", "part_name": "Çelik vida M8", "quantity": 3},
+         {"part_code": "ŞAFT-1", "part_name": "Şaft yatağı", "quantity": 2}]
+
+
+@pytest.fixture
+def stock(functions_env, call, user_token, drain, monkeypatch, firestore_client
+          ) -> dict[str, list[str]]:
+    """Two parts with labels; the finish grace short, as no scan is in flight here."""
+    import composition
+
+    monkeypatch.setenv("COUNT_FINISH_GRACE_S", "0.1")
+    composition.reset()
+    reply = call("upload_parts", "POST", token=user_token, json={"parts": PARTS})
+    assert reply.status_code == 201, reply.get_data(as_text=True)
+    drain()
+    by_part: dict[str, list[str]] = {}
+    for doc in firestore_client.collection("qr_codes").stream():
+        by_part.setdefault(doc.to_dict()["part_code"], []).append(doc.id)
+    return {code: sorted(qr_ids) for code, qr_ids in by_part.items()}
+
+
+def ok(reply) -> dict:
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    return reply.get_json()["result"]
+
+
+def error(reply) -> dict:
+    assert reply.status_code >= 400, reply.get_data(as_text=True)
+    return reply.get_json()["error"]
+
+
+def scan(qr_id: str, client_id: str, at: str | int | None = None) -> dict:
+    item = {"qr_id": qr_id, "client_scan_id": client_id}
+    if at is not None:
+        item["scanned_at"] = at
+    return item
+
+
+def start(call, token, **data) -> str:
+    return ok(callable_(call, "startCountSession", {"name": "Raf A", **data},
+                        token))["session_id"]
+
+
+def scan_docs(firestore_client, session_id: str) -> list[dict]:
+    return [d.to_dict() for d in firestore_client.collection(
+        f"count_sessions/{session_id}/scans").stream()]
+
+
+def test_a_count_with_found_missing_duplicate_unknown_and_resent_scans(
+        stock, call, user_token, firestore_client):
+    session = start(call, user_token)
+    vida, saft = stock["VIDA-M8"], stock["ŞAFT-1"]
+    batch = [scan(vida[0], "p1-1", "2026-12-01T09:00:02Z"),
+             scan(vida[1], "p1-2", "2026-12-01T09:00:01Z"),  # out of order: fine
+             scan(saft[0], "p1-3", 1_796_000_000_000),
+             scan(vida[0], "p1-4"),                           # the same unit again
+             scan("VIDA-M8-aaaaaaaaaaaa", "p1-5")]            # no such label
+    first = ok(callable_(call, "record_scans", {"session_id": session, "scans": batch},
+                         user_token))
+    assert [r["result"] for r in first["results"]] == [
+        "accepted", "accepted", "accepted", "duplicate", "unexpected"]
+    assert first["results"][4]["reason"] == "unknown"
+    assert (first["accepted"], first["duplicate"], first["unexpected"]) == (3, 1, 1)
+
+    # An offline phone resends its whole queue: same answers, nothing counted twice.
+    again = ok(callable_(call, "recordScans", {"session_id": session, "scans": batch},
+                         user_token))
+    assert [r["result"] for r in again["results"]] == [r["result"] for r in first["results"]]
+    assert again["resent"] == 5 and again["accepted"] == 0
+    assert len(scan_docs(firestore_client, session)) == 5
+
+    done = ok(callable_(call, "finish_count_session", {"session_id": session}, user_token))
+    assert done["totals"] == {"expected": 5, "found": 3, "missing": 2, "unexpected": 1}
+    parts = {p["part_code"]: p for p in done["parts"]}
+    assert parts["VIDA-M8"]["missing_qr_ids"] == [vida[2]]
+    assert parts["ŞAFT-1"]["missing_qr_ids"] == [saft[1]]
+    assert parts["ŞAFT-1"]["part_name"] == "Şaft yatağı"
+    assert parts["(unknown)"]["unexpected_units"] == [
+        {"qr_id": "VIDA-M8-aaaaaaaaaaaa", "reason": "unknown"}]
+
+    # Read-only now.
+    late = callable_(call, "record_scans",
+                     {"session_id": session, "scans": [scan(vida[2], "p1-9")]}, user_token)
+    assert error(late)["status"] == "FAILED_PRECONDITION"
+    assert len(scan_docs(firestore_client, session)) == 5
+
+
+def test_the_report_as_json_and_as_a_spreadsheet_safe_csv_with_a_bom(
+        stock, call, user_token):
+    session = start(call, user_token)
+    ok(callable_(call, "record_scans", {"session_id": session, "scans": [
+        scan(stock["ŞAFT-1"][0], "c1")]}, user_token))
+    report = call("count_session_report", "GET", token=user_token,
+                  query_string={"session_id": session})
+    assert report.status_code == 200
+    assert report.get_json()["totals"]["found"] == 1
+    as_csv = call("count_session_report", "GET", token=user_token,
+                  query_string={"session_id": session, "format": "csv"})
+    assert as_csv.status_code == 200 and as_csv.mimetype == "text/csv"
+    text = as_csv.data.decode("utf-8")
+    assert text.startswith("\ufeffpart_code,part_name,qr_id,status")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert len(rows) == 5
+    found = [r for r in rows if r["status"] == "found"]
+    assert [(r["part_code"], r["part_name"]) for r in found] == [("ŞAFT-1", "Şaft yatağı")]
+    assert {r["status"] for r in rows} == {"found", "missing"}
+
+
+@pytest.mark.parametrize("query, status, fragment", [
+    ({"session_id": "x", "format": "xml"}, 400, "'format'"),
+    ({}, 400, "'session_id'"),
+    ({"session_id": "no/such"}, 400, "'session_id'"),
+    ({"session_id": "nosuchsession"}, 404, "No count session"),
+    ({"session_id": "nosuchsession", "format": "csv"}, 404, "No count session"),
+])
+def test_bad_report_requests_get_a_clear_4xx(stock, call, user_token, query, status,
+                                             fragment):
+    reply = call("count_session_report", "GET", token=user_token, query_string=query)
+    assert reply.status_code == status
+    assert fragment in reply.get_data(as_text=True)
+
+
+def test_scope_and_used_units_are_unexpected_with_their_reason(stock, call, user_token,
+                                                              firestore_client):
+    used = stock["VIDA-M8"][2]
+    ok(callable_(call, "markUnitsUsed", {"qr_ids": [used], "reason": "sold"}, user_token))
+    session = start(call, user_token, part_codes=["VIDA-M8"])
+    reply = ok(callable_(call, "record_scans", {"session_id": session, "scans": [
+        scan(stock["VIDA-M8"][0], "a"), scan(used, "b"), scan(stock["ŞAFT-1"][0], "c")]},
+        user_token))
+    assert [(r["result"], r["reason"]) for r in reply["results"]] == [
+        ("accepted", None), ("unexpected", "used"), ("unexpected", "out_of_scope")]
+    done = ok(callable_(call, "finishCountSession", {"session_id": session}, user_token))
+    assert done["totals"] == {"expected": 2, "found": 1, "missing": 1, "unexpected": 2}
+
+
+def test_undo_puts_a_unit_back_to_missing_and_a_new_scan_finds_it_again(
+        stock, call, user_token):
+    session = start(call, user_token)
+    unit = stock["VIDA-M8"][0]
+    ok(callable_(call, "record_scans", {"session_id": session, "scans": [scan(unit, "x1")]},
+                 user_token))
+    undone = ok(callable_(call, "undoScan", {"session_id": session, "client_scan_id": "x1"},
+                          user_token))
+    assert (undone["undone"], undone["changed"], undone["qr_id"]) == (True, True, unit)
+    assert ok(callable_(call, "undo_scan", {"session_id": session, "client_scan_id": "x1"},
+                        user_token))["changed"] is False
+    report = call("count_session_report", "GET", token=user_token,
+                  query_string={"session_id": session}).get_json()
+    assert report["totals"]["found"] == 0
+    again = ok(callable_(call, "record_scans", {"session_id": session,
+                                                "scans": [scan(unit, "x2")]}, user_token))
+    assert again["results"][0]["result"] == "accepted"
+    missing = callable_(call, "undo_scan", {"session_id": session, "client_scan_id": "zz"},
+                        user_token)
+    assert error(missing)["status"] == "NOT_FOUND"
+
+
+def test_phones_scanning_at_once_count_every_unit_once(stock, call, user_token, drain):
+    reply = call("upload_parts", "POST", token=user_token,
+                 json={"parts": [{"part_code": "BULK-1", "part_name": "b", "quantity": 60}]})
+    drain()
+    units = sorted(reply.get_json()["qr_ids"])
+    session = start(call, user_token, part_codes=["BULK-1"])
+    results: list[dict] = []
+    lock = threading.Lock()
+
+    def phone(index: int) -> None:
+        token = mint_id_token(f"phone-{index}", project_id=PROJECT, staff=True)
+        # Every phone scans every unit (two people on one shelf), in its own order.
+        mine = units[index * 10:] + units[:index * 10]
+        for start_at in range(0, len(mine), 20):
+            batch = [scan(u, f"ph{index}-{start_at + n}")
+                     for n, u in enumerate(mine[start_at:start_at + 20])]
+            got = ok(callable_(call, "record_scans", {"session_id": session, "scans": batch},
+                               token))
+            with lock:
+                results.extend(got["results"])
+
+    threads = [threading.Thread(target=phone, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    accepted = [r["qr_id"] for r in results if r["result"] == "accepted"]
+    assert sorted(accepted) == units  # each unit accepted exactly once
+    assert sum(1 for r in results if r["result"] == "duplicate") == 3 * len(units)
+    done = ok(callable_(call, "finish_count_session", {"session_id": session}, user_token))
+    assert done["totals"] == {"expected": 60, "found": 60, "missing": 0, "unexpected": 0}
+
+
+@pytest.mark.parametrize("name, data, status, fragment", [
+    ("record_scans", {"session_id": "nosuchsession", "scans": [{"qr_id": "A-aaaaaaaaaaaa",
+                                                                 "client_scan_id": "1"}]},
+     "NOT_FOUND", "No count session"),
+    ("record_scans", {"session_id": "bad id!", "scans": []}, "INVALID_ARGUMENT",
+     "'session_id'"),
+    ("record_scans", "SESSION", "INVALID_ARGUMENT", "'session_id'"),
+])
+def test_bad_session_ids_and_shapes(stock, call, user_token, firestore_client, name, data,
+                                    status, fragment):
+    reply = callable_(call, name, data, user_token)
+    assert error(reply)["status"] == status
+    assert fragment in error(reply)["message"]
+    assert list(firestore_client.collection("count_sessions").stream()) == []
+
+
+@pytest.mark.parametrize("data, status, fragment", [
+    ({}, "INVALID_ARGUMENT", "'name'"),
+    ({"name": "   "}, "INVALID_ARGUMENT", "'name'"),
+    ({"name": "x" * 101}, "INVALID_ARGUMENT", "'name'"),
+    ({"name": "Raf", "note": 5}, "INVALID_ARGUMENT", "'note'"),
+    ({"name": "Raf", "part_codes": []}, "INVALID_ARGUMENT", "'part_codes'"),
+    ({"name": "Raf", "part_codes": "VIDA-M8"}, "INVALID_ARGUMENT", "'part_codes'"),
+    ({"name": "Raf", "part_codes": ["NOPE-1", "NOPE-2"]}, "NOT_FOUND", "NOPE-1, NOPE-2"),
+    (["Raf"], "INVALID_ARGUMENT", "name"),
+])
+def test_bad_starts_are_refused_and_start_nothing(stock, call, user_token, firestore_client,
+                                                  data, status, fragment):
+    reply = callable_(call, "start_count_session", data, user_token)
+    assert error(reply)["status"] == status
+    assert fragment in error(reply)["message"]
+    assert list(firestore_client.collection("count_sessions").stream()) == []
+
+
+def test_part_codes_without_units_are_named_when_others_have_units(stock, call, user_token):
+    reply = ok(callable_(call, "startCountSession",
+                         {"name": "Raf", "part_codes": [" VIDA-M8 ", "NOPE-1"]}, user_token))
+    assert (reply["expected"], reply["parts"]) == (3, 1)
+    assert reply["part_codes_without_units"] == ["NOPE-1"]
+
+
+def session_input(session: str) -> Callable[[list], dict]:
+    return lambda scans: {"session_id": session, "scans": scans}
+
+
+@pytest.mark.parametrize("scans, fragment", [
+    ([{"qr_id": "A-aaaaaaaaaaaa", "client_scan_id": str(n)} for n in range(251)],
+     "At most 250 scans"),
+    ([{"qr_id": "not an id", "client_scan_id": "1"}], "scans[0]"),
+    ([{"qr_id": "A-aaaaaaaaaaaa", "client_scan_id": "has space"}], "'client_scan_id'"),
+    ([{"qr_id": "A-aaaaaaaaaaaa", "client_scan_id": "1", "scanned_at": "yesterday"}],
+     "'scanned_at'"),
+    ([{"qr_id": "A-aaaaaaaaaaaa", "client_scan_id": "1"},
+      {"qr_id": "A-bbbbbbbbbbbb", "client_scan_id": "1"}], "give each scan its own id"),
+    ([], "non-empty list"),
+])
+def test_bad_batches_are_refused_whole(stock, call, user_token, firestore_client, scans,
+                                       fragment):
+    session = start(call, user_token)
+    reply = callable_(call, "record_scans", session_input(session)(scans), user_token)
+    assert error(reply)["status"] == "INVALID_ARGUMENT"
+    assert fragment in error(reply)["message"]
+    assert scan_docs(firestore_client, session) == []
+
+
+def test_who_may_do_what(stock, call, user_token, no_role_token, admin_token):
+    assert error(callable_(call, "start_count_session", {"name": "x"},
+                           no_role_token))["status"] == "PERMISSION_DENIED"
+    session = start(call, user_token)
+    other_staff = mint_id_token("staff-2", project_id=PROJECT, staff=True)
+    # Any staff member scans into an open session ...
+    ok(callable_(call, "record_scans", {"session_id": session,
+                                        "scans": [scan(stock["VIDA-M8"][0], "o1")]},
+                 other_staff))
+    assert error(callable_(call, "record_scans", {"session_id": session, "scans": [
+        scan(stock["VIDA-M8"][1], "o2")]}, no_role_token))["status"] == "PERMISSION_DENIED"
+    # ... but only who started it, or an admin, finishes or cancels it.
+    for name in ("finish_count_session", "cancel_count_session"):
+        denied = error(callable_(call, name, {"session_id": session}, other_staff))
+        assert denied["status"] == "PERMISSION_DENIED"
+    assert ok(callable_(call, "cancelCountSession", {"session_id": session},
+                        admin_token))["state"] == "cancelled"
+    assert error(callable_(call, "finish_count_session", {"session_id": session},
+                           user_token))["status"] == "FAILED_PRECONDITION"
+    report = call("count_session_report", "GET", token=no_role_token,
+                  query_string={"session_id": session})
+    assert report.status_code == 403
+
+
+def test_a_full_batch_of_unknown_labels_is_taken_in_one_call(stock, call, user_token,
+                                                            firestore_client):
+    """250 scans write 500 records (scan + unit each), Firestore's most in one commit."""
+    session = start(call, user_token)
+    batch = [scan(f"X-{n:012d}", f"big-{n}") for n in range(250)]
+    reply = ok(callable_(call, "record_scans", {"session_id": session, "scans": batch},
+                         user_token))
+    assert reply["unexpected"] == 250
+    assert len(scan_docs(firestore_client, session)) == 250
+    done = ok(callable_(call, "finish_count_session", {"session_id": session}, user_token))
+    assert done["totals"] == {"expected": 5, "found": 0, "missing": 5, "unexpected": 250}
