@@ -83,6 +83,9 @@ def run(args: argparse.Namespace) -> None:
     rng = random.Random(7)
     shuffled = rng.sample(ids, len(ids))
     share = len(ids) // args.phones
+    # Exactly the asked share of batches is sent twice, picked at random: (phone, start).
+    per_phone = [(i, s) for i in range(args.phones) for s in range(0, share, args.batch)]
+    resend = set(rng.sample(per_phone, round(len(per_phone) * args.resent)))
     latencies: list[float] = []
     answers: dict[str, str] = {}
     mismatches: list[str] = []
@@ -96,7 +99,7 @@ def run(args: argparse.Namespace) -> None:
             batch = [{"qr_id": q, "client_scan_id": f"p{index}-{start + n}",
                       "scanned_at": int(time.time() * 1000)}
                      for n, q in enumerate(mine[start:start + args.batch])]
-            sends = 2 if rng.random() < args.resent else 1
+            sends = 2 if (index, start) in resend else 1
             for _ in range(sends):
                 t0 = time.perf_counter()
                 try:

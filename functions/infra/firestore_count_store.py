@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -121,8 +121,9 @@ class FirestoreCountStore:
                     for q, d in zip(qr_ids, label_docs, strict=True) if d.data},
             versions=versions)
 
-    def commit_scans(self, session_id: str, view: ScanView, scans: dict[str, dict[str, Any]],
-                     units: dict[str, dict[str, Any] | None]) -> bool:
+    def commit_scans(self, session_id: str, view: ScanView,
+                     scans: Mapping[str, dict[str, Any]],
+                     units: Mapping[str, dict[str, Any] | None]) -> bool:
         versions: dict[tuple[str, str], Doc] = view.versions
         writes: list[Write] = []
         for client_id, fields in scans.items():

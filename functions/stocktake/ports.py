@@ -3,6 +3,7 @@ count sessions, their expected units and their scans. No SDK types here."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -99,8 +100,9 @@ class CountStore(Protocol):
     def scan_view(self, session_id: str, client_scan_ids: list[str],
                   qr_ids: list[str]) -> ScanView: ...
 
-    def commit_scans(self, session_id: str, view: ScanView, scans: dict[str, dict[str, Any]],
-                     units: dict[str, dict[str, Any] | None]) -> bool:
+    def commit_scans(self, session_id: str, view: ScanView,
+                     scans: Mapping[str, dict[str, Any]],
+                     units: Mapping[str, dict[str, Any] | None]) -> bool:
         """Create the scan records and write the units (None deletes one), on condition
         that nothing `view` read has changed; False when something had."""
         ...

@@ -21,6 +21,7 @@ import random
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,9 +31,12 @@ from qr import ids
 from spreadsheet_safe import safe_row
 from stocktake.ports import CountStore, Scan, ScanView, Session, StoredScan, Unit
 
-# A scan writes its scan record and its unit record in one atomic commit, and Firestore
-# takes at most 500 writes a commit; a phone with a longer offline queue sends it in parts.
-MAX_SCANS_PER_BATCH = 250
+# A phone's offline queue arrives in batches of up to 1000 scans. A scan writes two records
+# (the scan and its unit) and a Firestore commit takes 500 writes, so a batch is committed
+# 250 scans at a time, in order; the scans of a commit that failed are read and planned
+# again, those of the commits before it stay taken.
+MAX_SCANS_PER_BATCH = 1000
+SCANS_PER_COMMIT = 250
 MAX_PART_CODES = 1000
 _SESSION_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 _CLIENT_SCAN_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
@@ -77,22 +81,45 @@ class CountSessions:
     def record_scans(self, caller: Caller | None, data: Any) -> dict[str, Any]:
         staff = require_staff(caller)
         session_id = _session_id(data)
-        scans = _scans(data)
+        pending = _scans(data)
         deadline = time.monotonic() + self._scan_budget_s
-        for attempt in range(1_000_000):
+        results: list[dict[str, Any]] = []
+        attempt = 0
+        while pending:
             self._open_session(session_id)
-            view = self._store.scan_view(session_id, [s.client_scan_id for s in scans],
-                                         list({s.qr_id for s in scans}))
-            results, scan_writes, unit_writes = _plan_scans(view, scans, staff.uid,
-                                                            self._clock())
-            if not scan_writes or self._store.commit_scans(session_id, view, scan_writes,
-                                                           unit_writes):
-                return _scan_reply(results)
+            view = self._store.scan_view(session_id, [s.client_scan_id for s in pending],
+                                         list({s.qr_id for s in pending}))
+            steps = _plan_scans(view, pending, staff.uid, self._clock())
+            taken = self._commit_steps(session_id, view, steps)
+            results += [step.result for step in steps[:taken]]
+            pending = pending[taken:]
+            if not pending:
+                break
             if time.monotonic() >= deadline:
-                raise Unavailable("Other scans of the same units kept arriving at the same "
-                                  "moment; send this batch again (nothing was counted).")
+                raise Unavailable(
+                    f"Other scans of the same units kept arriving at the same moment; the "
+                    f"first {len(results)} scans were taken. Send the batch again: those "
+                    "come back as resent and are not counted twice.")
             self._sleep(random.uniform(0, min(0.5, 0.02 * 2 ** attempt)))
-        raise AssertionError("unreachable")
+            attempt += 1
+        return _scan_reply(results)
+
+    def _commit_steps(self, session_id: str, view: ScanView, steps: list[_Step]) -> int:
+        """Commit the steps' writes in order, in commits Firestore takes; the number of steps
+        committed before one of their records turned out changed since `view` was read."""
+        done = 0
+        while done < len(steps):
+            chunk = steps[done:done + SCANS_PER_COMMIT]
+            scans = {s.result["client_scan_id"]: s.scan_write for s in chunk
+                     if s.scan_write is not None}
+            units = {s.qr_id: s.unit_write for s in chunk if s.unit_write is not None}
+            if scans:
+                if done:  # a later commit: the session may have been closed meanwhile
+                    self._open_session(session_id)
+                if not self._store.commit_scans(session_id, view, scans, units):
+                    return done
+            done += len(chunk)
+        return done
 
     def undo_scan(self, caller: Caller | None, data: Any) -> dict[str, Any]:
         staff = require_staff(caller)
@@ -209,15 +236,21 @@ class CountSessions:
 
 # -- the rules of a batch (pure) -------------------------------------------------------------
 
-def _plan_scans(view: ScanView, scans: list[Scan], by: str, now: datetime
-                ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]],
-                           dict[str, dict[str, Any] | None]]:
-    """Each scan's result, and the scan and unit records to write, from one read."""
+@dataclass(frozen=True)
+class _Step:
+    """One scan of a batch: its answer, and the records it writes (none when resent)."""
+
+    result: dict[str, Any]
+    qr_id: str
+    scan_write: dict[str, Any] | None = None
+    unit_write: dict[str, Any] | None = None
+
+
+def _plan_scans(view: ScanView, scans: list[Scan], by: str, now: datetime) -> list[_Step]:
+    """Each scan's answer and writes, from one read, in the order the scans came."""
     units = dict(view.units)
     stored = dict(view.scans)
-    results: list[dict[str, Any]] = []
-    scan_writes: dict[str, dict[str, Any]] = {}
-    unit_writes: dict[str, dict[str, Any] | None] = {}
+    steps: list[_Step] = []
     for scan in scans:
         earlier = stored.get(scan.client_scan_id)
         if earlier is not None:
@@ -225,16 +258,17 @@ def _plan_scans(view: ScanView, scans: list[Scan], by: str, now: datetime
                 raise InvalidInput(f"client_scan_id {scan.client_scan_id!r} was sent before "
                                    f"for {earlier.qr_id!r}, now for {scan.qr_id!r}; give "
                                    "each scan its own id.")
-            results.append(_result(earlier, resent=True))
+            steps.append(_Step(_result(earlier, resent=True), scan.qr_id))
             continue
         unit = units.get(scan.qr_id)
         found = {"found": True, "scan": scan.client_scan_id, "foundBy": by, "foundAt": now,
                  "scannedAt": scan.scanned_at}
+        unit_write: dict[str, Any] | None = None
         if unit is not None and unit.found:
             outcome, reason = "duplicate", unit.reason
         elif unit is not None and unit.expected:
             outcome, reason = "accepted", None
-            unit_writes[scan.qr_id] = found
+            unit_write = found
             units[scan.qr_id] = Unit(scan.qr_id, unit.part_code, True, True, None,
                                      scan.client_scan_id)
         else:
@@ -242,17 +276,16 @@ def _plan_scans(view: ScanView, scans: list[Scan], by: str, now: datetime
             reason = "unknown" if label is None else "used" if label.used else "out_of_scope"
             outcome = "unexpected"
             part_code = label.part_code if label else None
-            unit_writes[scan.qr_id] = {"partCode": part_code, "expected": False,
-                                       "reason": reason, **found}
+            unit_write = {"partCode": part_code, "expected": False, "reason": reason, **found}
             units[scan.qr_id] = Unit(scan.qr_id, part_code, False, True, reason,
                                      scan.client_scan_id)
         record = StoredScan(scan.client_scan_id, scan.qr_id, outcome, reason)  # type: ignore[arg-type]
         stored[scan.client_scan_id] = record
-        scan_writes[scan.client_scan_id] = {
+        steps.append(_Step(_result(record, resent=False), scan.qr_id, scan_write={
             "qrId": scan.qr_id, "result": outcome, "reason": reason, "by": by,
-            "scannedAt": scan.scanned_at, "receivedAt": now, "undone": False}
-        results.append(_result(record, resent=False))
-    return results, scan_writes, unit_writes
+            "scannedAt": scan.scanned_at, "receivedAt": now, "undone": False},
+            unit_write=unit_write))
+    return steps
 
 
 def _undo_units(view: ScanView, scan: StoredScan) -> dict[str, dict[str, Any] | None]:

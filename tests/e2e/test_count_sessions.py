@@ -252,8 +252,8 @@ def session_input(session: str) -> Callable[[list], dict]:
 
 
 @pytest.mark.parametrize("scans, fragment", [
-    ([{"qr_id": "A-aaaaaaaaaaaa", "client_scan_id": str(n)} for n in range(251)],
-     "At most 250 scans"),
+    ([{"qr_id": "A-aaaaaaaaaaaa", "client_scan_id": str(n)} for n in range(1001)],
+     "At most 1000 scans"),
     ([{"qr_id": "not an id", "client_scan_id": "1"}], "scans[0]"),
     ([{"qr_id": "A-aaaaaaaaaaaa", "client_scan_id": "has space"}], "'client_scan_id'"),
     ([{"qr_id": "A-aaaaaaaaaaaa", "client_scan_id": "1", "scanned_at": "yesterday"}],
@@ -297,12 +297,12 @@ def test_who_may_do_what(stock, call, user_token, no_role_token, admin_token):
 
 def test_a_full_batch_of_unknown_labels_is_taken_in_one_call(stock, call, user_token,
                                                             firestore_client):
-    """250 scans write 500 records (scan + unit each), Firestore's most in one commit."""
+    """1000 scans write 2000 records (scan + unit each), over several commits."""
     session = start(call, user_token)
-    batch = [scan(f"X-{n:012d}", f"big-{n}") for n in range(250)]
+    batch = [scan(f"X-{n:012d}", f"big-{n}") for n in range(1000)]
     reply = ok(callable_(call, "record_scans", {"session_id": session, "scans": batch},
                          user_token))
-    assert reply["unexpected"] == 250
-    assert len(scan_docs(firestore_client, session)) == 250
+    assert reply["unexpected"] == 1000
+    assert len(scan_docs(firestore_client, session)) == 1000
     done = ok(callable_(call, "finish_count_session", {"session_id": session}, user_token))
-    assert done["totals"] == {"expected": 5, "found": 0, "missing": 5, "unexpected": 250}
+    assert done["totals"] == {"expected": 5, "found": 0, "missing": 5, "unexpected": 1000}

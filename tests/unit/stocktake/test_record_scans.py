@@ -1,0 +1,138 @@
+"""How a batch of scans is committed, on an in-memory stand-in for our CountStore port (the
+Firestore adapter is tested end to end in tests/e2e/test_count_sessions.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from errors import FailedPrecondition, InvalidInput
+from identity import Caller
+from stocktake.ports import LabelInfo, ScanView, Session, StoredScan, Unit
+from stocktake.sessions import SCANS_PER_COMMIT, CountSessions
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+ALICE = Caller(uid="alice", email="alice@example.com", has_staff_claim=True)
+
+
+class Store:
+    """stocktake.ports.CountStore in memory: one session; each record has a version, and a
+    commit succeeds only if every record it writes is at the version its view read."""
+
+    def __init__(self, qr_ids: list[str]) -> None:
+        self.labels = {q: LabelInfo("P", False) for q in qr_ids}
+        self.units: dict[str, dict[str, Any]] = {
+            q: {"partCode": "P", "expected": True, "found": False} for q in qr_ids}
+        self.scans: dict[str, dict[str, Any]] = {}
+        self.version: dict[tuple[str, str], int] = {}
+        self.state = "open"
+        self.commits: list[int] = []  # writes per successful commit
+        self.before_commit: Callable[[int], None] = lambda n: None
+
+    def get_session(self, session_id: str) -> Session | None:
+        return Session(session_id, "Raf", None, None, self.state,  # type: ignore[arg-type]
+                       "alice", NOW, len(self.units))
+
+    def scan_view(self, session_id: str, client_scan_ids: list[str],
+                  qr_ids: list[str]) -> ScanView:
+        keys = [("scan", c) for c in client_scan_ids] + [("unit", q) for q in qr_ids]
+        return ScanView(
+            scans={c: StoredScan(c, s["qrId"], s["result"], s["reason"])
+                   for c, s in self.scans.items() if c in client_scan_ids},
+            units={q: Unit(q, u.get("partCode"), u["expected"], u["found"], u.get("reason"),
+                           u.get("scan")) for q, u in self.units.items() if q in qr_ids},
+            labels={q: self.labels[q] for q in qr_ids if q in self.labels},
+            versions={k: self.version.get(k, 0) for k in keys})
+
+    def commit_scans(self, session_id: str, view: ScanView,
+                     scans: Mapping[str, dict[str, Any]],
+                     units: Mapping[str, dict[str, Any] | None]) -> bool:
+        self.before_commit(len(self.commits))
+        keys = [("scan", c) for c in scans] + [("unit", q) for q in units]
+        if any(self.version.get(k, 0) != view.versions[k] for k in keys):
+            return False
+        assert len(keys) <= 500, "Firestore takes 500 writes a commit"
+        for c, fields in scans.items():
+            self.scans[c] = dict(fields)
+        for q, unit_fields in units.items():
+            assert unit_fields is not None
+            self.units[q] = {**self.units.get(q, {}), **unit_fields}
+        for k in keys:
+            self.version[k] = self.version.get(k, 0) + 1
+        self.commits.append(len(keys))
+        return True
+
+
+def sessions(store: Store) -> CountSessions:
+    return CountSessions(store, lambda: NOW, sleep=lambda s: None)  # type: ignore[arg-type]
+
+
+def batch(qr_ids: list[str], prefix: str = "p1") -> dict[str, Any]:
+    return {"session_id": "s1", "scans": [{"qr_id": q, "client_scan_id": f"{prefix}-{n}"}
+                                          for n, q in enumerate(qr_ids)]}
+
+
+QR_IDS = [f"P-{n:012d}" for n in range(1000)]
+
+
+def test_a_batch_of_1000_is_taken_in_commits_firestore_accepts():
+    store = Store(QR_IDS)
+    reply = sessions(store).record_scans(ALICE, batch(QR_IDS))
+    assert reply["accepted"] == 1000 and reply["resent"] == 0
+    assert store.commits == [2 * SCANS_PER_COMMIT] * 4
+    assert all(u["found"] for u in store.units.values())
+
+
+def test_a_commit_that_meets_another_phone_replans_only_its_own_scans():
+    store = Store(QR_IDS)
+    contested = QR_IDS[600]  # in the third commit
+
+    def other_phone_finds_it(commits_so_far: int) -> None:
+        if commits_so_far == 2 and not store.units[contested]["found"]:
+            store.units[contested] |= {"found": True, "scan": "p2-1"}
+            store.version[("unit", contested)] = store.version.get(("unit", contested), 0) + 1
+
+    store.before_commit = other_phone_finds_it
+    reply = sessions(store).record_scans(ALICE, batch(QR_IDS))
+    results = reply["results"]
+    assert [r["client_scan_id"] for r in results] == [f"p1-{n}" for n in range(1000)]
+    assert not any(r["resent"] for r in results)  # earlier commits are not "resent"
+    assert results[600]["result"] == "duplicate"
+    assert (reply["accepted"], reply["duplicate"]) == (999, 1)
+    assert len(store.scans) == 1000
+
+
+def test_a_batch_with_a_reused_client_scan_id_is_refused_before_any_commit():
+    store = Store(QR_IDS)
+    scans = batch(QR_IDS[:600])
+    scans["scans"][599]["client_scan_id"] = "p1-0"  # same id as the first, other unit
+    with pytest.raises(InvalidInput, match="give each scan its own id"):
+        sessions(store).record_scans(ALICE, scans)
+    assert store.commits == [] and store.scans == {}
+
+
+def test_a_session_closed_between_commits_keeps_the_taken_scans_and_refuses_the_rest():
+    store = Store(QR_IDS)
+
+    def finish_during_second(commits_so_far: int) -> None:
+        if commits_so_far == 1:  # the second commit saw the session open; it lands
+            store.state = "finishing"
+
+    store.before_commit = finish_during_second
+    with pytest.raises(FailedPrecondition, match="finishing"):
+        sessions(store).record_scans(ALICE, batch(QR_IDS))
+    assert len(store.scans) == 2 * SCANS_PER_COMMIT
+    assert sum(u["found"] for u in store.units.values()) == 2 * SCANS_PER_COMMIT
+
+
+def test_resending_the_batch_answers_alike_and_writes_nothing():
+    store = Store(QR_IDS)
+    first = sessions(store).record_scans(ALICE, batch(QR_IDS))
+    commits = len(store.commits)
+    again = sessions(store).record_scans(ALICE, batch(QR_IDS))
+    assert again["resent"] == 1000 and again["accepted"] == 0
+    assert [r["result"] for r in again["results"]] == [r["result"] for r in first["results"]]
+    assert len(store.commits) == commits
