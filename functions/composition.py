@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 
     from infra.firestore_rechecks import FirestoreRecheckStore
     from moderation.admin import VisionAdmin
+    from moderation.budget_alerts import VisionBudgetAlerts
+    from moderation.fallback import Fallback
     from moderation.placement import Placement
-    from moderation.ports import RecheckQueue
+    from moderation.ports import LocalImageClassifier, RecheckQueue
     from moderation.pre_upload_check import PreUploadCheck
     from moderation.rechecks import ModerationRechecks
     from moderation.uploaded_images import UploadModeration
@@ -194,6 +196,23 @@ def vision_classifier():  # -> infra.vision_safesearch.VisionSafeSearch (client 
 
 
 @_once
+def local_image_classifier() -> LocalImageClassifier:
+    """The 'local' strategy's on-device model; onnxruntime loads on its first image."""
+    from infra.local_nsfw import OpenNsfwClassifier
+
+    return OpenNsfwClassifier()
+
+
+@_once
+def fallback() -> Fallback:
+    from moderation.fallback import LocalThresholds, StrategyFallback
+
+    config = settings()
+    return StrategyFallback(local_image_classifier, LocalThresholds(
+        review_at=config.local_nsfw_review_at, reject_at=config.local_nsfw_reject_at))
+
+
+@_once
 def object_store():  # -> infra.gcs_objects.GcsObjectStore (client built lazily)
     from infra.gcs_objects import GcsObjectStore
 
@@ -249,7 +268,7 @@ def upload_moderation() -> UploadModeration:
 
     config = settings()
     return UploadModeration(
-        ledger=vision_ledger(), classifier=vision_classifier(),
+        ledger=vision_ledger(), classifier=vision_classifier(), fallback=fallback(),
         objects=object_store(), placement=placement(), rechecks=moderation_rechecks(),
         records=moderation_store(),
         defaults=default_vision_settings(), quarantine_prefix=config.quarantine_prefix,
@@ -262,7 +281,7 @@ def pre_upload_check() -> PreUploadCheck:
 
     config = settings()
     return PreUploadCheck(
-        ledger=vision_ledger(), classifier=vision_classifier(),
+        ledger=vision_ledger(), classifier=vision_classifier(), fallback=fallback(),
         objects=object_store(), defaults=default_vision_settings(),
         max_analyze_bytes=config.max_analyze_bytes, own_bucket=config.storage_bucket)
 
@@ -275,6 +294,17 @@ def vision_admin() -> VisionAdmin:
     return VisionAdmin(vision_ledger(), utc_now, config.quota_timezone,
                        config.vision_free_units, config.vision_price_per_1000_units,
                        rechecks=moderation_rechecks())
+
+
+@_once
+def vision_budget_alerts() -> VisionBudgetAlerts:
+    """Cloud Billing budget notifications: switch Vision off through the admins' switch."""
+    from infra.firestore_budget_alerts import FirestoreBudgetAlerts
+    from moderation.budget_alerts import VisionBudgetAlerts
+
+    return VisionBudgetAlerts(switch=vision_ledger(),
+                              records=FirestoreBudgetAlerts(firestore_client()),
+                              disable_at=settings().vision_budget_disable_at, clock=utc_now)
 
 
 # -- stock-taking ---------------------------------------------------------------------------
@@ -312,7 +342,10 @@ def reset() -> None:
     factories: tuple[_Factory[object], ...] = (
         settings, _firebase_app, firestore_client, blob_store, store_queue, qr_labels,
         vision_ledger, vision_classifier, object_store, recheck_queue, moderation_store,
-        moderation_rechecks,
-        upload_moderation, pre_upload_check, vision_admin, role_management, count_sessions)
+        moderation_rechecks, fallback,
+        upload_moderation, pre_upload_check, vision_admin, vision_budget_alerts,
+        role_management, count_sessions)
     for factory in factories:
         factory.cache_clear()
+    # local_image_classifier is kept: it reads no configuration, and loading the model
+    # again for every test case would cost a second each.

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from firebase_functions import params
 
+from moderation.strategy import FallbackStrategy
+
 # Secret Manager params: exposed to the functions that declare them.
 B2_SECRETS = [params.SecretParam("B2_APPLICATION_KEY_ID"),
               params.SecretParam("B2_APPLICATION_KEY"),
@@ -16,5 +18,23 @@ B2_SECRETS = [params.SecretParam("B2_APPLICATION_KEY_ID"),
 
 # Plain params (deploy prompts for them or reads functions/.env.<project>).
 VISION_MONTHLY_LIMIT = params.IntParam("VISION_MONTHLY_LIMIT", default=1000)
-VISION_FALLBACK_STRATEGY = params.StringParam("VISION_FALLBACK_STRATEGY", default="warn")
+VISION_FALLBACK_STRATEGY = params.StringParam(
+    "VISION_FALLBACK_STRATEGY", default="warn",
+    description="What an image gets when Vision gives no verdict (admins can change it)",
+    input=params.SelectInput([params.SelectOption(s.value) for s in FallbackStrategy]))
+# The 'local' strategy's on-device model thresholds (README "The local strategy"); text
+# params, as firebase-tools has no float params; infra/config.py checks them.
+LOCAL_NSFW_REVIEW_AT = params.StringParam("LOCAL_NSFW_REVIEW_AT", default="0.2")
+LOCAL_NSFW_REJECT_AT = params.StringParam("LOCAL_NSFW_REJECT_AT", default="0.8")
 QUOTA_TIMEZONE = params.StringParam("QUOTA_TIMEZONE", default="America/Los_Angeles")
+
+# Cloud Billing budget notifications (README "Budget alerts"): the topic the budget
+# publishes to, which on_vision_budget_alert listens on, and the share of the budget at
+# which Vision is switched off (1.0 = 100 %). A text param, because firebase-tools has no
+# float params; infra/config.py checks it is a positive number.
+VISION_BUDGET_TOPIC = params.StringParam(
+    "VISION_BUDGET_TOPIC", default="vision-budget-alerts",
+    description="Pub/Sub topic of the Cloud Billing budget that may switch Vision off")
+VISION_BUDGET_DISABLE_AT = params.StringParam(
+    "VISION_BUDGET_DISABLE_AT", default="1.0",
+    description="Share of the budget (cost / budget) at which Vision is switched off")

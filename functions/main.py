@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from firebase_functions import https_fn, options, scheduler_fn, storage_fn, tasks_fn
+from firebase_functions import https_fn, options, pubsub_fn, scheduler_fn, storage_fn, tasks_fn
 
 import composition as app
-from deploy_params import B2_SECRETS
+from deploy_params import B2_SECRETS, VISION_BUDGET_TOPIC
 from infra import http_boundary as http
 from stocktake.sessions import report_format
 
@@ -27,12 +27,20 @@ _QR: dict[str, Any] = {"secrets": B2_SECRETS, "memory": options.MemoryOption.MB_
                        "timeout_sec": 300}
 _QR_HTTP: dict[str, Any] = {**_QR, "cors": _CORS}
 _CALLABLE: dict[str, Any] = {"memory": options.MemoryOption.MB_256, "timeout_sec": 60}
+# Functions that may judge an image with the on-device model (fallback strategy 'local'):
+# onnxruntime and the model take about 250 MB beside our imports (bench/local_model.py).
+# An admin can switch to 'local' at any time, so the memory is there from the deploy on.
+_JUDGES_LOCALLY = options.MemoryOption.MB_512
 
 
-def _callable(handler: Callable[[https_fn.CallableRequest], Any]) -> Any:
+def _callable(handler: Callable[[https_fn.CallableRequest], Any], **overrides: Any) -> Any:
     """A callable function: the body limits of infra/request_limits.py first (the callable
     protocol parses the body before our code runs), then firebase-functions' protocol."""
-    return http.limit_callable_input(https_fn.on_call(**_CALLABLE)(handler))
+    return http.limit_callable_input(https_fn.on_call(**{**_CALLABLE, **overrides})(handler))
+
+
+def _callable_judging_locally(handler: Callable[[https_fn.CallableRequest], Any]) -> Any:
+    return _callable(handler, memory=_JUDGES_LOCALLY)
 
 
 # -- Inventory QR labels (HTTP, Firebase ID token in "Authorization: Bearer ...") -----------
@@ -184,7 +192,7 @@ def count_session_report(req: https_fn.Request) -> https_fn.Response:
 
 # One trigger per bucket: a second one (the old camelCase twin) would judge every upload
 # twice. Callables keep both names because clients call them by name; a trigger has none.
-@storage_fn.on_object_finalized(timeout_sec=120, memory=options.MemoryOption.MB_256)
+@storage_fn.on_object_finalized(timeout_sec=120, memory=_JUDGES_LOCALLY)
 def moderate_uploaded_image(event: storage_fn.CloudEvent[storage_fn.StorageObjectData]) -> None:
     app.upload_moderation().moderate_event(event.id, http.storage_object(event.data))
 
@@ -215,12 +223,12 @@ def _analyze(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.pre_upload_check().analyze)
 
 
-@_callable
+@_callable_judging_locally
 def analyze_image_before_upload(req: https_fn.CallableRequest) -> Any:
     return _analyze(req)
 
 
-@_callable
+@_callable_judging_locally
 def analyzeImageBeforeUpload(req: https_fn.CallableRequest) -> Any:
     return _analyze(req)
 
@@ -319,3 +327,18 @@ def check_vision_quota_alerts(event: scheduler_fn.ScheduledEvent) -> None:
     """Tell admins once when usage crosses 80 %, 95 % and 100 % of the month's limit, and
     create next month's quota documents ahead of its first upload."""
     app.vision_admin().check_alerts()
+
+
+# retry=True: a failure (Firestore unreachable) is delivered again; a malformed message is
+# acknowledged instead, since no retry can fix it (moderation/budget_alerts.py).
+# The topic is the param's CEL text "{{ params.VISION_BUDGET_TOPIC }}", which the CLI
+# resolves at deploy: firebase-functions 0.6.0 types `topic` as str and flattens a Param
+# object passed there into a dict the CLI cannot parse.
+@http.accept_messages_without_data
+@pubsub_fn.on_message_published(topic=str(VISION_BUDGET_TOPIC), retry=True, timeout_sec=60,
+                                memory=options.MemoryOption.MB_256)
+def on_vision_budget_alert(event: pubsub_fn.CloudEvent[pubsub_fn.MessagePublishedData]) -> None:
+    """A Cloud Billing budget notification: past VISION_BUDGET_DISABLE_AT of the budget,
+    switch Vision off (never on); README "Budget alerts"."""
+    message = event.data.message
+    app.vision_budget_alerts().handle(message.message_id, message.data, message.attributes)

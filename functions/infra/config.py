@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from moderation.strategy import FallbackStrategy
+
 DEFAULT_PROJECT_ID = "demo-inventory"
 # Cloud Billing months follow Pacific time, so the quota month flips when the bill does.
 DEFAULT_QUOTA_TIMEZONE = "America/Los_Angeles"
@@ -67,7 +69,7 @@ class Settings:
     vision_endpoint: str | None  # None: Google's default endpoint
     vision_timeout_s: float
     vision_default_monthly_limit: int
-    vision_default_fallback: str
+    vision_default_fallback: FallbackStrategy
     vision_price_per_1000_units: float
     vision_free_units: int
     quota_timezone: ZoneInfo
@@ -75,6 +77,10 @@ class Settings:
     moderation_skip_prefixes: tuple[str, ...]
     max_analyze_bytes: int
     vision_reserve_budget_s: float = 15.0
+    # The 'local' strategy's on-device model: scores at or above review_at are kept for
+    # review, at or above reject_at held back (moderation/fallback.py, LocalThresholds).
+    local_nsfw_review_at: float = 0.2
+    local_nsfw_reject_at: float = 0.8
     # Deferred re-checks: "task_queue" (production) or "in_process" (local run, tests);
     # the first delay after a transient failure, and the in-process retry back-off (Cloud
     # Tasks takes its back-off from the function's RetryConfig in main.py).
@@ -87,12 +93,12 @@ class Settings:
     log_format: str = "text"
     # A finishing count session waits this long for scan batches already on their way.
     count_finish_grace_s: float = 3.0
+    # A Cloud Billing budget notification whose cost / budget reaches this share switches
+    # Vision off (moderation/budget_alerts.py); 1.0 = 100 %.
+    vision_budget_disable_at: float = 1.0
     # Local-only switches
     auth_emulator_host: str | None = None
     firestore_emulator_host: str | None = None
-
-
-_FALLBACKS = ("deny", "allow", "warn")
 
 
 def _int(env: Mapping[str, str], name: str, default: int, problems: list[str], *,
@@ -203,10 +209,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if log_format not in ("json", "text"):
         problems.append(f"LOG_FORMAT must be json or text, got {log_format!r}")
 
-    fallback = env.get("VISION_FALLBACK_STRATEGY", "warn")
-    if fallback not in _FALLBACKS:
-        problems.append(f"VISION_FALLBACK_STRATEGY must be one of {', '.join(_FALLBACKS)}, "
-                        f"got {fallback!r}")
+    raw_fallback = env.get("VISION_FALLBACK_STRATEGY") or "warn"
+    fallback = FallbackStrategy.parse(raw_fallback)
+    if fallback is None:
+        problems.append(f"VISION_FALLBACK_STRATEGY must be one of {FallbackStrategy.names()}, "
+                        f"got {raw_fallback!r}")
+        fallback = FallbackStrategy.WARN
+    review_at = _float(env, "LOCAL_NSFW_REVIEW_AT", 0.2, problems)
+    reject_at = _float(env, "LOCAL_NSFW_REJECT_AT", 0.8, problems)
+    if not 0.0 <= review_at <= reject_at <= 1.0:
+        problems.append("LOCAL_NSFW_REVIEW_AT and LOCAL_NSFW_REJECT_AT must satisfy "
+                        f"0 <= review <= reject <= 1, got {review_at} and {reject_at}")
+        review_at, reject_at = 0.2, 0.8
 
     tz_name = env.get("QUOTA_TIMEZONE") or DEFAULT_QUOTA_TIMEZONE
     try:
@@ -234,6 +248,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         vision_timeout_s=_float(env, "VISION_TIMEOUT_S", 20.0, problems),
         vision_default_monthly_limit=_int(env, "VISION_MONTHLY_LIMIT", 1000, problems),
         vision_default_fallback=fallback,
+        local_nsfw_review_at=review_at,
+        local_nsfw_reject_at=reject_at,
         vision_price_per_1000_units=_float(env, "VISION_PRICE_PER_1000_UNITS", 1.5, problems),
         vision_free_units=_int(env, "VISION_FREE_UNITS", 1000, problems),
         quota_timezone=quota_tz,
@@ -247,6 +263,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         recheck_retry_max_s=_float(env, "RECHECK_RETRY_MAX_S", 600.0, problems),
         log_format=log_format,
         count_finish_grace_s=_float(env, "COUNT_FINISH_GRACE_S", 3.0, problems),
+        vision_budget_disable_at=_float(env, "VISION_BUDGET_DISABLE_AT", 1.0, problems),
         auth_emulator_host=auth_emulator,
         firestore_emulator_host=env.get("FIRESTORE_EMULATOR_HOST") or None,
     )

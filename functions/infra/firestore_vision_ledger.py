@@ -8,6 +8,8 @@ Documents (`month` is YYYY_MM in the quota time zone):
   vision_api_quota/{month}/shards/{i} cap, used, epoch
   system_config/vision_api            VisionSettings.to_document() fields (absent -> defaults)
   admin_actions/{id}                  action, adminUid, adminEmail, before, after, at
+                                      (+ actor "system", source, alertKey, budget when a
+                                      budget alert switched Vision off: budget_alerts.py)
   admin_notifications/{id}            kind "vision_quota", level, monthKey, usage, limit, at
   <job path>                          state reserved|done|..., units, monthKey, epoch, shard,
                                       leaseUntil, leaseOwner, reservedAt, deliveries, result
@@ -82,6 +84,7 @@ from moderation.admin import AdminChange
 from moderation.ports import Begin, BeginKind, LedgerBusy, LedgerUnavailable
 from moderation.quota import crossed_levels, decide, month_bounds, month_key
 from moderation.settings import VisionSettings
+from moderation.strategy import FallbackStrategy
 
 log = logging.getLogger(__name__)
 
@@ -528,15 +531,23 @@ class FirestoreVisionLedger:
 
     # -- admin writes -------------------------------------------------------------------
 
-    def set_enabled(self, caller: Caller, enabled: bool) -> AdminChange:
+    def set_enabled(self, caller: Caller, enabled: bool, *,
+                    audit: dict[str, Any] | None = None, audit_id: str | None = None,
+                    only_if_changed: bool = False) -> AdminChange:
+        """The admins' switch. A system caller (moderation/budget_alerts.py) also passes
+        `audit` (fields added to the audit record: actor, source, ...; the standard ones
+        win), `audit_id` (a fixed record id: a repeat finds the record and writes nothing)
+        and `only_if_changed` (Vision already so: no write, no record; before == after)."""
         return self._admin_write(caller, "set_vision_enabled", (), lambda s, _views, _now: (
-            {"enabled": enabled}, {"enabled": s.enabled}, {"enabled": enabled}, []))
+            {"enabled": enabled}, {"enabled": s.enabled}, {"enabled": enabled}, []),
+            audit=audit, audit_id=audit_id, only_if_changed=only_if_changed)
 
-    def set_fallback_strategy(self, caller: Caller, strategy: str) -> AdminChange:
+    def set_fallback_strategy(self, caller: Caller, strategy: FallbackStrategy) -> AdminChange:
         return self._admin_write(
             caller, "set_vision_fallback_strategy", (), lambda s, _views, _now: (
-                {"fallbackStrategy": strategy}, {"fallbackStrategy": s.fallback_strategy},
-                {"fallbackStrategy": strategy}, []))
+                {"fallbackStrategy": strategy.value},
+                {"fallbackStrategy": s.fallback_strategy.value},
+                {"fallbackStrategy": strategy.value}, []))
 
     def set_monthly_limit(self, caller: Caller, limit: int) -> AdminChange:
         def plan(s: VisionSettings, views: list[MonthView], now: datetime) -> _Plan:
@@ -567,16 +578,18 @@ class FirestoreVisionLedger:
                                                                           self._tz),), plan)
 
     def _admin_write(self, caller: Caller, action: str, months: tuple[str, ...],
-                     plan: Callable[[VisionSettings, list[MonthView], datetime], _Plan]
-                     ) -> AdminChange:
+                     plan: Callable[[VisionSettings, list[MonthView], datetime], _Plan],
+                     *, audit: dict[str, Any] | None = None, audit_id: str | None = None,
+                     only_if_changed: bool = False) -> AdminChange:
         """One optimistic transaction: read the settings and `months` (with their shards),
         then commit the plan's writes, the settings (updatedAt/By) and the audit record
         together, each conditional on its document being as read; a lost race reads again.
         Optimistic, because reservations keep committing on the shards meanwhile: a
         locking transaction would make them queue behind it (and it behind them). The
         audit id is fixed before the first attempt, so a call whose commit landed but
-        whose reply was lost is recognised and not applied twice."""
-        audit_ref = self._db.collection(ACTIONS_COLLECTION).document()
+        whose reply was lost is recognised and not applied twice (a caller's own
+        `audit_id` extends that to its repeats)."""
+        audit_ref = self._db.collection(ACTIONS_COLLECTION).document(audit_id)
         deadline = time.monotonic() + _ADMIN_BUDGET_S
         for key in months:
             self._fence(key, deadline)
@@ -591,7 +604,10 @@ class FirestoreVisionLedger:
                                    (done.data or {}).get("after") or {})
             views = [self._view(key, deadline=deadline)[1] for key in months]
             config, before, after, writes = plan(self._settings(cfg), views, now)
-            record: dict[str, Any] = {"action": action, "adminUid": caller.uid,
+            if only_if_changed and before == after:
+                return AdminChange(before, after)
+            record: dict[str, Any] = {**(audit or {}), "action": action,
+                                      "adminUid": caller.uid,
                                       "before": before, "after": after, "at": now}
             if caller.email:
                 record["adminEmail"] = caller.email

@@ -22,6 +22,7 @@ from identity import Caller, require_admin
 from moderation.ports import LedgerUnavailable
 from moderation.quota import estimated_cost_usd, month_key, projection
 from moderation.settings import VisionSettings, parse_enabled, parse_limit, parse_strategy
+from moderation.strategy import FallbackStrategy
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,8 @@ class VisionLedgerAdmin(Protocol):
 
     def set_enabled(self, caller: Caller, enabled: bool) -> AdminChange: ...
 
-    def set_fallback_strategy(self, caller: Caller, strategy: str) -> AdminChange: ...
+    def set_fallback_strategy(self, caller: Caller, strategy: FallbackStrategy
+                              ) -> AdminChange: ...
 
     def set_monthly_limit(self, caller: Caller, limit: int) -> AdminChange: ...
 
@@ -92,7 +94,7 @@ class VisionAdmin:
             "used": used,
             "remaining": max(0, limit - used),
             "enabled": settings.enabled,
-            "strategy": settings.fallback_strategy,
+            "strategy": settings.fallback_strategy.value,
             "rejectAction": settings.reject_action,
             "thresholds": {name: (value.name if value is not None else None)
                            for name, value in settings.thresholds.items()},
@@ -121,7 +123,7 @@ class VisionAdmin:
         strategy = parse_strategy(data)
         with _ledger_errors():
             change = self._ledger.set_fallback_strategy(admin, strategy)
-        return {"success": True, "strategy": strategy,
+        return {"success": True, "strategy": strategy.value,
                 "previousStrategy": change.before.get("fallbackStrategy")}
 
     def set_monthly_quota(self, caller: Caller | None, data: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""What happened to one image, and the fallback strategies when Vision gave no verdict."""
+"""What happened to one image: Vision's verdict, or a fallback's (moderation/fallback.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from moderation.safesearch import SafeSearchAnnotation
 from moderation.settings import VisionSettings
+from moderation.strategy import FallbackStrategy
 from moderation.verdict import judge
 
 UNITS_PER_IMAGE = 1  # one feature (SAFE_SEARCH_DETECTION) per image
@@ -24,6 +25,14 @@ UNCHECKED_REJECTION_MESSAGES = {
 }
 MODERATION_UNAVAILABLE = ("The image was rejected because moderation is unavailable right "
                           "now; upload it again later.")
+# Who decided, when it was not Vision.
+LOCAL_MODEL = "local_model"
+LOCAL_MESSAGES = {
+    "approved": "The image passed an on-device check; Vision will check it later.",
+    "rejected": "The image was held back by an on-device check; Vision will check it later.",
+    "needs_review": "The image was kept but the on-device check was unsure; it will be "
+                    "reviewed.",
+}
 
 
 @dataclass(frozen=True)
@@ -36,8 +45,10 @@ class Outcome:
     checked: bool
     reasons: tuple[str, ...] = ()
     cause: str | None = None
-    strategy: str | None = None
+    strategy: FallbackStrategy | None = None
     likelihoods: dict[str, str] | None = None
+    verdict_by: str | None = None     # "vision", or LOCAL_MODEL for the local strategy
+    local_score: float | None = None  # the on-device model's adult-content score
 
     @property
     def kept(self) -> bool:
@@ -45,6 +56,8 @@ class Outcome:
 
     @property
     def message(self) -> str:
+        if self.verdict_by == LOCAL_MODEL:
+            return LOCAL_MESSAGES[self.status]
         if self.status == "rejected" and not self.checked:
             return UNCHECKED_REJECTION_MESSAGES.get(self.cause or "", MODERATION_UNAVAILABLE)
         return STATUS_MESSAGES[self.status]
@@ -55,19 +68,16 @@ class Outcome:
             "checked": self.checked,
             "reasons": list(self.reasons),
             "cause": self.cause,
-            "strategy": self.strategy,
+            "strategy": self.strategy.value if self.strategy else None,
             "likelihoods": self.likelihoods,
+            "verdictBy": self.verdict_by,
+            "localScore": self.local_score,
             "message": self.message,
         }
-
-
-def fallback_outcome(strategy: str, cause: str) -> Outcome:
-    """The strategy for "Vision gave no verdict", doing what its name says."""
-    status = {"deny": "rejected", "allow": "unchecked", "warn": "needs_review"}[strategy]
-    return Outcome(status=status, checked=False, cause=cause, strategy=strategy)
 
 
 def verdict_outcome(annotation: SafeSearchAnnotation, settings: VisionSettings) -> Outcome:
     verdict = judge(annotation, settings.thresholds)
     return Outcome(status="rejected" if verdict.rejected else "approved", checked=True,
-                   reasons=verdict.reasons, likelihoods=annotation.as_dict())
+                   reasons=verdict.reasons, likelihoods=annotation.as_dict(),
+                   verdict_by="vision")

@@ -40,6 +40,26 @@ class SafeSearchClassifier(Protocol):
         ...
 
 
+class LocalModelUnavailable(Exception):
+    """The on-device model gave no score. `reason` is a short machine word (not_loaded,
+    bad_image, too_large); `message` is safe to log and to show."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class LocalImageClassifier(Protocol):
+    """An on-device model for the 'local' fallback strategy: adult content only, free,
+    no network. Built and imported only when that strategy is used."""
+
+    def nsfw_score(self, image: bytes) -> float:
+        """The probability (0..1) that the encoded image is adult content. Raises
+        LocalModelUnavailable."""
+        ...
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     bucket: str

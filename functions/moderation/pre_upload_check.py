@@ -2,7 +2,9 @@
 
 Costs quota like the trigger, but the same bytes checked twice cost one unit: verdicts are
 cached in Firestore by content hash (`image_analysis/{sha256}`), shared by every instance.
-A path is read from this project's own bucket only, never from a URL.
+A path is read from this project's own bucket only, never from a URL, and only where
+storage.rules would let the caller read it (their own folder, or anything for an admin):
+otherwise the check would tell anyone what another user uploaded, and whether it exists.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ import base64
 import binascii
 import hashlib
 import logging
+import re
 from typing import Any
 
-from errors import InvalidInput, NotFound, PayloadTooLarge, Unavailable
+from errors import InvalidInput, NotFound, PayloadTooLarge, PermissionDenied, Unavailable
 from identity import Caller, require_signed_in
-from moderation.outcome import UNITS_PER_IMAGE, Outcome, fallback_outcome, verdict_outcome
+from moderation.fallback import Fallback
+from moderation.outcome import UNITS_PER_IMAGE, Outcome, verdict_outcome
 from moderation.ports import (
     ImageSource,
     LedgerBusy,
@@ -31,14 +35,19 @@ from moderation.verdict import SNIFF_BYTES, sniff_image_format
 log = logging.getLogger(__name__)
 
 ANALYSIS_COLLECTION = "image_analysis"
+# The folders storage.rules give their owner to read: {folder}/{uid}/..., and the
+# quarantined copies quarantine/{folder}/{uid}/....
+_OWNER_IN_PATH = re.compile(r"^(?:quarantine/)?(?:users|uploads|images)/([^/]+)/")
 
 
 class PreUploadCheck:
     def __init__(self, *, ledger: QuotaLedger, classifier: SafeSearchClassifier,
+                 fallback: Fallback,
                  objects: ObjectStore, defaults: VisionSettings, max_analyze_bytes: int,
                  own_bucket: str | None) -> None:
         self._ledger = ledger
         self._vision = classifier
+        self._decide = fallback
         self._objects = objects
         self._defaults = defaults
         self._max_analyze_bytes = max_analyze_bytes
@@ -46,7 +55,7 @@ class PreUploadCheck:
 
     def analyze(self, caller: Caller | None, data: Any) -> dict[str, Any]:
         caller = require_signed_in(caller)
-        content = self._analyze_input(data)
+        content = self._analyze_input(caller, data)
         image_format = sniff_image_format(content[:SNIFF_BYTES])
         if image_format is None:
             raise InvalidInput("The file is not an image Vision can check (JPEG, PNG, GIF, "
@@ -61,8 +70,8 @@ class PreUploadCheck:
         except LedgerUnavailable as err:
             log.error("quota ledger gave no reservation for an analysis: %s", err)
             cause = "ledger_busy" if isinstance(err, LedgerBusy) else "ledger_unavailable"
-            return _analysis_reply(fallback_outcome(self._defaults.fallback_strategy, cause),
-                                   cached=False)
+            return _analysis_reply(self._decide.decide(
+                self._defaults.fallback_strategy, cause, lambda: content), cached=False)
         if begin.kind == "done" and begin.prior_result:
             return {**begin.prior_result, "cached": True}
         if begin.kind == "busy":
@@ -72,22 +81,22 @@ class PreUploadCheck:
         if begin.kind in ("disabled", "exhausted"):
             cause = "disabled" if begin.kind == "disabled" else "quota_exhausted"
             # Not cached: once Vision is back, the same image gets a real verdict.
-            return _analysis_reply(fallback_outcome(settings.fallback_strategy, cause),
-                                   cached=False)
+            return _analysis_reply(self._decide.decide(
+                settings.fallback_strategy, cause, lambda: content), cached=False)
         try:
             annotation = self._vision.classify(ImageSource(content=content))
         except VisionUnavailable as err:
             log.warning("Vision gave no verdict for an analysis: %s (%s)", err.reason,
                         err.message)
             self._ledger.abandon(job)
-            return _analysis_reply(fallback_outcome(settings.fallback_strategy, err.reason),
-                                   cached=False)
+            return _analysis_reply(self._decide.decide(
+                settings.fallback_strategy, err.reason, lambda: content), cached=False)
         reply = _analysis_reply(verdict_outcome(annotation, settings), cached=False)
         self._ledger.complete(job, {k: v for k, v in reply.items() if k != "cached"},
                               release=False)
         return reply
 
-    def _analyze_input(self, data: Any) -> bytes:
+    def _analyze_input(self, caller: Caller, data: Any) -> bytes:
         if not isinstance(data, dict) or (("image" in data) == ("path" in data)):
             raise InvalidInput('Send either {"image": "<base64 bytes>"} or {"path": '
                                '"<object path in this project\'s bucket>"}.')
@@ -106,6 +115,10 @@ class PreUploadCheck:
                 raise InvalidInput("'image' is not valid base64.") from err
         else:
             name = _object_path(data["path"])
+            if not _may_read(caller, name):
+                raise PermissionDenied(
+                    "You may check only your own uploads: a path under users/, uploads/ "
+                    "or images/ followed by your user id.")
             if not self._own_bucket:
                 raise InvalidInput("This project has no storage bucket configured.")
             content = self._objects.head(self._own_bucket, name, limit + 1)
@@ -131,6 +144,14 @@ def _object_path(raw: Any) -> str:
     return path
 
 
+def _may_read(caller: Caller, name: str) -> bool:
+    """What storage.rules let this caller read: their own folders, or any for an admin."""
+    if caller.is_admin:
+        return True
+    match = _OWNER_IN_PATH.match(name)
+    return match is not None and match.group(1) == caller.uid
+
+
 def _analysis_reply(outcome: Outcome, *, cached: bool) -> dict[str, Any]:
     return {
         "verdict": outcome.status,
@@ -139,6 +160,8 @@ def _analysis_reply(outcome: Outcome, *, cached: bool) -> dict[str, Any]:
         "reasons": list(outcome.reasons),
         "cause": outcome.cause,
         "likelihoods": outcome.likelihoods,
+        "verdictBy": outcome.verdict_by,
+        "localScore": outcome.local_score,
         "message": outcome.message,
         "cached": cached,
     }

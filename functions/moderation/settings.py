@@ -12,8 +12,8 @@ from typing import Any
 
 from errors import InvalidInput
 from moderation.safesearch import CATEGORIES, Likelihood
+from moderation.strategy import FallbackStrategy
 
-FALLBACK_STRATEGIES: tuple[str, ...] = ("deny", "allow", "warn")
 REJECT_ACTIONS: tuple[str, ...] = ("quarantine", "delete", "flag")
 MAX_MONTHLY_LIMIT = 10_000_000
 
@@ -31,7 +31,7 @@ DEFAULT_THRESHOLDS: dict[str, Likelihood | None] = {
 @dataclass(frozen=True)
 class VisionSettings:
     enabled: bool = True
-    fallback_strategy: str = "warn"
+    fallback_strategy: FallbackStrategy = FallbackStrategy.WARN
     monthly_limit: int = 1000
     reject_action: str = "quarantine"
     thresholds: dict[str, Likelihood | None] = field(
@@ -43,7 +43,7 @@ class VisionSettings:
         """The Firestore shape (camelCase, as the original system stored it)."""
         return {
             "enabled": self.enabled,
-            "fallbackStrategy": self.fallback_strategy,
+            "fallbackStrategy": self.fallback_strategy.value,
             "monthlyLimit": self.monthly_limit,
             "rejectAction": self.reject_action,
             "thresholds": {k: (v.name if v is not None else None)
@@ -62,8 +62,9 @@ class VisionSettings:
         result = defaults
         if isinstance(doc.get("enabled"), bool):
             result = replace(result, enabled=doc["enabled"])
-        if doc.get("fallbackStrategy") in FALLBACK_STRATEGIES:
-            result = replace(result, fallback_strategy=doc["fallbackStrategy"])
+        strategy = FallbackStrategy.parse(doc.get("fallbackStrategy"))
+        if strategy is not None:
+            result = replace(result, fallback_strategy=strategy)
         limit = doc.get("monthlyLimit")
         if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0:
             result = replace(result, monthly_limit=limit)
@@ -90,11 +91,11 @@ def parse_enabled(data: Any) -> bool:
     return value
 
 
-def parse_strategy(data: Any) -> str:
-    value = _field(data, "strategy")
-    if not isinstance(value, str) or value.strip().lower() not in FALLBACK_STRATEGIES:
-        raise InvalidInput("'strategy' must be one of: deny, allow, warn.")
-    return value.strip().lower()
+def parse_strategy(data: Any) -> FallbackStrategy:
+    strategy = FallbackStrategy.parse(_field(data, "strategy"))
+    if strategy is None:
+        raise InvalidInput(f"'strategy' must be one of: {FallbackStrategy.names()}.")
+    return strategy
 
 
 def parse_limit(data: Any) -> int:

@@ -4,8 +4,9 @@ Every Vision call is paid for first: `QuotaLedger.begin` reserves the unit in on
 transaction together with the job's idempotency record (one per bucket, name and
 generation), so the monthly limit is never exceeded and a redelivered event is judged and
 counted once. When Vision is disabled, the quota is exhausted, Vision fails or the ledger
-is unreachable or too busy, the fallback strategy decides (deny / allow / warn) at once,
-and the image goes to the deferred re-check (moderation/rechecks.py), which replaces the
+is unreachable or too busy, the fallback strategy decides at once (moderation/fallback.py:
+deny, allow, warn, or the on-device model for local), and the image goes to the deferred
+re-check (moderation/rechecks.py), which replaces the
 fallback with Vision's verdict when there is capacity. An error never deletes an image.
 """
 
@@ -19,7 +20,8 @@ from datetime import datetime
 from typing import Any
 
 from log_fields import log_fields
-from moderation.outcome import UNITS_PER_IMAGE, Outcome, fallback_outcome, verdict_outcome
+from moderation.fallback import Fallback, ImageBytes
+from moderation.outcome import UNITS_PER_IMAGE, Outcome, verdict_outcome
 from moderation.placement import Placement
 from moderation.ports import (
     Begin,
@@ -41,6 +43,9 @@ from moderation.verdict import SNIFF_BYTES, sniff_image_format
 log = logging.getLogger(__name__)
 
 VISION_MAX_IMAGE_BYTES = 20 * 1024 * 1024  # Cloud Vision's limit for one image
+# The most the 'local' strategy reads into memory to judge (a 512 MB function decodes
+# JPEGs at reduced scale, so the encoded size is what matters here).
+LOCAL_MAX_IMAGE_BYTES = 32 * 1024 * 1024
 # The quota ledger's job per upload (lease, deliveries, event id: never shown to clients);
 # the uploader reads the record (`ModerationRecords`, image_moderation/{key}) instead.
 JOB_COLLECTION = "moderation_jobs"
@@ -55,12 +60,14 @@ def moderation_key(bucket: str, name: str, generation: str) -> str:
 
 class UploadModeration:
     def __init__(self, *, ledger: QuotaLedger, classifier: SafeSearchClassifier,
+                 fallback: Fallback,
                  objects: ObjectStore, placement: Placement, rechecks: ModerationRechecks,
                  records: ModerationRecords,
                  defaults: VisionSettings, quarantine_prefix: str,
                  skip_prefixes: tuple[str, ...], clock: Callable[[], datetime]) -> None:
         self._ledger = ledger
         self._vision = classifier
+        self._decide = fallback
         self._objects = objects
         self._placement = placement
         self._rechecks = rechecks
@@ -103,8 +110,9 @@ class UploadModeration:
             return self._fallback(job, obj, outcome, self._current_settings(), fields)
         if obj.size > VISION_MAX_IMAGE_BYTES:
             current = self._current_settings()
-            return self._fallback(job, obj, fallback_outcome(current.fallback_strategy,
-                                                             "too_large"), current, fields)
+            outcome = self._decide.decide(current.fallback_strategy, "too_large",
+                                          self._image_bytes(obj))
+            return self._fallback(job, obj, outcome, current, fields)
         try:
             begin = self._ledger.begin(job, UNITS_PER_IMAGE, fields)
         except LedgerUnavailable as err:
@@ -114,8 +122,9 @@ class UploadModeration:
             cause = "ledger_busy" if isinstance(err, LedgerBusy) else "ledger_unavailable"
             log.error("quota ledger gave no reservation for gs://%s/%s: %s", obj.bucket,
                       obj.name, err)
-            return self._fallback(job, obj, fallback_outcome(self._defaults.fallback_strategy,
-                                                             cause), self._defaults, fields)
+            outcome = self._decide.decide(self._defaults.fallback_strategy, cause,
+                                          self._image_bytes(obj))
+            return self._fallback(job, obj, outcome, self._defaults, fields)
         if begin.kind == "done":
             log.info("gs://%s/%s#%s already moderated; delivery %s ignored",
                      obj.bucket, obj.name, obj.generation, event_id)
@@ -127,16 +136,17 @@ class UploadModeration:
         settings: VisionSettings = begin.settings
         if begin.kind in ("disabled", "exhausted"):
             cause = "disabled" if begin.kind == "disabled" else "quota_exhausted"
-            return self._fallback(job, obj, fallback_outcome(settings.fallback_strategy, cause),
-                                  settings, fields, begin)
+            outcome = self._decide.decide(settings.fallback_strategy, cause,
+                                          self._image_bytes(obj))
+            return self._fallback(job, obj, outcome, settings, fields, begin)
         try:
             annotation = self._vision.classify(ImageSource(gcs_uri=f"gs://{obj.bucket}/{obj.name}"))
         except VisionUnavailable as err:
             log.warning("Vision gave no verdict for gs://%s/%s: %s (%s)", obj.bucket, obj.name,
                         err.reason, err.message)
-            return self._fallback(job, obj, fallback_outcome(settings.fallback_strategy,
-                                                             err.reason), settings, fields,
-                                  begin, release=True)
+            outcome = self._decide.decide(settings.fallback_strategy, err.reason,
+                                          self._image_bytes(obj))
+            return self._fallback(job, obj, outcome, settings, fields, begin, release=True)
         outcome = verdict_outcome(annotation, settings)
         location = self._apply(obj, outcome, settings)
         result = self._result(outcome, begin)
@@ -160,6 +170,15 @@ class UploadModeration:
             return "SVG is not a raster image Vision can judge"
         return None
 
+    def _image_bytes(self, obj: ObjectInfo) -> ImageBytes:
+        """The object's bytes for a strategy that reads them (None: too large to read)."""
+        def read() -> bytes | None:
+            if obj.size > LOCAL_MAX_IMAGE_BYTES:
+                return None
+            content = self._objects.head(obj.bucket, obj.name, LOCAL_MAX_IMAGE_BYTES + 1)
+            return content if 0 < len(content) <= LOCAL_MAX_IMAGE_BYTES else None
+        return read
+
     def _current_settings(self) -> VisionSettings:
         """The admin's current settings; the configured defaults if Firestore is down."""
         try:
@@ -174,7 +193,7 @@ class UploadModeration:
         back with `release`), and hand the image to the deferred re-check."""
         location = self._apply(obj, outcome, settings)
         key = job.rsplit("/", 1)[1]
-        result = self._result(outcome, begin)
+        result = self._result(outcome, begin, released=release)
         try:
             self._ledger.complete(job, result, release=release, fields=fields)
             self._save_record(key, fields, outcome, result, location)
@@ -203,11 +222,13 @@ class UploadModeration:
         return self._placement.apply(obj.bucket, Location(obj.name, obj.generation), outcome,
                                      settings, extra)
 
-    def _result(self, outcome: Outcome, begin: Begin | None) -> dict[str, Any]:
+    def _result(self, outcome: Outcome, begin: Begin | None, *, released: bool = False
+                ) -> dict[str, Any]:
+        spent = begin is not None and begin.kind == "reserved" and not released
         return {
             **outcome.as_dict(),
             "monthKey": begin.month_key if begin else None,
-            "units": UNITS_PER_IMAGE if (begin and begin.kind == "reserved") else 0,
+            "units": UNITS_PER_IMAGE if spent else 0,
             "at": self._clock(),
         }
 

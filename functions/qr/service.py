@@ -113,7 +113,8 @@ class QrLabels:
     def store_files(self, qr_ids: Iterable[str]) -> StoreReport:
         """Render and store each id's PNG; safe to run again (stored ids are skipped).
         Raises Unavailable when any put failed so that the task queue retries the batch."""
-        wanted = [ids.validate_qr_id(q) for q in qr_ids]
+        # A task's ids are unique, but a hand-made or merged task may repeat one: one put.
+        wanted = list(dict.fromkeys(ids.validate_qr_id(q) for q in qr_ids))
         records = {r.qr_id: r for r in self._repo.get_many(wanted)}
         already = 0
         done: dict[str, StoredBlob] = {}

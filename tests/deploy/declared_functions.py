@@ -17,6 +17,8 @@ CALLABLE = "callable"
 TASK_QUEUE = "task queue"
 SCHEDULED = "scheduled"
 STORAGE_EVENT = "storage event"
+PUBSUB_MESSAGE = "pubsub message"
+PUBSUB_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
 
 
 def trigger_kind(endpoint: Mapping[str, Any]) -> str:
@@ -33,9 +35,12 @@ def trigger_kind(endpoint: Mapping[str, Any]) -> str:
     event = endpoint.get("eventTrigger")
     if event is not None:
         event_type = str(event.get("eventType", ""))
+        if event_type.startswith("google.cloud.storage."):
+            return STORAGE_EVENT
+        if event_type == PUBSUB_PUBLISHED:
+            return PUBSUB_MESSAGE
         # Any other event kind is named in full, so a new trigger shows up in a diff.
-        return STORAGE_EVENT if event_type.startswith("google.cloud.storage.") else \
-            f"event {event_type}"
+        return f"event {event_type}"
     if endpoint.get("httpsTrigger") is not None:
         return HTTP
     return f"unknown {sorted(k for k, v in endpoint.items() if v is not None)}"
@@ -62,14 +67,15 @@ def kinds_from_main() -> dict[str, str]:
 
 def signature_agrees(kind: str, signature: str) -> bool:
     """functions-framework serves events as CloudEvents and every other kind over HTTP."""
-    is_event = kind == STORAGE_EVENT or kind.startswith("event ")
+    is_event = kind in (STORAGE_EVENT, PUBSUB_MESSAGE) or kind.startswith("event ")
     return signature == ("cloudevent" if is_event else "http")
 
 
 _README_KINDS = ((re.compile(r"^HTTP\b"), HTTP), (re.compile(r"^callable\b"), CALLABLE),
                  (re.compile(r"^Cloud Tasks queue function\b"), TASK_QUEUE),
                  (re.compile(r"^every \d+ min"), SCHEDULED),
-                 (re.compile(r"^Storage object finalized\b"), STORAGE_EVENT))
+                 (re.compile(r"^Storage object finalized\b"), STORAGE_EVENT),
+                 (re.compile(r"^Pub/Sub message\b"), PUBSUB_MESSAGE))
 
 
 def kinds_from_readme(text: str) -> dict[str, str]:

@@ -16,15 +16,18 @@ import pytest
 from tests.deploy import declared_functions as declared
 from tests.deploy import firebase_cli as cli
 
-# What the emulator does with each kind. Scheduled functions need the Pub/Sub emulator,
-# which is a Java download that cannot run offline: the CLI still discovers and validates
-# them (the manifest test below), then says it ignores them; anything else is a failure.
+# What the emulator does with each kind. Scheduled and Pub/Sub-triggered functions need the
+# Pub/Sub emulator, which is a Java download that cannot run offline: the CLI still
+# discovers and validates them (the manifest test below; a Pub/Sub trigger's topic param
+# is resolved there), then says, on an info line, that it ignores them; anything else is
+# a failure.
 OUTCOME_BY_KIND = {
     declared.HTTP: "http initialized",
     declared.CALLABLE: "http initialized",
     declared.TASK_QUEUE: "http initialized",
     declared.STORAGE_EVENT: "storage initialized",
     declared.SCHEDULED: "ignored: no pubsub emulator",
+    declared.PUBSUB_MESSAGE: "ignored: no pubsub emulator",
 }
 # Cloud Tasks queue ids (the task function's name): letters, digits and hyphens only.
 QUEUE_ID = re.compile(r"[A-Za-z0-9-]{1,100}")
@@ -116,3 +119,18 @@ def test_a_queue_was_created_for_each_task_queue_function(
         run: cli.EmulatorRun, main_kinds: dict[str, str]) -> None:
     expected = sorted(name for name, kind in main_kinds.items() if kind == declared.TASK_QUEUE)
     assert sorted(cli.created_queues(run)) == expected, _context(run)
+
+
+def test_the_budget_trigger_takes_its_topic_from_a_param_and_is_retried(
+        run: cli.EmulatorRun) -> None:
+    """The topic reaches the CLI as the param's CEL text, which it resolves at deploy (a
+    Param object there would reach it as a dict it cannot parse), and failures are
+    retried; both params are declared with their defaults."""
+    assert run.manifest is not None, "no functions.yaml in the CLI's debug log" + _context(run)
+    trigger = run.manifest["endpoints"]["on_vision_budget_alert"]["eventTrigger"]
+    assert trigger["eventType"] == declared.PUBSUB_PUBLISHED
+    assert trigger["eventFilters"] == {"topic": "{{ params.VISION_BUDGET_TOPIC }}"}
+    assert trigger["retry"] is True
+    defaults = {param["name"]: param.get("default") for param in run.manifest["params"]}
+    assert defaults["VISION_BUDGET_TOPIC"] == "vision-budget-alerts"
+    assert defaults["VISION_BUDGET_DISABLE_AT"] == "1.0"

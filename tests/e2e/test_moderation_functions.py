@@ -6,6 +6,7 @@ gcp-storage-emulator, the quota ledger on the Firestore emulator."""
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
@@ -188,13 +189,28 @@ def test_analyze_same_bytes_twice_costs_one_unit(env, call, vision, user_token,
 
 
 def test_analyze_a_path_in_our_bucket(env, call, vision, user_token):
-    upload(env, "uploads/check.png", png_bytes("yellow"))
-    reply = callable_(call, "analyze_image_before_upload", {"path": "uploads/check.png"},
-                      user_token)
+    uid = token_uid(user_token)
+    upload(env, f"uploads/{uid}/check.png", png_bytes("yellow"))
+    reply = callable_(call, "analyze_image_before_upload",
+                      {"path": f"uploads/{uid}/check.png"}, user_token)
     assert reply.status_code == 200 and reply.get_json()["result"]["verdict"] == "approved"
-    missing = callable_(call, "analyze_image_before_upload", {"path": "uploads/none.png"},
-                        user_token)
+    missing = callable_(call, "analyze_image_before_upload",
+                        {"path": f"uploads/{uid}/none.png"}, user_token)
     assert missing.get_json()["error"]["status"] == "NOT_FOUND"
+
+
+def test_analyze_refuses_a_path_the_caller_may_not_read(env, call, vision, user_token):
+    upload(env, "users/someone-else/private.png", png_bytes("yellow"))
+    for path in ("users/someone-else/private.png", "users/someone-else/none.png",
+                 "uploads/check.png"):
+        reply = callable_(call, "analyze_image_before_upload", {"path": path}, user_token)
+        assert reply.get_json()["error"]["status"] == "PERMISSION_DENIED"
+    assert vision.request_count == 0
+
+
+def token_uid(token: str) -> str:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"]
 
 
 @pytest.mark.parametrize("data, fragment", [

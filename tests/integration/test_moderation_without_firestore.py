@@ -22,10 +22,12 @@ from infra.firestore_rechecks import FirestoreRecheckStore
 from infra.firestore_vision_ledger import FirestoreVisionLedger
 from infra.gcs_objects import GcsObjectStore
 from infra.vision_safesearch import VisionSafeSearch
+from moderation.fallback import LocalThresholds, StrategyFallback
 from moderation.placement import Placement
 from moderation.ports import ObjectInfo
 from moderation.rechecks import ModerationRechecks, parse_task
 from moderation.settings import VisionSettings
+from moderation.strategy import FallbackStrategy
 from moderation.uploaded_images import UploadModeration
 
 BUCKET = "no-firestore-test"
@@ -55,7 +57,7 @@ def png() -> bytes:
 def test_unreachable_ledger_applies_the_default_strategy_without_vision(
         monkeypatch, strategy, status, kept):
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", f"127.0.0.1:{free_port()}")
-    defaults = VisionSettings(fallback_strategy=strategy)
+    defaults = VisionSettings(fallback_strategy=FallbackStrategy(strategy))
     client = firestore.Client(project=os.environ["GOOGLE_CLOUD_PROJECT"])
     clock = lambda: datetime.now(UTC)  # noqa: E731
     tz = ZoneInfo("America/Los_Angeles")
@@ -77,6 +79,7 @@ def test_unreachable_ledger_applies_the_default_strategy_without_vision(
             placement=placement, clock=clock, tz=tz, retry_delay_s=30.0)
         moderation = UploadModeration(
             ledger=ledger, classifier=classifier, objects=objects, placement=placement,
+            fallback=StrategyFallback(None, LocalThresholds()),
             rechecks=rechecks, records=store, defaults=defaults,
             quarantine_prefix="quarantine/",
             skip_prefixes=(), clock=clock)

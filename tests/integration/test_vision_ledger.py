@@ -17,6 +17,7 @@ from identity import Caller
 from infra.firestore_vision_ledger import FirestoreVisionLedger
 from moderation.ports import LedgerBusy, LedgerUnavailable
 from moderation.settings import VisionSettings
+from moderation.strategy import FallbackStrategy
 
 pytestmark = pytest.mark.emulator
 
@@ -275,7 +276,7 @@ def test_reset_before_any_use_creates_a_clean_month(firestore_client) -> None:
 
 @pytest.mark.parametrize(("method", "value", "field", "before", "action"), [
     ("set_enabled", False, "enabled", True, "set_vision_enabled"),
-    ("set_fallback_strategy", "deny", "fallbackStrategy", "warn",
+    ("set_fallback_strategy", FallbackStrategy.DENY, "fallbackStrategy", FallbackStrategy.WARN,
      "set_vision_fallback_strategy"),
     ("set_monthly_limit", 5, "monthlyLimit", 100, "set_vision_monthly_limit"),
 ])

