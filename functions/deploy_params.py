@@ -19,7 +19,7 @@ B2_SECRETS = [params.SecretParam("B2_APPLICATION_KEY_ID"),
 # Plain params (deploy prompts for them or reads functions/.env.<project>).
 VISION_MONTHLY_LIMIT = params.IntParam("VISION_MONTHLY_LIMIT", default=1000)
 VISION_FALLBACK_STRATEGY = params.StringParam(
-    "VISION_FALLBACK_STRATEGY", default="warn",
+    "VISION_FALLBACK_STRATEGY", default=FallbackStrategy.WARN.value,
     description="What an image gets when Vision gives no verdict (admins can change it)",
     input=params.SelectInput([params.SelectOption(s.value) for s in FallbackStrategy]))
 # The 'local' strategy's on-device model thresholds (README "The local strategy"); text

@@ -209,7 +209,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if log_format not in ("json", "text"):
         problems.append(f"LOG_FORMAT must be json or text, got {log_format!r}")
 
-    raw_fallback = env.get("VISION_FALLBACK_STRATEGY") or "warn"
+    raw_fallback = env.get("VISION_FALLBACK_STRATEGY") or FallbackStrategy.WARN.value
     fallback = FallbackStrategy.parse(raw_fallback)
     if fallback is None:
         problems.append(f"VISION_FALLBACK_STRATEGY must be one of {FallbackStrategy.names()}, "
