@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from google.cloud import firestore
 
     from infra.firestore_rechecks import FirestoreRecheckStore
+    from moderation.activity import AdminActivity
     from moderation.admin import VisionAdmin
     from moderation.budget_alerts import VisionBudgetAlerts
     from moderation.fallback import Fallback
@@ -29,9 +30,11 @@ if TYPE_CHECKING:
     from moderation.pre_upload_check import PreUploadCheck
     from moderation.rechecks import ModerationRechecks
     from moderation.uploaded_images import UploadModeration
+    from qr.listing import PartsListing
     from qr.ports import BlobStore, StoreQueue
     from qr.service import QrLabels
     from roles.management import RoleManagement
+    from stocktake.listing import SessionsListing
     from stocktake.sessions import CountSessions
 
 T = TypeVar("T")
@@ -318,6 +321,36 @@ def count_sessions() -> CountSessions:
                          finish_grace_s=settings().count_finish_grace_s)
 
 
+# -- the console's read models ----------------------------------------------------------------
+
+@_once
+def listings():  # -> infra.firestore_listings.FirestoreListings
+    from infra.firestore_listings import FirestoreListings
+
+    return FirestoreListings(firestore_client())
+
+
+@_once
+def parts_listing() -> PartsListing:
+    from qr.listing import PartsListing
+
+    return PartsListing(listings())
+
+
+@_once
+def sessions_listing() -> SessionsListing:
+    from stocktake.listing import SessionsListing
+
+    return SessionsListing(listings())
+
+
+@_once
+def admin_activity() -> AdminActivity:
+    from moderation.activity import AdminActivity
+
+    return AdminActivity(listings())
+
+
 # -- roles ----------------------------------------------------------------------------------
 
 @_once
@@ -344,7 +377,8 @@ def reset() -> None:
         vision_ledger, vision_classifier, object_store, recheck_queue, moderation_store,
         moderation_rechecks, fallback,
         upload_moderation, pre_upload_check, vision_admin, vision_budget_alerts,
-        role_management, count_sessions)
+        role_management, count_sessions, listings, parts_listing, sessions_listing,
+        admin_activity)
     for factory in factories:
         factory.cache_clear()
     # local_image_classifier is kept: it reads no configuration, and loading the model

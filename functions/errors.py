@@ -1,23 +1,40 @@
 """Domain errors: the only errors the core raises on purpose.
 
-Their message is written for a person and is safe to show to the caller; the entry
-points map each class to an HTTP status or an HttpsError code in one place
-(`infra/error_mapping.py`). Anything else that escapes is an internal error and the
-caller only ever sees a generic message.
+Their message is written for a person and is safe to show to the caller: a `Msg` from
+the catalog (messages/catalog.py), by code, in English and Turkish. The entry points map
+each class to an HTTP status or an HttpsError code in one place (`infra/error_mapping.py`)
+and render the message in the caller's language (`infra/http_boundary.py`). Anything else
+that escapes is an internal error and the caller only ever sees a generic message.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from messages import Msg, render, render_tree
+
 
 class DomainError(Exception):
-    """Base class. `details` is JSON-safe extra context for the caller (e.g. row errors)."""
+    """Base class. `message` is a Msg: as a str, its English text (what logs and `str(err)`
+    show); `code` is its catalog code. `details` is JSON-safe extra context for the caller
+    (e.g. row errors), whose Msg values are rendered with the message."""
 
-    def __init__(self, message: str, *, details: Any = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: Msg, *, details: Any = None) -> None:
+        if not isinstance(message, Msg):  # a plain text: shown as it is, in any language
+            message = Msg("common.verbatim", text=str(message))
+        super().__init__(str(message))
         self.message = message
         self.details = details
+
+    @property
+    def code(self) -> str:
+        return self.message.code
+
+    def message_in(self, language: str) -> str:
+        return render(self.message, language)
+
+    def details_in(self, language: str) -> Any:
+        return render_tree(self.details, language)
 
 
 class InvalidInput(DomainError):

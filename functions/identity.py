@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from errors import PermissionDenied, Unauthenticated
+from messages import Msg
 
-STAFF_MISSING = ("This needs the staff role (custom claim staff: true), which your account "
-                 "does not have; ask an administrator to grant it, then sign in again.")
-ADMIN_MISSING = ("Only administrators (custom claim admin: true) may do this; your account "
-                 "does not have that role.")
+STAFF_MISSING = Msg("auth.staff_required")
+ADMIN_MISSING = Msg("auth.admin_required")
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class Caller:
 
 def require_signed_in(caller: Caller | None) -> Caller:
     if caller is None:
-        raise Unauthenticated("Sign in first: this function needs a Firebase ID token.")
+        raise Unauthenticated(Msg("auth.sign_in_required"))
     return caller
 
 

@@ -109,6 +109,15 @@ def markUnitsUsed(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.qr_labels().mark_used)
 
 
+@_callable
+def list_parts(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.parts_listing().list_parts)
+
+@_callable
+def listParts(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.parts_listing().list_parts)
+
+
 @http.limit_callable_input  # the same body limits as the callables
 @tasks_fn.on_task_dispatched(
     retry_config=options.RetryConfig(max_attempts=20, min_backoff_seconds=10,
@@ -173,6 +182,15 @@ def cancel_count_session(req: https_fn.CallableRequest) -> Any:
 @_callable
 def cancelCountSession(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.count_sessions().cancel)
+
+
+@_callable
+def list_count_sessions(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.sessions_listing().list_sessions)
+
+@_callable
+def listCountSessions(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.sessions_listing().list_sessions)
 
 
 @https_fn.on_request(cors=_CORS, memory=options.MemoryOption.MB_512, timeout_sec=120)
@@ -291,6 +309,15 @@ def drain_moderation_rechecks(req: https_fn.CallableRequest) -> Any:
 @_callable
 def drainModerationRechecks(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.vision_admin().drain_rechecks)
+
+
+@_callable
+def list_admin_activity(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.admin_activity().list_activity)
+
+@_callable
+def listAdminActivity(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.admin_activity().list_activity)
 
 
 # -- Roles (custom claims staff / admin; admins only) ---------------------------------------

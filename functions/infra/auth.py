@@ -10,6 +10,7 @@ from typing import Any
 
 from errors import Unauthenticated
 from identity import Caller
+from messages import Msg
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def caller_from_authorization(header: str | None, *, local_project: str | None =
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated('The Authorization header must be "Bearer <Firebase ID token>".')
+        raise Unauthenticated(Msg("auth.bad_header"))
     # Imported on first use so that importing main.py stays light; the firebase_admin
     # app is initialised by the composition root before this is called.
     from firebase_admin import auth
@@ -44,16 +45,14 @@ def caller_from_authorization(header: str | None, *, local_project: str | None =
             auth.RevokedIdTokenError, auth.UserDisabledError) as err:
         log.info("rejected an ID token: %s", type(err).__name__)
         hint = _audience_hint(token.strip(), local_project) if local_project else None
-        raise Unauthenticated(hint or "The ID token is invalid or expired; sign in again.") \
-            from err
+        raise Unauthenticated(hint or Msg("auth.token_invalid")) from err
     except auth.CertificateFetchError as err:
         log.warning("could not fetch token certificates: %s", err)
-        raise Unauthenticated("The ID token could not be verified right now; try again.") \
-            from err
+        raise Unauthenticated(Msg("auth.token_unverifiable")) from err
     return caller_from_claims(claims)
 
 
-def _audience_hint(token: str, local_project: str) -> str | None:
+def _audience_hint(token: str, local_project: str) -> Msg | None:
     """In a local run, a token minted for another project is the usual cause of a 401, and
     "invalid or expired" does not point at it. Only given against the Auth emulator (the
     composition root passes `local_project` then): there the tokens are unsigned anyway,
@@ -64,9 +63,8 @@ def _audience_hint(token: str, local_project: str) -> str | None:
         return None
     if len(audience) > 80:  # the caller wrote it; keep the reply small
         audience = audience[:80] + "…"
-    return (f"The ID token is for project {audience!r} but this run serves project "
-            f"{local_project!r}; mint one for it with "
-            f"`.venv/bin/python -m devtools.tokens <uid> --project {local_project}`.")
+    return Msg("auth.token_other_project", audience=repr(audience),
+               project=repr(local_project), project_id=local_project)
 
 
 def _unverified_audience(token: str) -> str | None:

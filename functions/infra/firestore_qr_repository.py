@@ -25,6 +25,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from errors import Unavailable
+from messages import Msg
 from qr.ports import PartOutcome, PartRequest, QrRecord, StoredBlob, UsedOutcome
 
 QR_COLLECTION = "qr_codes"
@@ -67,8 +68,7 @@ class FirestoreQrRepository:
                 for future in [pool.submit(fill_group, g) for g in groups]:
                     future.result()
         except gexc.GoogleAPICallError as err:
-            raise Unavailable("The database is not reachable right now; units created so "
-                              "far are kept, upload the same list again to finish.") from err
+            raise Unavailable(Msg("qr.upload.database_down")) from err
         return [
             PartOutcome(p.part_code, p.part_name, p.quantity, existing[p.part_code],
                         tuple(added[p.part_code]), renamed.get(p.part_code))
@@ -190,9 +190,7 @@ class FirestoreQrRepository:
             for chunk in _used_chunks(qr_ids, part_of):
                 tally.add(self._mark_used_chunk(chunk, change))
         except (gexc.GoogleAPICallError, _TooMuchContention) as err:
-            raise Unavailable("The database is not reachable or too busy right now; units "
-                              "marked so far are kept, send the same list again to finish "
-                              "(units already used are skipped).") from err
+            raise Unavailable(Msg("qr.used.database_down")) from err
         return tally.outcome(qr_ids)
 
     def _mark_used_chunk(self, chunk: list[tuple[str, str]], change: dict[str, Any]

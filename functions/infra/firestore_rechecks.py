@@ -143,6 +143,7 @@ class FirestoreRecheckStore:
             (stored,) = docs
             fields: dict[str, Any] = {**record, "status": result.get("status"),
                                       "message": result.get("message"),
+                                      "messages": result.get("messages"),
                                       "recheckedAt": self._clock(), "recheck": "done",
                                       "location": _location(location)}
             if stored.data is not None and "firstResult" not in stored.data:
@@ -171,7 +172,8 @@ class FirestoreRecheckStore:
                                      "restoredFrom": key, "completedAt": now}))
             if record.data is None:
                 writes.append((record, {**record_fields, "status": result.get("status"),
-                                        "message": result.get("message"), "result": result,
+                                        "message": result.get("message"),
+                                        "messages": result.get("messages"), "result": result,
                                         "restoredFrom": key, "completedAt": now}))
             return writes, True
 

@@ -8,14 +8,22 @@ Request bodies are held to the limits of `infra/request_limits.py` (size, JSON n
 numbers) before anything parses them: by `serve_http` for the HTTP functions, and by
 `limit_callable_input` in front of each callable, whose body firebase-functions parses
 before our code runs.
+
+Replies speak the caller's language (English or Turkish; messages/negotiate.py decides):
+`serve_http` and `limit_callable_input` negotiate it from `Accept-Language` (a callable's
+`data.locale` overrides it in `serve_callable`), keep it in a context variable for the
+request, render every Msg of the reply in it, and send `Content-Language` and
+`Vary: Accept-Language`. Task queue functions have no person on the other end: English.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from flask import Request, Response
@@ -25,30 +33,75 @@ from errors import DomainError, InvalidInput, PayloadTooLarge
 from identity import Caller
 from infra.error_mapping import callable_code_for, http_status_for
 from infra.request_limits import parse_json, read_body
+from messages import DEFAULT_LANGUAGE, Msg, chain, render, render_tree
+from messages.negotiate import language_from_accept_language, language_from_locale
 
 log = logging.getLogger(__name__)
 
 _Handler = TypeVar("_Handler", bound=Callable[..., Any])
 
-INTERNAL_MESSAGE = "Something went wrong on our side. Try again later."
+INTERNAL_MESSAGE = Msg("common.internal")
+
+
+@dataclass
+class _ReplyLanguage:
+    """The language of the reply being built; `from_data` when a callable's data.locale
+    may still change it (not for a task queue function)."""
+
+    language: str
+    from_data: bool = False
+
+
+_REPLY_LANGUAGE: contextvars.ContextVar[_ReplyLanguage | None] = contextvars.ContextVar(
+    "reply_language", default=None)
+
+
+def reply_language() -> str:
+    """The language of the reply to the request being served (English outside one)."""
+    current = _REPLY_LANGUAGE.get()
+    return current.language if current is not None else DEFAULT_LANGUAGE
+
+
+def _with_language(response: Any, language: str, *, varies: bool = True) -> Any:
+    """`response` with Content-Language (and Vary: Accept-Language, merged with any Vary
+    it has); anything that is not a Response goes through untouched."""
+    if isinstance(response, Response):
+        response.headers["Content-Language"] = language
+        if varies:
+            response.vary.add("Accept-Language")
+    return response
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None
                   ) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False, default=str), status=status,
-                    mimetype="application/json", headers=headers)
+    """A JSON reply; every Msg in `body` is written in the reply's language."""
+    return Response(json.dumps(render_tree(body, reply_language()), ensure_ascii=False,
+                               default=str),
+                    status=status, mimetype="application/json", headers=headers)
 
 
 def error_response(err: DomainError) -> Response:
-    body: dict[str, Any] = {"code": type(err).__name__, "message": err.message}
+    language = reply_language()
+    body: dict[str, Any] = {"code": type(err).__name__, "message": err.message_in(language)}
     if err.details is not None:
-        body["details"] = err.details
+        body["details"] = err.details_in(language)
     return json_response({"error": body}, http_status_for(err))
 
 
 def serve_http(request: Request, methods: Iterable[str],
                authenticate: Callable[[str | None], Caller | None],
                action: Callable[[Caller | None], Response]) -> Response:
+    language = language_from_accept_language(request.headers.get("Accept-Language"))
+    token = _REPLY_LANGUAGE.set(_ReplyLanguage(language))
+    try:
+        return _with_language(_serve_http(request, methods, authenticate, action), language)
+    finally:
+        _REPLY_LANGUAGE.reset(token)
+
+
+def _serve_http(request: Request, methods: Iterable[str],
+                authenticate: Callable[[str | None], Caller | None],
+                action: Callable[[Caller | None], Response]) -> Response:
     try:
         # First, whatever the reply will be: functions-framework reads the body the function
         # left unread once it has replied, and would buffer an unread body however big.
@@ -59,7 +112,8 @@ def serve_http(request: Request, methods: Iterable[str],
     if request.method not in allowed:
         return json_response(
             {"error": {"code": "MethodNotAllowed",
-                       "message": f"Use {' or '.join(allowed)} for this function."}},
+                       "message": Msg("http.method_not_allowed",
+                                      methods=chain("common.or", allowed))}},
             405, headers={"Allow": ", ".join(allowed)})
     try:
         caller = authenticate(request.headers.get("Authorization"))
@@ -67,9 +121,7 @@ def serve_http(request: Request, methods: Iterable[str],
     except RequestEntityTooLarge:
         # The body is within the limit by now, so this is werkzeug's form parser refusing
         # a form field held in memory (500 KB) or too many fields (1,000).
-        return error_response(PayloadTooLarge(
-            "A field of the form is too large, or the form has too many fields; send the "
-            'parts list as one file in the field "file".'))
+        return error_response(PayloadTooLarge(Msg("http.form_too_large")))
     except DomainError as err:
         return error_response(err)
     except Exception:
@@ -107,9 +159,16 @@ def limit_callable_input(handler: _Handler) -> _Handler:
     and answers those with INVALID_ARGUMENT and a message naming the limit, in the
     callable protocol's error shape. A body within the limits goes on untouched (read
     once, cached on the request); everything else is still checked by firebase-functions.
+
+    It is also where a callable's reply language is chosen (the raw request, and so
+    `Accept-Language`, is seen only here): kept for `serve_callable`, which may switch it
+    to `data.locale`, and sent back as Content-Language. A task queue function (Cloud
+    Tasks calls it, no person) answers in English.
     """
-    @functools.wraps(handler)  # keeps __firebase_endpoint__, which deploy and serving read
-    def limited(request: Request) -> Any:
+    endpoint = getattr(handler, "__firebase_endpoint__", None)
+    for_people = getattr(endpoint, "taskQueueTrigger", None) is None
+
+    def checked(request: Request) -> Any:
         try:
             raw = read_body(request)
         except InvalidInput as err:
@@ -121,6 +180,20 @@ def limit_callable_input(handler: _Handler) -> _Handler:
                 return _callable_rejection(err)
         return handler(request)
 
+    @functools.wraps(handler)  # keeps __firebase_endpoint__, which deploy and serving read
+    def limited(request: Request) -> Any:
+        reply = _ReplyLanguage(
+            language_from_accept_language(request.headers.get("Accept-Language"))
+            if for_people else DEFAULT_LANGUAGE, from_data=for_people)
+        token = _REPLY_LANGUAGE.set(reply)
+        try:
+            response = checked(request)
+        finally:
+            _REPLY_LANGUAGE.reset(token)
+        if for_people:
+            response = _framework_errors_in(response, reply.language)
+        return _with_language(response, reply.language, varies=for_people)
+
     # firebase-functions types its wrapper as taking a CallableRequest; at run time it is
     # handed the Flask request, as `limited` is. Same signature, so the same type.
     return cast(_Handler, limited)
@@ -130,30 +203,69 @@ def _callable_rejection(err: InvalidInput) -> Response:
     # The callable protocol's error reply (what HttpsError(INVALID_ARGUMENT) becomes).
     # Our callables allow any origin (main.py gives them no cors option, so firebase-
     # functions answers with "*"); a browser client must be able to read this reply too.
-    body = {"error": {"status": "INVALID_ARGUMENT", "message": err.message}}
+    body = {"error": {"status": "INVALID_ARGUMENT",
+                      "message": err.message_in(reply_language())}}
     return Response(json.dumps(body, ensure_ascii=False), status=400,
                     mimetype="application/json",
                     headers={"Access-Control-Allow-Origin": "*"})
 
 
+# What firebase-functions answers on its own, before or around our code (a request that is
+# not a callable one, a token it refuses, an error outside serve_callable), in the catalog.
+_FRAMEWORK_MESSAGES = {
+    "Bad Request": Msg("callable.bad_request"),
+    "Unauthenticated": Msg("callable.unauthenticated"),
+    "INTERNAL": INTERNAL_MESSAGE,
+}
+
+
+def _framework_errors_in(response: Any, language: str) -> Any:
+    """A callable error reply that firebase-functions wrote itself, in `language` (in
+    English its own words stay as they are)."""
+    if language == DEFAULT_LANGUAGE or not isinstance(response, Response) \
+            or response.status_code < 400 or response.is_streamed \
+            or response.mimetype != "application/json":
+        return response
+    try:
+        body = json.loads(response.get_data())
+        message = body["error"]["message"]
+    except (ValueError, TypeError, KeyError):
+        return response
+    if not isinstance(message, str) or message not in _FRAMEWORK_MESSAGES:
+        return response
+    body["error"]["message"] = render(_FRAMEWORK_MESSAGES[message], language)
+    response.set_data(json.dumps(body, ensure_ascii=False))
+    return response
+
+
 def serve_callable(data: Any, auth: Any, action: Callable[[Caller | None, Any], Any]) -> Any:
-    """Run a callable's use case; domain errors become HttpsError with the same message."""
+    """Run a callable's use case; domain errors become HttpsError with the same message.
+
+    The reply and its errors are written in the language `limit_callable_input` chose, or
+    in the one a `locale` field of `data` names ("tr", "tr-TR", "en-US", ...; any other
+    value is ignored); that field is taken out before the use case sees the data."""
     from firebase_functions import https_fn
 
     from infra.auth import caller_from_claims
 
+    reply = _REPLY_LANGUAGE.get()
+    if reply is not None and reply.from_data and isinstance(data, dict) and "locale" in data:
+        reply.language = language_from_locale(data["locale"]) or reply.language
+        data = {key: value for key, value in data.items() if key != "locale"}
+    language = reply.language if reply is not None else DEFAULT_LANGUAGE
     caller = caller_from_claims(auth.token) if auth is not None else None
     try:
-        return action(caller, data)
+        return render_tree(action(caller, data), language)
     except DomainError as err:
         code = getattr(https_fn.FunctionsErrorCode, callable_code_for(err))
-        raise https_fn.HttpsError(code, err.message, err.details) from err
+        raise https_fn.HttpsError(code, err.message_in(language),
+                                  err.details_in(language)) from err
     except https_fn.HttpsError:
         raise
     except Exception as err:
         log.exception("unhandled error in a callable")
         raise https_fn.HttpsError(https_fn.FunctionsErrorCode.INTERNAL,
-                                  INTERNAL_MESSAGE) from err
+                                  render(INTERNAL_MESSAGE, language)) from err
 
 
 def png_response(request: Request, png: bytes, etag: str, *, download_name: str | None = None
@@ -195,7 +307,7 @@ def path_argument(request: Request) -> str:
     from_path = request.path.lstrip("/")
     value = from_path or request.args.get("qr_id", "")
     if not value:
-        raise InvalidInput("Put the QR id in the URL: /<function name>/<qr_id>.")
+        raise InvalidInput(Msg("http.qr_id_in_path"))
     return value
 
 
@@ -208,10 +320,10 @@ def zip_selection_input(request: Request) -> tuple[str | None, list[str] | None]
         return part_code, ids
     body = json_body(request)
     if not isinstance(body, dict):
-        raise InvalidInput('Send JSON {"part_code": "..."} or {"qr_ids": ["...", ...]}.')
+        raise InvalidInput(Msg("http.zip_selection_body"))
     part_code = body.get("part_code")
     if part_code is not None and not isinstance(part_code, str):
-        raise InvalidInput('"part_code" must be a string.')
+        raise InvalidInput(Msg("http.part_code_not_string"))
     return part_code or None, qr_id_list(body) if "qr_ids" in body else None
 
 
@@ -221,14 +333,14 @@ def request_fields(request: Request) -> dict[str, Any]:
         return {key: request.args.get(key) for key in request.args}
     body = json_body(request)
     if not isinstance(body, dict):
-        raise InvalidInput("Send a JSON object, or use GET with a query string.")
+        raise InvalidInput(Msg("http.fields_body"))
     return body
 
 
 def qr_id_list(data: Any) -> list[str]:
     ids = data.get("qr_ids") if isinstance(data, dict) else None
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise InvalidInput('"qr_ids" must be a list of QR id strings.')
+        raise InvalidInput(Msg("qr.qr_ids.not_a_list"))
     return ids
 
 

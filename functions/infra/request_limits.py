@@ -26,6 +26,7 @@ from flask import Request
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from errors import InvalidInput, PayloadTooLarge
+from messages import Msg
 
 MAX_BODY_BYTES = 11 * 1024 * 1024  # a 10 MB parts file plus multipart overhead
 # Our bodies nest 3 levels ({"parts": [{...}]}, {"data": {...}}); 64 leaves any client
@@ -36,14 +37,15 @@ MAX_JSON_DEPTH = 64
 # above anything a real client serialises and keeps int() conversion trivially cheap.
 MAX_NUMBER_DIGITS = 100
 
-TOO_LARGE_MESSAGE = (f"The request body is over {MAX_BODY_BYTES // 1024 // 1024} MB; "
-                     "upload at most 10 MB.")
-NOT_JSON_MESSAGE = "The request body is not valid JSON."
-TOO_DEEP_MESSAGE = (f"The JSON in the request is nested more than {MAX_JSON_DEPTH} levels "
-                    "deep; that is more than any request to these functions needs.")
-TOO_MANY_DIGITS_MESSAGE = f"A number in the JSON has more than {MAX_NUMBER_DIGITS} digits."
-OUT_OF_RANGE_MESSAGE = "A number in the JSON is too large to be a number (it overflows)."
-NOT_A_NUMBER_MESSAGE = "NaN and Infinity are not valid JSON numbers."
+# Msgs (messages/catalog.py): each is its English text, rendered in the caller's language
+# at the boundary.
+TOO_LARGE_MESSAGE = Msg("request.body.too_large", limit_mb=MAX_BODY_BYTES // 1024 // 1024,
+                        upload_mb=10)
+NOT_JSON_MESSAGE = Msg("request.json.invalid")
+TOO_DEEP_MESSAGE = Msg("request.json.too_deep", max_depth=MAX_JSON_DEPTH)
+TOO_MANY_DIGITS_MESSAGE = Msg("request.json.too_many_digits", max_digits=MAX_NUMBER_DIGITS)
+OUT_OF_RANGE_MESSAGE = Msg("request.json.out_of_range")
+NOT_A_NUMBER_MESSAGE = Msg("request.json.not_a_number")
 
 
 def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
@@ -63,8 +65,7 @@ def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     except RequestEntityTooLarge as err:
         raise PayloadTooLarge(TOO_LARGE_MESSAGE) from err
     except ClientDisconnected as err:
-        raise InvalidInput("The request body ended before all of it arrived; "
-                           "send it again.") from err
+        raise InvalidInput(Msg("request.body.incomplete")) from err
     if len(body) > limit:
         raise PayloadTooLarge(TOO_LARGE_MESSAGE)
     return body

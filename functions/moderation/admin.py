@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from errors import Unavailable
 from identity import Caller, require_admin
+from messages import Msg
 from moderation.ports import LedgerUnavailable
 from moderation.quota import estimated_cost_usd, month_key, projection
 from moderation.settings import VisionSettings, parse_enabled, parse_limit, parse_strategy
@@ -26,7 +27,7 @@ from moderation.strategy import FallbackStrategy
 
 log = logging.getLogger(__name__)
 
-LEDGER_DOWN_MESSAGE = "The quota database is not reachable right now; try again in a minute."
+LEDGER_DOWN_MESSAGE = Msg("moderation.admin.ledger_down")
 
 
 @dataclass(frozen=True)

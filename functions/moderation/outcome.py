@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from messages import Msg, in_every_language
 from moderation.safesearch import SafeSearchAnnotation
 from moderation.settings import VisionSettings
 from moderation.strategy import FallbackStrategy
@@ -12,26 +13,26 @@ from moderation.verdict import judge
 
 UNITS_PER_IMAGE = 1  # one feature (SAFE_SEARCH_DETECTION) per image
 
-# What a client sees: written to the object's custom metadata and to the record.
+# What a client sees: written to the object's custom metadata and to the record, in
+# English and Turkish (the uploader's language is not known to a storage trigger), and in
+# the caller's language in the pre-upload check's reply.
 STATUS_MESSAGES = {
-    "approved": "The image passed moderation.",
-    "rejected": "The image was rejected by moderation.",
-    "unchecked": "The image was kept without a moderation check.",
-    "needs_review": "The image was kept but could not be checked; it will be reviewed.",
+    "approved": Msg("moderation.status.approved"),
+    "rejected": Msg("moderation.status.rejected"),
+    "unchecked": Msg("moderation.status.unchecked"),
+    "needs_review": Msg("moderation.status.needs_review"),
 }
 # A rejection that no Vision verdict made says why instead ("deny" names it this way).
 UNCHECKED_REJECTION_MESSAGES = {
-    "spoofed_content_type": "The file is not a valid image; it was rejected.",
+    "spoofed_content_type": Msg("moderation.status.not_an_image"),
 }
-MODERATION_UNAVAILABLE = ("The image was rejected because moderation is unavailable right "
-                          "now; upload it again later.")
+MODERATION_UNAVAILABLE = Msg("moderation.status.unavailable")
 # Who decided, when it was not Vision.
 LOCAL_MODEL = "local_model"
 LOCAL_MESSAGES = {
-    "approved": "The image passed an on-device check; Vision will check it later.",
-    "rejected": "The image was held back by an on-device check; Vision will check it later.",
-    "needs_review": "The image was kept but the on-device check was unsure; it will be "
-                    "reviewed.",
+    "approved": Msg("moderation.local.approved"),
+    "rejected": Msg("moderation.local.rejected"),
+    "needs_review": Msg("moderation.local.needs_review"),
 }
 
 
@@ -55,7 +56,8 @@ class Outcome:
         return self.status != "rejected"
 
     @property
-    def message(self) -> str:
+    def message(self) -> Msg:
+        """What the uploader reads (a Msg: as a str, the English)."""
         if self.verdict_by == LOCAL_MODEL:
             return LOCAL_MESSAGES[self.status]
         if self.status == "rejected" and not self.checked:
@@ -72,7 +74,8 @@ class Outcome:
             "likelihoods": self.likelihoods,
             "verdictBy": self.verdict_by,
             "localScore": self.local_score,
-            "message": self.message,
+            "message": str(self.message),
+            "messages": in_every_language(self.message),
         }
 
 

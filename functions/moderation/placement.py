@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from messages import render
 from moderation.outcome import Outcome
 from moderation.ports import Location, ObjectStore, TargetExists
 from moderation.settings import VisionSettings
@@ -28,7 +29,10 @@ class Placement:
                  ) -> dict[str, str]:
         fields = {
             "moderationStatus": outcome.status,
-            "moderationMessage": outcome.message,
+            # Both languages: the uploader's is not known here. moderationMessage stays the
+            # English that existing clients read.
+            "moderationMessage": str(outcome.message),
+            "moderationMessageTr": render(outcome.message, "tr"),
             "moderatedAt": self._clock().isoformat(),
             # Written every time, so a later verdict replaces what an earlier one said.
             "moderationCause": outcome.cause or "",

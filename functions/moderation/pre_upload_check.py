@@ -18,6 +18,7 @@ from typing import Any
 
 from errors import InvalidInput, NotFound, PayloadTooLarge, PermissionDenied, Unavailable
 from identity import Caller, require_signed_in
+from messages import Msg
 from moderation.fallback import Fallback
 from moderation.outcome import UNITS_PER_IMAGE, Outcome, verdict_outcome
 from moderation.ports import (
@@ -58,8 +59,7 @@ class PreUploadCheck:
         content = self._analyze_input(caller, data)
         image_format = sniff_image_format(content[:SNIFF_BYTES])
         if image_format is None:
-            raise InvalidInput("The file is not an image Vision can check (JPEG, PNG, GIF, "
-                               "WebP, BMP, TIFF or ICO).")
+            raise InvalidInput(Msg("moderation.check.not_an_image"))
         digest = hashlib.sha256(content).hexdigest()
         job = f"{ANALYSIS_COLLECTION}/{digest}"
         try:
@@ -73,10 +73,9 @@ class PreUploadCheck:
             return _analysis_reply(self._decide.decide(
                 self._defaults.fallback_strategy, cause, lambda: content), cached=False)
         if begin.kind == "done" and begin.prior_result:
-            return {**begin.prior_result, "cached": True}
+            return _cached_reply(begin.prior_result)
         if begin.kind == "busy":
-            raise Unavailable("The same image is being checked right now; try again in a "
-                              "few seconds.")
+            raise Unavailable(Msg("moderation.check.busy"))
         settings: VisionSettings = begin.settings
         if begin.kind in ("disabled", "exhausted"):
             cause = "disabled" if begin.kind == "disabled" else "quota_exhausted"
@@ -98,49 +97,45 @@ class PreUploadCheck:
 
     def _analyze_input(self, caller: Caller, data: Any) -> bytes:
         if not isinstance(data, dict) or (("image" in data) == ("path" in data)):
-            raise InvalidInput('Send either {"image": "<base64 bytes>"} or {"path": '
-                               '"<object path in this project\'s bucket>"}.')
+            raise InvalidInput(Msg("moderation.check.body"))
         limit = self._max_analyze_bytes
         if "image" in data:
             raw = data["image"]
             if not isinstance(raw, str) or not raw:
-                raise InvalidInput("'image' must be a non-empty base64 string.")
+                raise InvalidInput(Msg("moderation.check.image_not_string"))
             if "," in raw[:100] and raw.startswith("data:"):
                 raw = raw.split(",", 1)[1]  # accept a data: URL as browsers produce it
             if len(raw) > (limit * 4) // 3 + 8:
-                raise PayloadTooLarge(f"'image' is over {limit // 1024} KB.")
+                raise PayloadTooLarge(Msg("moderation.check.image_too_large",
+                                          limit_kb=limit // 1024))
             try:
                 content = base64.b64decode(raw, validate=True)
             except (binascii.Error, ValueError) as err:
-                raise InvalidInput("'image' is not valid base64.") from err
+                raise InvalidInput(Msg("moderation.check.bad_base64")) from err
         else:
             name = _object_path(data["path"])
             if not _may_read(caller, name):
-                raise PermissionDenied(
-                    "You may check only your own uploads: a path under users/, uploads/ "
-                    "or images/ followed by your user id.")
+                raise PermissionDenied(Msg("moderation.check.not_own_path"))
             if not self._own_bucket:
-                raise InvalidInput("This project has no storage bucket configured.")
+                raise InvalidInput(Msg("moderation.check.no_bucket"))
             content = self._objects.head(self._own_bucket, name, limit + 1)
             if not content:
-                raise NotFound(f"No object {name!r} in this project's bucket.")
+                raise NotFound(Msg("moderation.check.no_object", name=repr(name)))
         if not content:
-            raise InvalidInput("'image' is empty.")
+            raise InvalidInput(Msg("moderation.check.image_empty"))
         if len(content) > limit:
-            raise PayloadTooLarge(f"The image is over {limit // 1024} KB; the most this "
-                                  "check accepts.")
+            raise PayloadTooLarge(Msg("moderation.check.too_large", limit_kb=limit // 1024))
         return content
 
 
 def _object_path(raw: Any) -> str:
     """An object name in our own bucket; never a URL or another bucket."""
     if not isinstance(raw, str) or not raw.strip():
-        raise InvalidInput("'path' must be a non-empty object path.")
+        raise InvalidInput(Msg("moderation.check.path_empty"))
     path = raw.strip()
     if "://" in path or path.startswith(("/", "gs:", "http:", "https:")) or ".." in path \
             or "\\" in path or len(path) > 1024 or any(ord(c) < 32 for c in path):
-        raise InvalidInput("'path' must be an object path inside this project's bucket "
-                           "(like 'uploads/photo.jpg'), not a URL.")
+        raise InvalidInput(Msg("moderation.check.path_not_url"))
     return path
 
 
@@ -150,6 +145,18 @@ def _may_read(caller: Caller, name: str) -> bool:
         return True
     match = _OWNER_IN_PATH.match(name)
     return match is not None and match.group(1) == caller.uid
+
+
+def _cached_reply(prior: dict[str, Any]) -> dict[str, Any]:
+    """A stored verdict, answered again. Firestore kept its message as English text; the
+    Msg is rebuilt from the verdict so the boundary can answer in the caller's language."""
+    try:
+        message: str = Outcome(status=prior.get("verdict", ""),
+                               checked=bool(prior.get("checked")), cause=prior.get("cause"),
+                               verdict_by=prior.get("verdictBy")).message
+    except KeyError:  # a status this version has no message for: keep what was stored
+        message = prior.get("message", "")
+    return {**prior, "message": message, "cached": True}
 
 
 def _analysis_reply(outcome: Outcome, *, cached: bool) -> dict[str, Any]:

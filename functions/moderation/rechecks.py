@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from errors import InvalidInput, Unavailable
 from log_fields import log_fields
+from messages import Msg, in_every_language
 from moderation.outcome import UNITS_PER_IMAGE, Outcome, verdict_outcome
 from moderation.placement import Placement
 from moderation.ports import (
@@ -141,8 +142,7 @@ class ModerationRechecks:
             recheck = self._store.get(task.key) or self._store.add(task)
             judged = recheck.state != "done" and self._store.judged(recheck.key)
         except LedgerUnavailable as err:
-            raise Unavailable("The moderation database is not reachable; the re-check "
-                              "will be retried.") from err
+            raise Unavailable(Msg("moderation.recheck.database_down")) from err
         if recheck.state == "done":
             return "done"
         if judged:
@@ -161,8 +161,7 @@ class ModerationRechecks:
             begin = self._ledger.begin(job, UNITS_PER_IMAGE, {
                 "attempts": recheck.attempts + 1, "lastAttemptAt": self._clock()})
         except LedgerUnavailable as err:
-            raise Unavailable("The Vision quota is too busy right now; the re-check will "
-                              "be retried.") from err
+            raise Unavailable(Msg("moderation.recheck.quota_busy")) from err
         if begin.kind in ("busy", "done"):
             return begin.kind
         settings: VisionSettings = begin.settings
@@ -180,8 +179,8 @@ class ModerationRechecks:
                 return "bad_image"
             self._ledger.release(job, {"state": "queued", "lastError": err.reason,
                                        "lastQueuedAt": self._clock()})
-            raise Unavailable(f"Vision gave no verdict ({err.reason}); the re-check will "
-                              "be retried.") from err
+            raise Unavailable(Msg("moderation.recheck.no_verdict", reason=err.reason)) \
+                from err
         outcome = verdict_outcome(annotation, settings)
         result = {**outcome.as_dict(), "monthKey": begin.month_key, "units": UNITS_PER_IMAGE,
                   "at": self._clock(), "recheck": True}
@@ -257,14 +256,16 @@ class ModerationRechecks:
         for recheck in self._store.interrupted(self._clock(), self._drain_batch):
             # Its unit was reserved but Vision's answer never recorded: give it back, so the
             # re-check's own reservation is the only one counted.
+            message = Msg("moderation.status.interrupted")
             interrupted = {"status": "interrupted", "checked": False, "cause": "interrupted",
-                           "message": "The check of this image was interrupted; it will be "
-                                      "checked again.", "at": self._clock()}
+                           "message": str(message), "messages": in_every_language(message),
+                           "at": self._clock()}
             self._ledger.complete(self._store.upload_job_path(recheck.key), interrupted,
                                   release=True)
             self._store.save(recheck.key, {**_description(recheck), "result": interrupted,
                                            "status": "interrupted",
                                            "message": interrupted["message"],
+                                           "messages": interrupted["messages"],
                                            "recheck": "pending"})
             self._store.add(recheck)
             self._enqueue(recheck, 0.0)
@@ -292,24 +293,24 @@ def _description(recheck: Recheck) -> dict[str, Any]:
 def parse_task(payload: Any) -> Recheck:
     """A re-check task's payload (see Recheck.task) -> Recheck; InvalidInput otherwise."""
     if not isinstance(payload, dict):
-        raise InvalidInput("A re-check task must be a JSON object.")
+        raise InvalidInput(Msg("moderation.recheck.task_not_object"))
     key, bucket, name = payload.get("key"), payload.get("bucket"), payload.get("name")
     generation, cause = payload.get("generation"), payload.get("cause")
     where = payload.get("location")
     if not (isinstance(key, str) and _KEY.fullmatch(key)):
-        raise InvalidInput("'key' must be a moderation record key.")
+        raise InvalidInput(Msg("moderation.recheck.key"))
     if not (isinstance(bucket, str) and bucket and isinstance(name, str) and name):
-        raise InvalidInput("'bucket' and 'name' must name an object.")
+        raise InvalidInput(Msg("moderation.recheck.object"))
     if not (isinstance(generation, str) and _GENERATION.fullmatch(generation)):
-        raise InvalidInput("'generation' must be an object generation.")
+        raise InvalidInput(Msg("moderation.recheck.generation"))
     if not isinstance(cause, str):
-        raise InvalidInput("'cause' must be a string.")
+        raise InvalidInput(Msg("common.field_not_string", name="cause"))
     location = None
     if where is not None:
         if not (isinstance(where, dict) and isinstance(where.get("name"), str)
                 and isinstance(where.get("generation"), str)
                 and _GENERATION.fullmatch(where["generation"])):
-            raise InvalidInput("'location' must be {name, generation}.")
+            raise InvalidInput(Msg("moderation.recheck.location"))
         location = Location(where["name"], where["generation"])
     return Recheck(key=key, bucket=bucket, name=name, generation=generation,
                    location=location, cause=cause, state="queued")

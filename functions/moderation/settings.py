@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from errors import InvalidInput
+from messages import Msg
 from moderation.safesearch import CATEGORIES, Likelihood
 from moderation.strategy import FallbackStrategy
 
@@ -87,28 +88,29 @@ class VisionSettings:
 def parse_enabled(data: Any) -> bool:
     value = _field(data, "enabled")
     if not isinstance(value, bool):
-        raise InvalidInput("'enabled' must be true or false.")
+        raise InvalidInput(Msg("common.field_not_boolean", name="enabled"))
     return value
 
 
 def parse_strategy(data: Any) -> FallbackStrategy:
     strategy = FallbackStrategy.parse(_field(data, "strategy"))
     if strategy is None:
-        raise InvalidInput(f"'strategy' must be one of: {FallbackStrategy.names()}.")
+        raise InvalidInput(Msg("moderation.settings.strategy",
+                               strategies=FallbackStrategy.names()))
     return strategy
 
 
 def parse_limit(data: Any) -> int:
     value = _field(data, "limit")
     if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-        raise InvalidInput("'limit' must be a whole number.")
+        raise InvalidInput(Msg("common.field_not_whole_number", name="limit"))
     value = int(value)
     if not 0 <= value <= MAX_MONTHLY_LIMIT:
-        raise InvalidInput(f"'limit' must be between 0 and {MAX_MONTHLY_LIMIT}.")
+        raise InvalidInput(Msg("moderation.settings.limit_range", max_limit=MAX_MONTHLY_LIMIT))
     return value
 
 
 def _field(data: Any, name: str) -> Any:
     if not isinstance(data, dict) or name not in data:
-        raise InvalidInput(f"'{name}' is required.")
+        raise InvalidInput(Msg("common.field_required", name=name))
     return data[name]

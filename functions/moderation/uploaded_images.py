@@ -208,7 +208,8 @@ class UploadModeration:
         """What the uploader may read: the outcome, not the ledger's bookkeeping."""
         self._records.save(key, {
             **_record_fields(fields), "status": result["status"],
-            "message": result["message"], "result": result, "completedAt": self._clock(),
+            "message": result["message"], "messages": result["messages"], "result": result,
+            "completedAt": self._clock(),
             "location": ({"name": location.name, "generation": location.generation}
                          if location else None),
             "recheck": "pending" if is_rechecked(outcome) else None,

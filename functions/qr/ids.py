@@ -33,6 +33,7 @@ import unicodedata
 from collections.abc import Callable
 
 from errors import InvalidInput
+from messages import Msg
 
 # 64 characters (code points, after NFC), the limit ASCII codes always had: long enough for
 # any real part code and a label's text line, and at most 256 bytes of UTF-8, far below
@@ -76,7 +77,7 @@ _INVISIBLE = frozenset(
     [0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180B, 0x180C, 0x180D, 0x180F, 0x3164,
      0xFFA0, *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)])
 
-_SAFE_CHARS = "letters and digits (of any script), '.', '_' and '-'"
+_SAFE_CHARS = Msg("qr.part_code.allowed_chars")
 
 
 def normalize_part_code(raw: object) -> str:
@@ -88,17 +89,15 @@ def normalize_part_code(raw: object) -> str:
     has already turned "1.10" into 1.1, so the person must format the column as text.
     """
     if isinstance(raw, bool):  # bool is an int subclass; True is not a part code
-        raise InvalidInput("part_code must be text, not true/false")
+        raise InvalidInput(Msg("qr.part_code.boolean"))
     if isinstance(raw, int):
         # 10**64 already has 65 digits; checking first also spares str() a huge number.
         if abs(raw) >= 10**PART_CODE_MAX_CHARS:
-            raise InvalidInput(f"part_code may be at most {PART_CODE_MAX_CHARS} characters")
+            raise InvalidInput(Msg("qr.part_code.too_long", max_chars=PART_CODE_MAX_CHARS))
         text = str(raw)
     elif isinstance(raw, float):
         if not math.isfinite(raw) or not raw.is_integer():
-            raise InvalidInput(
-                f"part_code {raw!r} is a decimal number; format the part_code column as "
-                "text so the code is kept exactly as typed")
+            raise InvalidInput(Msg("qr.part_code.decimal", value=repr(raw)))
         text = str(int(raw))
     elif isinstance(raw, str):
         # NFC first: it can turn a space-like character into another (U+2000 -> U+2002).
@@ -106,7 +105,7 @@ def normalize_part_code(raw: object) -> str:
     elif raw is None:
         text = ""
     else:
-        raise InvalidInput(f"part_code must be text, got {type(raw).__name__}")
+        raise InvalidInput(Msg("qr.part_code.wrong_type", type=type(raw).__name__))
     _check_part_code(text)
     return text
 
@@ -116,22 +115,24 @@ def _check_part_code(text: str) -> None:
     forbids in the document id `parts/{code}`: '/', "." and "..", `__.*__` (a code starts
     with a letter or digit) and more than 1,500 bytes (see PART_CODE_MAX_CHARS)."""
     if not text:
-        raise InvalidInput("part_code is required")
+        raise InvalidInput(Msg("qr.part_code.required"))
     if len(text) > PART_CODE_MAX_CHARS:
-        raise InvalidInput(
-            f"part_code may be at most {PART_CODE_MAX_CHARS} characters, got {len(text)}")
+        raise InvalidInput(Msg("qr.part_code.too_long_got", max_chars=PART_CODE_MAX_CHARS,
+                               length=len(text)))
     if PART_CODE_PATTERN.fullmatch(text) and ".." not in text:
         return  # the common case, decided without a look at each character
     bad = next((c for c in text if not _allowed(c)), None)
     if bad is not None:
-        raise InvalidInput(f"part_code {_show(text)} may only contain {_SAFE_CHARS}; "
-                           f"{_describe(bad)} is not allowed")
+        raise InvalidInput(Msg("qr.part_code.bad_character", code=_show(text),
+                               allowed=_SAFE_CHARS, character=_describe(bad)))
     if not _starts_a_code(text[0]):
         # A combining mark in front is drawn on the quote mark, so it is named as well.
-        mark = "" if text[0] in PART_CODE_PUNCTUATION else f", not {_describe(text[0])}"
-        raise InvalidInput(f"part_code {_show(text)} must start with a letter or digit{mark}")
+        if text[0] in PART_CODE_PUNCTUATION:
+            raise InvalidInput(Msg("qr.part_code.bad_start", code=_show(text)))
+        raise InvalidInput(Msg("qr.part_code.bad_start_named", code=_show(text),
+                               character=_describe(text[0])))
     if ".." in text:
-        raise InvalidInput(f"part_code {_show(text)} may not contain '..'")
+        raise InvalidInput(Msg("qr.part_code.double_dot", code=_show(text)))
 
 
 def _allowed(char: str) -> bool:
@@ -148,22 +149,23 @@ def _starts_a_code(char: str) -> bool:
 
 
 def _describe(char: str) -> str:
-    """Name a refused character so that a person can find it, even an invisible one."""
+    """Name a refused character so that a person can find it, even an invisible one (a Msg,
+    or the character itself with its Unicode name, which is the same in any language)."""
     if char == " ":
-        return "a space"
+        return Msg("char.space")
     if char == "\t":
-        return "a tab"
+        return Msg("char.tab")
     if char in "\r\n\v\f\x85\u2028\u2029":
-        return "a line break"
+        return Msg("char.line_break")
     code_point = f"U+{ord(char):04X}"
     name = unicodedata.name(char, "")
     named = f"{code_point} {name}" if name else code_point
     if char.isspace():
-        return f"a space character ({named})"
+        return Msg("char.space_like", name=named)
     if unicodedata.category(char)[0] == "C" or ord(char) in _INVISIBLE:
-        return f"an invisible or control character ({named})"
+        return Msg("char.invisible", name=named)
     if unicodedata.category(char)[0] == "M":
-        return f"a combining mark ({named})"
+        return Msg("char.combining", name=named)
     if char.isascii():
         return repr(char)
     return f"{char!r} ({named})"  # an en dash looks like '-', a '×' like 'x'
@@ -211,8 +213,7 @@ def _prefix_of_canonical(part_code: str) -> str:
     code in another script costs more than drawing the random suffix."""
     _check_part_code(part_code)  # whitespace is refused anywhere, so this also means trimmed
     if not unicodedata.is_normalized("NFC", part_code):
-        raise InvalidInput(f"part_code {_show(part_code)} is not NFC-normalised; pass it "
-                           "through normalize_part_code first")
+        raise InvalidInput(Msg("qr.part_code.not_nfc", code=_show(part_code)))
     return _ascii_form(part_code)
 
 
@@ -229,20 +230,20 @@ def validate_qr_id(raw: str) -> str:
     with a space in it is a wrong id, not a padded one.
     """
     if not isinstance(raw, str):
-        raise InvalidInput("A QR id must be text")
+        raise InvalidInput(Msg("qr.qr_id.not_text"))
     if not raw:
-        raise InvalidInput("A QR id is required")
+        raise InvalidInput(Msg("qr.qr_id.required"))
     if len(raw) > QR_ID_MAX_CHARS:
-        raise InvalidInput(
-            f"A QR id may be at most {QR_ID_MAX_CHARS} characters long, got {len(raw)}")
+        raise InvalidInput(Msg("qr.qr_id.too_long", max_chars=QR_ID_MAX_CHARS,
+                               length=len(raw)))
     if _HASHED_QR_ID.fullmatch(raw):
         return raw
     if not QR_ID_PATTERN.fullmatch(raw):
         if _only_the_first_character_is_wrong(QR_ID_PATTERN, raw):
-            raise InvalidInput("A QR id must start with a letter or digit")
-        raise InvalidInput("A QR id may only contain letters, digits, '.', '_' and '-'")
+            raise InvalidInput(Msg("qr.qr_id.bad_start"))
+        raise InvalidInput(Msg("qr.qr_id.bad_character"))
     if ".." in raw:
-        raise InvalidInput("A QR id may not contain '..'")
+        raise InvalidInput(Msg("qr.qr_id.double_dot"))
     return raw
 
 
@@ -255,7 +256,7 @@ def part_code_of(qr_id: str) -> str:
     """
     part_code, dash, _suffix = qr_id.rpartition("-")
     if not dash or not part_code:
-        raise InvalidInput(f"QR id {_show(qr_id)} has no part code (expected part_code-suffix)")
+        raise InvalidInput(Msg("qr.qr_id.no_part_code", qr_id=_show(qr_id)))
     return part_code
 
 

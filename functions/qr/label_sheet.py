@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from errors import InvalidInput
+from messages import Msg
 from qr import render
 from qr.sheet_layouts import SheetLayout
 
@@ -68,21 +69,21 @@ class SheetOptions:
 def check_options(layout: SheetLayout, options: SheetOptions, count: int) -> None:
     """InvalidInput for a selection or options this layout cannot print."""
     if count == 0:
-        raise InvalidInput("No labels match the selection: nothing to print.")
+        raise InvalidInput(Msg("qr.sheet.nothing_to_print"))
     if count > MAX_LABELS:
-        raise InvalidInput(f"{count} labels are more than one sheet file may hold "
-                           f"({MAX_LABELS}); print them in parts.")
+        raise InvalidInput(Msg("qr.sheet.too_many_labels", count=count,
+                               max_labels=MAX_LABELS))
     if options.skip < 0:
-        raise InvalidInput("'skip' must be 0 or more.")
+        raise InvalidInput(Msg("qr.sheet.skip_negative"))
     if options.skip >= layout.per_page:
-        raise InvalidInput(f"'skip' must be less than the {layout.per_page} labels of one "
-                           f"{layout.name} sheet.")
+        raise InvalidInput(Msg("qr.sheet.skip_too_large", per_page=layout.per_page,
+                               layout=layout.name))
     for name in ("offset_x_mm", "offset_y_mm"):
         if abs(getattr(options, name)) > 20:
-            raise InvalidInput(f"'{name}' must be between -20 and 20 (mm).")
+            raise InvalidInput(Msg("qr.sheet.offset_range", name=name))
     unknown = [f for f in options.fields if f not in FIELDS]
     if unknown or len(set(options.fields)) != len(options.fields):
-        raise InvalidInput(f"'fields' must list some of: {', '.join(FIELDS)} (no repeats).")
+        raise InvalidInput(Msg("qr.sheet.fields_no_repeats", fields=", ".join(FIELDS)))
 
 
 def label_sheet_pdf(labels: Sequence[Label], layout: SheetLayout,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from errors import InvalidInput, PayloadTooLarge
+from messages import Msg, chain
 from qr import ids
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -38,10 +39,10 @@ MAX_PART_NAME_CHARS = 200
 MAX_REPORTED_ERRORS = 1000
 
 COLUMNS = ("part_code", "part_name", "quantity")
-_EXPECTED = "expected exactly part_code, part_name, quantity"
-FORMAT_MESSAGE = "Upload a .xlsx or .csv file with the columns part_code, part_name, quantity"
-NO_ROWS_MESSAGE = "The parts list has no rows"
-UTF8_MESSAGE = "Save the CSV as UTF-8 (in Excel: Save As > CSV UTF-8) and upload it again"
+_EXPECTED = Msg("qr.upload.expected_columns")
+FORMAT_MESSAGE = Msg("qr.upload.format")
+NO_ROWS_MESSAGE = Msg("qr.upload.no_rows")
+UTF8_MESSAGE = Msg("qr.upload.utf8_hint")
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and any password-protected .xlsx
@@ -65,7 +66,7 @@ class PartRow:
 class RowError:
     row: int
     column: str | None
-    reason: str
+    reason: Msg  # rendered in the caller's language with the error
 
     def as_dict(self) -> dict[str, Any]:
         return {"row": self.row, "column": self.column, "reason": self.reason}
@@ -79,26 +80,23 @@ def parse_parts_upload(filename: str | None, content: bytes) -> list[PartRow]:
     has to agree with it (no name at all is fine: some clients send none)."""
     if len(content) > MAX_FILE_BYTES:  # before any copy or parse
         megabytes = math.ceil(len(content) * 10 / 1024 / 1024) / 10
-        raise PayloadTooLarge(f"The file is {megabytes:.1f} MB; the limit is "
-                              f"{MAX_FILE_BYTES // 1024 // 1024} MB")
+        raise PayloadTooLarge(Msg("qr.upload.file_too_large", size_mb=f"{megabytes:.1f}",
+                                  limit_mb=MAX_FILE_BYTES // 1024 // 1024))
     content = bytes(content)
     extension = _extension(filename)
     if extension not in (".xlsx", ".csv", ""):
         raise InvalidInput(FORMAT_MESSAGE)
     if content.startswith(_ZIP_MAGIC):
         if extension == ".csv":
-            raise InvalidInput(f"The file is named .csv but is not a CSV file. {FORMAT_MESSAGE}")
+            raise InvalidInput(Msg("qr.upload.csv_named_not_csv", format=FORMAT_MESSAGE))
         with closing(_xlsx_records(content)) as records:
             return _rows_from_table(records)
     if extension == ".xlsx":
         if not content.strip():
             raise InvalidInput(NO_ROWS_MESSAGE)
         if content.startswith(_OLE_MAGIC):
-            raise InvalidInput(
-                "The file is an old .xls workbook or a password-protected .xlsx; remove the "
-                f"password or save it as .xlsx. {FORMAT_MESSAGE}")
-        raise InvalidInput(f"The file is named .xlsx but is not an Excel workbook. "
-                           f"{FORMAT_MESSAGE}")
+            raise InvalidInput(Msg("qr.upload.old_xls", format=FORMAT_MESSAGE))
+        raise InvalidInput(Msg("qr.upload.xlsx_named_not_xlsx", format=FORMAT_MESSAGE))
     with closing(_csv_records(content)) as records:
         return _rows_from_table(records)
 
@@ -107,15 +105,13 @@ def parse_parts_json(body: object) -> list[PartRow]:
     """Parse `{"parts": [{"part_code", "part_name", "quantity"}, ...]}`. JSON has types, so
     they are held to: quantity must be a JSON integer (not "5", not 5.0)."""
     if not isinstance(body, dict):
-        raise InvalidInput('Send the parts list as JSON {"parts": [{"part_code": ..., '
-                           '"part_name": ..., "quantity": ...}, ...]}')
+        raise InvalidInput(Msg("qr.upload.json_shape"))
     extra = sorted(str(k) for k in body if k != "parts")
     if extra:
-        raise InvalidInput(f"Unexpected field(s): {', '.join(extra)}; expected only \"parts\"")
+        raise InvalidInput(Msg("qr.upload.unexpected_fields", fields=", ".join(extra)))
     parts = body.get("parts")
     if not isinstance(parts, list):
-        raise InvalidInput('"parts" must be a list of rows, each an object with part_code, '
-                           'part_name and quantity')
+        raise InvalidInput(Msg("qr.upload.parts_not_list"))
     if not parts:
         raise InvalidInput(NO_ROWS_MESSAGE)
     _check_row_count(len(parts))
@@ -123,15 +119,17 @@ def parse_parts_json(body: object) -> list[PartRow]:
     checker = _RowChecker()
     for number, item in enumerate(parts, start=1):
         if not isinstance(item, dict):
-            checker.add_error(number, None, "each row must be an object with part_code, "
-                                            f"part_name and quantity, got {_json_type(item)}")
+            checker.add_error(number, None, Msg("qr.upload.row_not_object",
+                                                json_type=_json_type(item)))
             continue
         keys_ok = True
         for key in sorted(str(k) for k in item if k not in COLUMNS):
-            checker.add_error(number, key, f"unexpected field {key!r}; {_EXPECTED}")
+            checker.add_error(number, key, Msg("qr.upload.unexpected_field", field=repr(key),
+                                               expected=_EXPECTED))
         for column in COLUMNS:
             if column not in item:
-                checker.add_error(number, column, f"{column} is missing")
+                checker.add_error(number, column, Msg("qr.upload.column_missing",
+                                                      column=column))
                 keys_ok = False
         if keys_ok:
             checker.check(number, item["part_code"], item["part_name"],
@@ -187,8 +185,7 @@ def _xlsx_records(content: bytes) -> Generator[tuple[int, Sequence[object]], Non
         workbook.close()
 
 
-_DAMAGED_XLSX = ("The .xlsx file could not be read; it may be damaged. Open it in Excel, "
-                 "save it again as .xlsx and upload it again")
+_DAMAGED_XLSX = Msg("qr.upload.damaged_xlsx")
 
 
 def _guard_zip(content: bytes) -> None:
@@ -208,29 +205,25 @@ def _guard_zip(content: bytes) -> None:
     except MemoryError:
         raise
     except Exception as err:  # BadZipFile, NotImplementedError (odd version), struct ...
-        raise InvalidInput(f"The .xlsx file is damaged (it is not a valid zip archive). "
-                           f"{FORMAT_MESSAGE}") from err
+        raise InvalidInput(Msg("qr.upload.bad_zip", format=FORMAT_MESSAGE)) from err
     if len(members) > MAX_ZIP_MEMBERS:
         raise _too_many_members(len(members))
     total = sum(m.file_size for m in members)
     if total > MAX_UNCOMPRESSED_BYTES:
-        raise InvalidInput(
-            f"The .xlsx file unpacks to {total / 1024 / 1024:.0f} MB; the limit is "
-            f"{MAX_UNCOMPRESSED_BYTES // 1024 // 1024} MB. Remove other sheets and images")
+        raise InvalidInput(Msg("qr.upload.unpacks_too_large",
+                               size_mb=f"{total / 1024 / 1024:.0f}",
+                               limit_mb=MAX_UNCOMPRESSED_BYTES // 1024 // 1024))
     for member in members:
         if member.file_size > RATIO_CHECKED_FROM_BYTES and (
                 member.file_size > member.compress_size * MAX_COMPRESSION_RATIO):
-            raise InvalidInput(
-                f"The .xlsx file contains a part compressed more than "
-                f"{MAX_COMPRESSION_RATIO}:1, which a real workbook never needs; it is refused")
+            raise InvalidInput(Msg("qr.upload.compression_ratio", ratio=MAX_COMPRESSION_RATIO))
     if "xl/workbook.xml" not in names:
-        raise InvalidInput(f"The file is a zip archive but not an Excel workbook. "
-                           f"{FORMAT_MESSAGE}")
+        raise InvalidInput(Msg("qr.upload.zip_not_workbook", format=FORMAT_MESSAGE))
 
 
 def _too_many_members(count: int) -> InvalidInput:
-    return InvalidInput(f"The .xlsx file has {count} parts inside; a workbook with more than "
-                        f"{MAX_ZIP_MEMBERS} is refused")
+    return InvalidInput(Msg("qr.upload.too_many_members", count=count,
+                            max_members=MAX_ZIP_MEMBERS))
 
 
 def _csv_records(content: bytes) -> Generator[tuple[int, Sequence[object]], None, None]:
@@ -246,21 +239,21 @@ def _csv_records(content: bytes) -> Generator[tuple[int, Sequence[object]], None
         except StopIteration:
             return
         except csv.Error as err:
-            raise InvalidInput(f"The CSV could not be read near line {reader.line_num}: "
-                               f"{err}") from err
+            raise InvalidInput(Msg("qr.upload.csv_unreadable", line=reader.line_num,
+                                   error=str(err))) from err
         number += 1
         yield number, fields
 
 
 def _decode_csv(content: bytes) -> str:
     if content.startswith(_UTF16_BOMS):
-        raise InvalidInput(f"The CSV is saved as UTF-16. {UTF8_MESSAGE}")
+        raise InvalidInput(Msg("qr.upload.utf16", hint=UTF8_MESSAGE))
     if content.startswith(_BINARY_MAGICS) or b"\x00" in content[:8192]:
         raise InvalidInput(FORMAT_MESSAGE)
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise InvalidInput(f"The CSV is not UTF-8. {UTF8_MESSAGE}") from err
+        raise InvalidInput(Msg("qr.upload.not_utf8", hint=UTF8_MESSAGE)) from err
     if "\x00" in text:
         raise InvalidInput(FORMAT_MESSAGE)
     return text
@@ -302,9 +295,9 @@ def _rows_from_table(records: Iterator[tuple[int, Sequence[object]]]) -> list[Pa
         _check_row_count(data_rows)
         for index, value in enumerate(values):
             if index not in named and not _is_blank(value):
-                checker.add_error(number, None, f"cell {_column_letter(index)}{number} has a "
-                                                f"value but its column has no header; "
-                                                f"{_EXPECTED}")
+                checker.add_error(number, None, Msg(
+                    "qr.upload.cell_without_header", cell=f"{_column_letter(index)}{number}",
+                    expected=_EXPECTED))
         code, name, quantity = (_cell(values, positions[c]) for c in COLUMNS)
         checker.check(number, code, name, _file_quantity(quantity), strict_name=False)
     if data_rows == 0:
@@ -332,20 +325,21 @@ def _column_positions(header_row: int, values: Sequence[object]) -> dict[str, in
     missing = [c for c in COLUMNS if c not in positions]
     if not missing and not unexpected and not duplicates:
         return positions
+    problems: list[Msg] = []
     if len(missing) == len(COLUMNS):
-        found = ", ".join(unexpected[:10]) or "nothing"
-        problems = [f"The first row must be the header with the columns part_code, part_name, "
-                    f"quantity; found {found}"]
+        found = ", ".join(unexpected[:10]) or Msg("qr.upload.nothing")
+        problems.append(Msg("qr.upload.header_missing", found=found))
     else:
-        problems = []
         if missing:
-            problems.append(f"Missing column(s): {', '.join(missing)}")
+            problems.append(Msg("qr.upload.missing_columns", columns=", ".join(missing)))
         if unexpected:
-            problems.append(f"Unexpected column(s): {', '.join(unexpected)}; {_EXPECTED}")
+            problems.append(Msg("qr.upload.unexpected_columns", columns=", ".join(unexpected),
+                                expected=_EXPECTED))
         if duplicates:
-            problems.append(f"Duplicate column(s): {', '.join(sorted(set(duplicates)))}")
+            problems.append(Msg("qr.upload.duplicate_columns",
+                                columns=", ".join(sorted(set(duplicates)))))
     errors = [RowError(header_row, None, p) for p in problems]
-    raise InvalidInput(". ".join(problems),
+    raise InvalidInput(chain("common.sentences", problems),
                        details={"errors": [e.as_dict() for e in errors]})
 
 
@@ -372,13 +366,12 @@ def _column_letter(index: int) -> str:
 
 def _check_row_count(count: int) -> None:
     if count > MAX_ROWS:
-        raise InvalidInput(f"The parts list has more than {MAX_ROWS} rows; split it into "
-                           "smaller lists")
+        raise InvalidInput(Msg("qr.upload.too_many_rows", max_rows=MAX_ROWS))
 
 
 # -- one row --------------------------------------------------------------------------------
 
-_QUANTITY_RULE = f"quantity must be a whole number from 1 to {MAX_QUANTITY_PER_ROW}"
+_QUANTITY_RULE = Msg("qr.upload.quantity_rule", max_quantity=MAX_QUANTITY_PER_ROW)
 
 
 @dataclass(frozen=True)
@@ -386,43 +379,48 @@ class _Quantity:
     """A parsed quantity, or the reason it is not one."""
 
     value: int | None
-    problem: str | None = None
+    problem: Msg | None = None
 
 
 def _file_quantity(raw: object) -> _Quantity:
     """A spreadsheet or CSV cell. Text must be plain digits: "1.000" means one thousand to a
     Turkish reader and one to Python, so a separator is refused rather than guessed at."""
     if isinstance(raw, bool):
-        return _Quantity(None, f"{_QUANTITY_RULE}, got {_shown(raw)}")
+        return _out_of_rule(raw)
     if isinstance(raw, int):
         return _in_range(raw, raw)
     if isinstance(raw, float):
         if math.isfinite(raw) and raw.is_integer():
             return _in_range(int(raw), raw)
-        return _Quantity(None, f"{_QUANTITY_RULE}, got {_shown(raw)}")
+        return _out_of_rule(raw)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return _Quantity(None, "quantity is required")
+        return _Quantity(None, Msg("qr.upload.quantity_required"))
     if isinstance(raw, str):
         text = raw.strip()
         if len(text) <= 9 and _DIGITS.fullmatch(text):  # 9 digits: int() stays cheap
             return _in_range(int(text), text)
-        return _Quantity(None, f"{_QUANTITY_RULE}, got {_shown(text)}")
-    return _Quantity(None, f"{_QUANTITY_RULE}, got {_shown(raw)}")
+        return _out_of_rule(text)
+    return _out_of_rule(raw)
 
 
 def _json_quantity(raw: object) -> _Quantity:
     if isinstance(raw, int) and not isinstance(raw, bool):
         return _in_range(raw, raw)
     if raw is None:
-        return _Quantity(None, "quantity is required")
-    return _Quantity(None, f"{_QUANTITY_RULE} written as a JSON integer (not a string or a "
-                           f"decimal), got {_json_type(raw)} {_shown(raw)}")
+        return _Quantity(None, Msg("qr.upload.quantity_required"))
+    return _Quantity(None, Msg("qr.upload.quantity_json", max_quantity=MAX_QUANTITY_PER_ROW,
+                               json_type=_json_type(raw), value=_shown(raw)))
 
 
 def _in_range(value: int, shown: object) -> _Quantity:
     if 1 <= value <= MAX_QUANTITY_PER_ROW:
         return _Quantity(value)
-    return _Quantity(None, f"{_QUANTITY_RULE}, got {_shown(shown)}")
+    return _out_of_rule(shown)
+
+
+def _out_of_rule(shown: object) -> _Quantity:
+    return _Quantity(None, Msg("qr.upload.quantity_rule_got",
+                               max_quantity=MAX_QUANTITY_PER_ROW, value=_shown(shown)))
 
 
 def _part_name(raw: object, *, strict: bool) -> str:
@@ -435,20 +433,19 @@ def _part_name(raw: object, *, strict: bool) -> str:
     elif not strict and isinstance(raw, float) and math.isfinite(raw):
         text = str(int(raw)) if raw.is_integer() else repr(raw)
     elif raw is None:
-        raise InvalidInput("part_name is required")
+        raise InvalidInput(Msg("qr.part_name.required"))
     else:
-        raise InvalidInput(f"part_name must be text, got {_shown(raw)}")
+        raise InvalidInput(Msg("qr.part_name.not_text", value=_shown(raw)))
     # NFC so that "ç" typed on a Mac (c + combining cedilla) and on Windows are one name.
     text = unicodedata.normalize("NFC", text.strip())
     if not text:
-        raise InvalidInput("part_name is required")
+        raise InvalidInput(Msg("qr.part_name.required"))
     if len(text) > MAX_PART_NAME_CHARS:
-        raise InvalidInput(
-            f"part_name may be at most {MAX_PART_NAME_CHARS} characters, got {len(text)}")
+        raise InvalidInput(Msg("qr.part_name.too_long", max_chars=MAX_PART_NAME_CHARS,
+                               length=len(text)))
     if _CONTROL_CHARACTERS.search(text):
         # Names are shown in lists and on labels; a line break or tab in one is a slip.
-        raise InvalidInput("part_name may not contain control characters such as line "
-                           "breaks or tabs")
+        raise InvalidInput(Msg("qr.part_name.control_chars"))
     return text
 
 
@@ -461,7 +458,7 @@ class _RowChecker:
         self._first_row_of: dict[str, int] = {}
         self._units = 0
 
-    def add_error(self, row: int, column: str | None, reason: str) -> None:
+    def add_error(self, row: int, column: str | None, reason: Msg) -> None:
         self.errors.append(RowError(row, column, reason))
 
     def check(self, row: int, raw_code: object, raw_name: object, quantity: _Quantity, *,
@@ -485,7 +482,7 @@ class _RowChecker:
 
     def _part_code(self, row: int, raw: object) -> str | None:
         if _is_blank(raw):
-            self.add_error(row, "part_code", "part_code is required")
+            self.add_error(row, "part_code", Msg("qr.part_code.required"))
             return None
         try:
             code = ids.normalize_part_code(raw)
@@ -494,7 +491,8 @@ class _RowChecker:
             return None
         first = self._first_row_of.setdefault(code, row)
         if first != row:
-            self.add_error(row, "part_code", f"part_code {code} already on row {first}")
+            self.add_error(row, "part_code", Msg("qr.upload.duplicate_code", code=code,
+                                                 row=first))
             return None
         return code
 
@@ -502,38 +500,41 @@ class _RowChecker:
         over_units = self._units > MAX_UNITS_PER_UPLOAD
         if not self.errors and not over_units:
             return self.rows
-        summary: list[str] = []
+        summary: list[Msg] = []
         details: dict[str, Any] = {}
         if over_units:
-            summary.append(f"The list asks for {self._units} units; at most "
-                           f"{MAX_UNITS_PER_UPLOAD} can be imported at once, so split it")
+            summary.append(Msg("qr.upload.too_many_units", units=self._units,
+                               max_units=MAX_UNITS_PER_UPLOAD))
             details.update(total_units=self._units, max_units=MAX_UNITS_PER_UPLOAD)
         if self.errors:
             bad_rows = len({e.row for e in self.errors})
-            summary.append(f"{bad_rows} row{'s have' if bad_rows != 1 else ' has'} problems")
+            summary.append(Msg("qr.upload.rows_with_problems.one", count=bad_rows)
+                           if bad_rows == 1 else
+                           Msg("qr.upload.rows_with_problems.other", count=bad_rows))
         details["errors"] = [e.as_dict() for e in self.errors[:MAX_REPORTED_ERRORS]]
         details["error_count"] = len(self.errors)
-        raise InvalidInput("; ".join(summary) + "; nothing was imported", details=details)
+        raise InvalidInput(Msg("qr.upload.nothing_imported",
+                               problems=chain("common.clauses", summary)), details=details)
 
 
 def _shown(value: object, limit: int = 40) -> str:
     if isinstance(value, int) and value.bit_length() > 128:  # str() refuses > 4300 digits
-        return "a number too large to show"
+        return Msg("qr.upload.number_too_large_to_show")
     text = value if isinstance(value, str) else str(value)
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 def _json_type(value: object) -> str:
     if value is None:
-        return "null"
+        return Msg("json.null")
     if isinstance(value, bool):
-        return "a boolean"
+        return Msg("json.boolean")
     if isinstance(value, (int, float)):
-        return "a number"
+        return Msg("json.number")
     if isinstance(value, str):
-        return "a string"
+        return Msg("json.string")
     if isinstance(value, list):
-        return "a list"
+        return Msg("json.list")
     if isinstance(value, dict):
-        return "an object"
+        return Msg("json.object")
     return type(value).__name__

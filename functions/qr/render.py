@@ -36,6 +36,7 @@ from qrcode import LUT, base, constants, util
 from qrcode.main import QRCode
 
 from errors import InvalidInput
+from messages import Msg
 
 BOX_SIZE = 10
 BORDER = 4
@@ -159,13 +160,13 @@ def _body(segment: util.QRData) -> _Bits:
 
 def _utf8(payload: str) -> bytes:
     if not isinstance(payload, str):
-        raise InvalidInput(f"The QR payload must be text, not {type(payload).__name__}")
+        raise InvalidInput(Msg("qr.payload.not_text", type=type(payload).__name__))
     if not payload:
-        raise InvalidInput("The QR payload is empty")
+        raise InvalidInput(Msg("qr.payload.empty"))
     try:
         return payload.encode("utf-8")
     except UnicodeEncodeError as err:
-        raise InvalidInput("The QR payload is not valid text (it has a lone surrogate)") from err
+        raise InvalidInput(Msg("qr.payload.surrogate")) from err
 
 
 def _fit_version(segments: list[util.QRData], bodies: list[_Bits], payload: str,
@@ -184,19 +185,17 @@ def _fit_version(segments: list[util.QRData], bodies: list[_Bits], payload: str,
         start = version  # longer length fields from here on: count again
 
 
-def _too_long_message(payload: str, encoded: bytes) -> str:
-    size = f"{len(payload)} characters"
-    if len(encoded) != len(payload):
-        size += f" ({len(encoded)} bytes as UTF-8)"
+def _too_long_message(payload: str, encoded: bytes) -> Msg:
+    size = (Msg("qr.payload.size_chars", chars=len(payload)) if len(encoded) == len(payload)
+            else Msg("qr.payload.size_chars_bytes", chars=len(payload), bytes=len(encoded)))
     mode = util.optimal_mode(encoded)
     if mode == util.MODE_NUMBER:
-        limit = f"{capacity(mode)} digits"
+        limit = Msg("qr.payload.limit_digits", count=capacity(mode))
     elif mode == util.MODE_ALPHA_NUM:
-        limit = f"{capacity(mode)} characters of this kind (A-Z, 0-9, space and $%*+-./:)"
+        limit = Msg("qr.payload.limit_alphanumeric", count=capacity(mode))
     else:
-        limit = f"{capacity(util.MODE_8BIT_BYTE)} bytes of text"
-    return (f"The QR payload is {size}; the most a QR code can hold at error-correction "
-            f"level M is {limit}")
+        limit = Msg("qr.payload.limit_bytes", count=capacity(util.MODE_8BIT_BYTE))
+    return Msg("qr.payload.too_long", size=size, limit=limit)
 
 
 def _interleave(data: bytes, blocks: list[base.RSBlock]) -> bytes:

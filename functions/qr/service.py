@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from errors import FailedPrecondition, InvalidInput, NotFound, Unavailable
 from identity import Caller, require_admin, require_staff
 from log_fields import log_fields
+from messages import Msg
 from qr import ids, label_sheet, parts_import, render, sheet_request
 from qr.ports import (
     BlobStore,
@@ -89,8 +90,7 @@ class QrLabels:
         elif body is not None:
             rows = parts_import.parse_parts_json(body)
         else:
-            raise InvalidInput('Send the parts list as a multipart field "file" (.xlsx or '
-                               '.csv) or as JSON {"parts": [...]}.')
+            raise InvalidInput(Msg("qr.upload.no_body"))
         requests = [PartRequest(r.part_code, r.part_name, r.quantity) for r in rows]
         outcomes = self._repo.add_missing_units(requests, ids.new_qr_id, caller.uid)
         new_ids = [qr_id for outcome in outcomes for qr_id in outcome.added_ids]
@@ -136,8 +136,8 @@ class QrLabels:
         stored = self._repo.mark_stored(done) if done else 0
         report = StoreReport(stored, already, len(wanted) - len(records), tuple(failed))
         if failed:
-            raise Unavailable(f"{len(failed)} of {len(wanted)} QR files could not be stored "
-                              "yet; they will be retried.", details={"failed": failed})
+            raise Unavailable(Msg("qr.store.failed", failed=len(failed), total=len(wanted)),
+                              details={"failed": failed})
         return report
 
     def requeue_unstored(self, limit: int = 2_000) -> int:
@@ -163,7 +163,7 @@ class QrLabels:
                       qr_ids: list[str] | None) -> list[QrRecord]:
         """Which records a bulk download contains (checked before streaming starts)."""
         require_staff(caller)
-        return self._select(part_code, qr_ids, MAX_IDS_PER_ZIP, "ZIP")
+        return self._select(part_code, qr_ids, MAX_IDS_PER_ZIP, Msg("qr.select.what.zip"))
 
     def label_sheet(self, caller: Caller | None, request: dict[str, Any]) -> LabelSheet:
         """A PDF of the selected labels on a sheet or printer preset; the labels are marked
@@ -171,7 +171,7 @@ class QrLabels:
         require_staff(caller)
         selection = sheet_request.parse(request)
         records = self._select(selection.part_code, selection.qr_ids,
-                               label_sheet.MAX_LABELS, "label sheet")
+                               label_sheet.MAX_LABELS, Msg("qr.select.what.label_sheet"))
         if selection.not_printed:
             records = [r for r in records if r.print_count == 0]
         labels = [label_sheet.Label(r.qr_id, r.part_code, r.part_name) for r in records]
@@ -186,27 +186,26 @@ class QrLabels:
             "qr_codes.zip"
 
     def _select(self, part_code: str | None, qr_ids: list[str] | None, limit: int,
-                what: str) -> list[QrRecord]:
+                what: Msg) -> list[QrRecord]:
         if bool(part_code) == bool(qr_ids):
-            raise InvalidInput('Give either "part_code" or "qr_ids" (a list of QR ids).')
+            raise InvalidInput(Msg("qr.select.either"))
         if part_code:
             code = ids.normalize_part_code(part_code)
             records = self._repo.list_part(code, limit + 1)
             if not records:
-                raise NotFound(f"No QR codes exist for part {code!r}.")
+                raise NotFound(Msg("qr.select.no_codes_for_part", code=repr(code)))
         else:
             assert qr_ids is not None
             wanted = list(dict.fromkeys(ids.validate_qr_id(q) for q in qr_ids))
             if len(wanted) > limit:
-                raise InvalidInput(f"At most {limit} QR ids fit in one {what}.")
+                raise InvalidInput(Msg("qr.select.too_many_ids", limit=limit, what=what))
             records = self._repo.get_many(wanted)
             unknown = sorted(set(wanted) - {r.qr_id for r in records})
             if unknown:
-                raise NotFound(f"Unknown QR id(s): {', '.join(unknown[:10])}"
-                               + (" ..." if len(unknown) > 10 else ""))
+                raise NotFound(Msg("qr.select.unknown_ids", ids=_first_ten(unknown)))
         if len(records) > limit:
-            raise InvalidInput(f"Part {part_code!r} has more than {limit} QR codes, more "
-                               f"than one {what} takes; ask for smaller lists of ids.")
+            raise InvalidInput(Msg("qr.select.part_too_large", code=repr(part_code),
+                                   limit=limit, what=what))
         return records
 
     def zip_entries(self, records: list[QrRecord]) -> Iterator[tuple[str, bytes]]:
@@ -237,17 +236,14 @@ class QrLabels:
         require_admin(caller)
         confirm = body.get("confirm") if isinstance(body, dict) else None
         if confirm != CLEAR_CONFIRMATION:
-            raise InvalidInput(f'To delete every QR code and file, send {{"confirm": '
-                               f'"{CLEAR_CONFIRMATION}"}}.')
+            raise InvalidInput(Msg("qr.clear.confirm", confirmation=CLEAR_CONFIRMATION))
         # Records first: once they are gone no worker stores their files again, so the
         # file sweep that follows leaves storage and database in agreement.
         records, parts = self._repo.delete_all()
         try:
             files = self._blobs.delete_prefix(BLOB_PREFIX)
         except BlobStoreError as err:
-            raise FailedPrecondition(
-                f"Deleted {records} QR records, but the stored files could not all be "
-                "deleted yet; run the clear again to finish.") from err
+            raise FailedPrecondition(Msg("qr.clear.files_left", records=records)) from err
         return {"deleted_records": records, "deleted_parts": parts, "deleted_files": files}
 
     # -- helpers --------------------------------------------------------------------------
@@ -256,7 +252,7 @@ class QrLabels:
         qr_id = ids.validate_qr_id(raw_qr_id)
         record = self._repo.get(qr_id)
         if record is None:
-            raise NotFound(f"No QR code with id {qr_id!r}.")
+            raise NotFound(Msg("qr.not_found", qr_id=repr(qr_id)))
         return record
 
     def _image_of(self, record: QrRecord) -> QrImage:
@@ -302,45 +298,48 @@ def _summary(outcomes: list[PartOutcome]) -> dict[str, Any]:
 def _used_request(data: Any) -> tuple[list[str], str]:
     """The checked ids (each once, in order) and reason of a mark_used request."""
     if not isinstance(data, dict):
-        raise InvalidInput('Send {"qr_ids": [QR ids], "reason": "why they left the stock"}.')
+        raise InvalidInput(Msg("qr.used.body"))
     return _used_ids(data.get("qr_ids")), _used_reason(data.get("reason"))
 
 
 def _used_ids(raw: Any) -> list[str]:
     if not isinstance(raw, list):
-        raise InvalidInput('"qr_ids" must be a list of QR id strings.')
+        raise InvalidInput(Msg("qr.qr_ids.not_a_list"))
     if not raw:
-        raise InvalidInput('"qr_ids" is empty: give at least one QR id.')
+        raise InvalidInput(Msg("qr.used.empty"))
     if len(raw) > MAX_IDS_PER_USE:  # before checking each id: bounds the work first
-        raise InvalidInput(f'"qr_ids" may hold at most {MAX_IDS_PER_USE} ids a call, got '
-                           f"{len(raw)}; send them in several calls.")
+        raise InvalidInput(Msg("qr.used.too_many", max_ids=MAX_IDS_PER_USE, count=len(raw)))
     checked = []
     for index, qr_id in enumerate(raw):
         try:
             checked.append(ids.validate_qr_id(qr_id))
         except InvalidInput as err:
-            raise InvalidInput(f'"qr_ids"[{index}]: {err.message}.') from err
+            raise InvalidInput(Msg("qr.used.bad_id", index=index, reason=err.message)) \
+                from err
     return list(dict.fromkeys(checked))  # an id sent twice is one unit
 
 
 def _used_reason(raw: Any) -> str:
     if raw is None:
-        raise InvalidInput('"reason" is required: say why the units left the stock.')
+        raise InvalidInput(Msg("qr.used.reason_required"))
     if not isinstance(raw, str):
-        raise InvalidInput('"reason" must be text.')
+        raise InvalidInput(Msg("qr.used.reason_not_text"))
     reason = raw.strip()
     if not reason:
-        raise InvalidInput('"reason" is empty: say why the units left the stock.')
+        raise InvalidInput(Msg("qr.used.reason_empty"))
     if len(reason) > MAX_USED_REASON_CHARS:
-        raise InvalidInput(f'"reason" may be at most {MAX_USED_REASON_CHARS} characters, '
-                           f"got {len(reason)}.")
+        raise InvalidInput(Msg("qr.used.reason_too_long", max_chars=MAX_USED_REASON_CHARS,
+                               length=len(reason)))
     return reason
 
 
-def _unknown_ids_message(unknown: tuple[str, ...]) -> str:
+def _unknown_ids_message(unknown: tuple[str, ...]) -> Msg:
     """The first ten in the message (meant for a person); all of them go in the details."""
-    shown = ", ".join(unknown[:10]) + (" ..." if len(unknown) > 10 else "")
-    return f"Unknown QR id(s), nothing was marked: {shown}"
+    return Msg("qr.used.unknown_ids", ids=_first_ten(unknown))
+
+
+def _first_ten(ids_: Sequence[str]) -> str:
+    return ", ".join(ids_[:10]) + (" ..." if len(ids_) > 10 else "")
 
 
 def _file_stem(part_code: str | None, default: str) -> str:

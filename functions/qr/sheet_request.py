@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from errors import InvalidInput
+from messages import Msg
 from qr.label_sheet import FIELDS, SheetOptions
 from qr.sheet_layouts import LAYOUTS, SheetLayout
 
@@ -27,15 +28,14 @@ class SheetRequest:
 
 def parse(request: Any) -> SheetRequest:
     if not isinstance(request, dict):
-        raise InvalidInput('Send the selection as a query string or a JSON object, e.g. '
-                           '{"part_code": "...", "layout": "avery-l7160"}.')
+        raise InvalidInput(Msg("qr.sheet.body"))
     unknown = sorted(set(request) - _KNOWN)
     if unknown:
-        raise InvalidInput(f"Unknown parameter(s): {', '.join(unknown)}. Known: "
-                           f"{', '.join(sorted(_KNOWN - {'ids'}))}.")
+        raise InvalidInput(Msg("qr.sheet.unknown_params", unknown=", ".join(unknown),
+                               known=", ".join(sorted(_KNOWN - {"ids"}))))
     name = request.get("layout") or DEFAULT_LAYOUT
     if not isinstance(name, str) or name not in LAYOUTS:
-        raise InvalidInput(f"'layout' must be one of: {', '.join(sorted(LAYOUTS))}.")
+        raise InvalidInput(Msg("qr.sheet.layout", layouts=", ".join(sorted(LAYOUTS))))
     return SheetRequest(
         part_code=_text(request, "part_code"),
         qr_ids=_id_list(request.get("qr_ids", request.get("ids"))),
@@ -52,7 +52,7 @@ def _text(request: dict[str, Any], name: str) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise InvalidInput(f"'{name}' must be a string.")
+        raise InvalidInput(Msg("common.field_not_string", name=name))
     return value
 
 
@@ -62,7 +62,7 @@ def _id_list(value: Any) -> list[str] | None:
     if isinstance(value, str):
         value = [v for v in value.split(",") if v]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InvalidInput("'qr_ids' must be a list of QR ids (or a comma-separated string).")
+        raise InvalidInput(Msg("qr.sheet.qr_ids"))
     return value
 
 
@@ -72,7 +72,7 @@ def _flag(request: dict[str, Any], name: str) -> bool:
         return value
     if isinstance(value, str) and value.lower() in ("true", "1", "yes", "false", "0", "no", ""):
         return value.lower() in ("true", "1", "yes")
-    raise InvalidInput(f"'{name}' must be true or false.")
+    raise InvalidInput(Msg("common.field_not_boolean", name=name))
 
 
 def _whole(request: dict[str, Any], name: str) -> int:
@@ -81,9 +81,9 @@ def _whole(request: dict[str, Any], name: str) -> int:
         try:
             value = int(value.strip() or "0")
         except ValueError as err:
-            raise InvalidInput(f"'{name}' must be a whole number.") from err
+            raise InvalidInput(Msg("common.field_not_whole_number", name=name)) from err
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"'{name}' must be a whole number.")
+        raise InvalidInput(Msg("common.field_not_whole_number", name=name))
     return value
 
 
@@ -93,10 +93,10 @@ def _number(request: dict[str, Any], name: str) -> float:
         try:
             value = float(value.strip() or "0")
         except ValueError as err:
-            raise InvalidInput(f"'{name}' must be a number (mm).") from err
+            raise InvalidInput(Msg("qr.sheet.not_mm", name=name)) from err
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
             value):
-        raise InvalidInput(f"'{name}' must be a number (mm).")
+        raise InvalidInput(Msg("qr.sheet.not_mm", name=name))
     return float(value)
 
 
@@ -106,5 +106,5 @@ def _fields(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [v.strip() for v in value.split(",") if v.strip()]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InvalidInput(f"'fields' must list some of: {', '.join(FIELDS)}.")
+        raise InvalidInput(Msg("qr.sheet.fields", fields=", ".join(FIELDS)))
     return tuple(value)

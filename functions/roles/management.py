@@ -13,6 +13,7 @@ from typing import Any
 
 from errors import FailedPrecondition, InvalidInput, NotFound, Unavailable
 from identity import Caller, require_admin
+from messages import Msg
 from roles.ports import (
     ROLES,
     AuditLog,
@@ -22,14 +23,9 @@ from roles.ports import (
     UserDirectory,
 )
 
-TOKEN_REFRESH = ("The change reaches the user's app with its next ID token: within the hour, "
-                 "or at once when the app calls getIdToken(true) (JS: await "
-                 "auth.currentUser.getIdToken(true); Flutter: await "
-                 "FirebaseAuth.instance.currentUser?.getIdToken(true)) or the user signs in "
-                 "again.")
-LAST_ADMIN = ("You are the last administrator: grant admin to someone else before you remove "
-              "your own admin role.")
-DIRECTORY_DOWN = "The user directory is not reachable right now; try again in a minute."
+TOKEN_REFRESH = Msg("roles.token_refresh")  # in the reply; rendered in the caller's language
+LAST_ADMIN = Msg("roles.last_admin")
+DIRECTORY_DOWN = Msg("roles.directory_down")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _UID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
@@ -64,8 +60,8 @@ class RoleManagement:
         try:
             account = self._directory.find(uid=uid, email=email)
             if account is None:
-                raise NotFound(f"No account with {'uid' if uid else 'email'} "
-                               f"{uid or email!r}; the person must sign in once first.")
+                raise NotFound(Msg("roles.no_account", kind="uid" if uid else "email",
+                                   value=repr(uid or email)))
             if not grant and role == "admin" and account.uid == admin.uid \
                     and self._admin_count() <= 1:
                 raise FailedPrecondition(LAST_ADMIN)
@@ -95,8 +91,7 @@ class RoleManagement:
         except AuditUnavailable as err:
             # No change without its audit record: put the claims back, then say so.
             self._directory.set_claims(account.uid, account.claims)
-            raise Unavailable("The change could not be audited, so it was undone; try "
-                              "again in a minute.") from err
+            raise Unavailable(Msg("roles.audit_failed")) from err
 
     def _admin_count(self) -> int:
         return sum(1 for account in self._directory.with_roles() if "admin" in account.roles)
@@ -107,21 +102,21 @@ def _role(data: Any, *, required: bool) -> str | None:
     if value is None and not required:
         return None
     if not isinstance(value, str) or value.strip().lower() not in ROLES:
-        raise InvalidInput("'role' must be one of: staff, admin.")
+        raise InvalidInput(Msg("roles.role"))
     return value.strip().lower()
 
 
 def _target(data: Any) -> tuple[str | None, str | None]:
     if not isinstance(data, dict) or ("uid" in data) == ("email" in data):
-        raise InvalidInput('Name the user with either "uid" or "email" (not both).')
+        raise InvalidInput(Msg("roles.target"))
     if "uid" in data:
         uid = data["uid"]
         if not isinstance(uid, str) or not _UID.fullmatch(uid.strip()):
-            raise InvalidInput("'uid' must be a Firebase user id.")
+            raise InvalidInput(Msg("roles.uid"))
         return uid.strip(), None
     email = data["email"]
     if not isinstance(email, str) or len(email) > 254 or not _EMAIL.fullmatch(email.strip()):
-        raise InvalidInput("'email' must be an email address.")
+        raise InvalidInput(Msg("roles.email"))
     return None, email.strip()
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from errors import FailedPrecondition, InvalidInput, NotFound, PermissionDenied, Unavailable
 from identity import Caller, require_staff
+from messages import Msg
 from qr import ids
 from spreadsheet_safe import safe_row
 from stocktake.ports import CountStore, Scan, ScanView, Session, StoredScan, Unit
@@ -41,6 +42,17 @@ MAX_PART_CODES = 1000
 _SESSION_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 _CLIENT_SCAN_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 UNKNOWN_PART = "(unknown)"
+# A session's state as a person reads it in a message; the reply's "state" stays the token.
+_STATE_WORDS = {
+    "open": Msg("stocktake.state.open"),
+    "finishing": Msg("stocktake.state.finishing"),
+    "finished": Msg("stocktake.state.finished"),
+    "cancelled": Msg("stocktake.state.cancelled"),
+}
+
+
+def _state_word(state: str) -> str:
+    return _STATE_WORDS.get(state, state)
 
 
 class CountSessions:
@@ -65,7 +77,7 @@ class CountSessions:
         if part_codes is not None:
             unknown = sorted(set(part_codes) - set(expected))
             if unknown and not any(expected.values()):
-                raise NotFound(f"No labelled units for part(s): {', '.join(unknown[:10])}.")
+                raise NotFound(Msg("stocktake.start.no_units", codes=", ".join(unknown[:10])))
         now = self._clock()
         count = sum(len(v) for v in expected.values())
         session_id = self._store.create_session({
@@ -96,10 +108,7 @@ class CountSessions:
             if not pending:
                 break
             if time.monotonic() >= deadline:
-                raise Unavailable(
-                    f"Other scans of the same units kept arriving at the same moment; the "
-                    f"first {len(results)} scans were taken. Send the batch again: those "
-                    "come back as resent and are not counted twice.")
+                raise Unavailable(Msg("stocktake.scans.contention", taken=len(results)))
             self._sleep(random.uniform(0, min(0.5, 0.02 * 2 ** attempt)))
             attempt += 1
         return _scan_reply(results)
@@ -131,7 +140,7 @@ class CountSessions:
             view = self._store.scan_view(session_id, [client_id], [])
             stored = view.scans.get(client_id)
             if stored is None:
-                raise NotFound(f"No scan {client_id!r} in this session.")
+                raise NotFound(Msg("stocktake.undo.no_scan", client_scan_id=repr(client_id)))
             if stored.undone:
                 return {"client_scan_id": client_id, "undone": True, "changed": False}
             unit_view = self._store.scan_view(session_id, [client_id], [stored.qr_id])
@@ -142,7 +151,7 @@ class CountSessions:
                 return {"client_scan_id": client_id, "undone": True, "changed": True,
                         "qr_id": stored.qr_id}
             if time.monotonic() >= deadline:
-                raise Unavailable("The unit kept changing; try the undo again.")
+                raise Unavailable(Msg("stocktake.undo.contention"))
             self._sleep(random.uniform(0, min(0.5, 0.02 * 2 ** attempt)))
         raise AssertionError("unreachable")
 
@@ -152,12 +161,12 @@ class CountSessions:
         staff = require_staff(caller)
         session = self._owned_session(staff, _session_id(data))
         if session.state in ("finished", "cancelled"):
-            raise FailedPrecondition(f"The session is {session.state} already; read its "
-                                     "report instead.")
+            raise FailedPrecondition(Msg("stocktake.finish.already",
+                                         state=_state_word(session.state)))
         now = self._clock()
         if not self._store.set_state(session.id, ("open", "finishing"), {
                 "state": "finishing", "finishingAt": now, "finishingBy": staff.uid}):
-            raise FailedPrecondition("The session was finished or cancelled meanwhile.")
+            raise FailedPrecondition(Msg("stocktake.finish.changed"))
         self._sleep(self._finish_grace_s)
         summary = self._summary(session.id)
         self._store.save_results(session.id, {
@@ -170,8 +179,8 @@ class CountSessions:
         session = self._owned_session(staff, _session_id(data))
         if not self._store.set_state(session.id, ("open",), {
                 "state": "cancelled", "cancelledAt": self._clock(), "cancelledBy": staff.uid}):
-            raise FailedPrecondition(f"Only an open session can be cancelled; this one is "
-                                     f"{session.state}.")
+            raise FailedPrecondition(Msg("stocktake.cancel.not_open",
+                                         state=_state_word(session.state)))
         return {"session_id": session.id, "state": "cancelled"}
 
     def report(self, caller: Caller | None, session_id: Any) -> dict[str, Any]:
@@ -180,7 +189,7 @@ class CountSessions:
         sid = _session_id({"session_id": session_id})
         session = self._store.get_session(sid)
         if session is None:
-            raise NotFound(f"No count session {sid!r}.")
+            raise NotFound(Msg("stocktake.session.not_found", session_id=repr(sid)))
         return {"session_id": sid, "name": session.name, "state": session.state,
                 "started_by": session.started_by, "started_at": session.started_at,
                 **self._summary(sid)}
@@ -206,19 +215,18 @@ class CountSessions:
     def _open_session(self, session_id: str) -> Session:
         session = self._store.get_session(session_id)
         if session is None:
-            raise NotFound(f"No count session {session_id!r}.")
+            raise NotFound(Msg("stocktake.session.not_found", session_id=repr(session_id)))
         if session.state != "open":
-            raise FailedPrecondition(f"The session is {session.state}: it takes no more "
-                                     "scans.")
+            raise FailedPrecondition(Msg("stocktake.session.closed",
+                                         state=_state_word(session.state)))
         return session
 
     def _owned_session(self, staff: Caller, session_id: str) -> Session:
         session = self._store.get_session(session_id)
         if session is None:
-            raise NotFound(f"No count session {session_id!r}.")
+            raise NotFound(Msg("stocktake.session.not_found", session_id=repr(session_id)))
         if not (staff.is_admin or session.started_by == staff.uid):
-            raise PermissionDenied("Only the person who started this session, or an "
-                                   "administrator, may finish or cancel it.")
+            raise PermissionDenied(Msg("stocktake.session.not_owner"))
         return session
 
     def _summary(self, session_id: str) -> dict[str, Any]:
@@ -255,9 +263,9 @@ def _plan_scans(view: ScanView, scans: list[Scan], by: str, now: datetime) -> li
         earlier = stored.get(scan.client_scan_id)
         if earlier is not None:
             if earlier.qr_id != scan.qr_id:
-                raise InvalidInput(f"client_scan_id {scan.client_scan_id!r} was sent before "
-                                   f"for {earlier.qr_id!r}, now for {scan.qr_id!r}; give "
-                                   "each scan its own id.")
+                raise InvalidInput(Msg("stocktake.scans.reused_id",
+                                       client_scan_id=repr(scan.client_scan_id),
+                                       earlier=repr(earlier.qr_id), qr_id=repr(scan.qr_id)))
             steps.append(_Step(_result(earlier, resent=True), scan.qr_id))
             continue
         unit = units.get(scan.qr_id)
@@ -336,60 +344,59 @@ def report_format(value: Any) -> str:
     if value is None or value == "":
         return "json"
     if value not in ("json", "csv"):
-        raise InvalidInput("'format' must be json or csv.")
+        raise InvalidInput(Msg("stocktake.report.format"))
     return str(value)
 
 def _start_input(data: Any) -> tuple[str, str | None, tuple[str, ...] | None]:
     if not isinstance(data, dict):
-        raise InvalidInput('Send {"name": "...", "part_codes": [...]?, "note": "..."?}.')
+        raise InvalidInput(Msg("stocktake.start.body"))
     name = data.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
-        raise InvalidInput("'name' must be a text of 1 to 100 characters.")
+        raise InvalidInput(Msg("stocktake.start.name"))
     note = data.get("note")
     if note is not None and (not isinstance(note, str) or len(note) > 500):
-        raise InvalidInput("'note' must be a text of at most 500 characters.")
+        raise InvalidInput(Msg("stocktake.start.note"))
     codes = data.get("part_codes")
     if codes is None:
         return name.strip(), note, None
     if not isinstance(codes, list) or not codes or len(codes) > MAX_PART_CODES:
-        raise InvalidInput(f"'part_codes' must be a list of 1 to {MAX_PART_CODES} part codes "
-                           "(leave it out to count every part).")
+        raise InvalidInput(Msg("stocktake.start.part_codes", max_codes=MAX_PART_CODES))
     return name.strip(), note, tuple(dict.fromkeys(ids.normalize_part_code(c) for c in codes))
 
 
 def _session_id(data: Any) -> str:
     value = data.get("session_id") if isinstance(data, dict) else None
     if not isinstance(value, str) or not _SESSION_ID.fullmatch(value):
-        raise InvalidInput("'session_id' must be the id start_count_session gave.")
+        raise InvalidInput(Msg("stocktake.session_id"))
     return value
 
 
 def _client_scan_id(value: Any, where: str) -> str:
     if not isinstance(value, str) or not _CLIENT_SCAN_ID.fullmatch(value):
-        raise InvalidInput(f"{where}: 'client_scan_id' must be 1 to 128 letters, digits or "
-                           "'_.:-'.")
+        raise InvalidInput(Msg("stocktake.scans.client_scan_id", where=where))
     return value
 
 
 def _scans(data: Any) -> list[Scan]:
     raw = data.get("scans")
     if not isinstance(raw, list) or not raw:
-        raise InvalidInput("'scans' must be a non-empty list of {qr_id, client_scan_id, "
-                           "scanned_at}.")
+        raise InvalidInput(Msg("stocktake.scans.not_list"))
     if len(raw) > MAX_SCANS_PER_BATCH:
-        raise InvalidInput(f"At most {MAX_SCANS_PER_BATCH} scans a batch; got {len(raw)}.")
+        raise InvalidInput(Msg("stocktake.scans.too_many", max_scans=MAX_SCANS_PER_BATCH,
+                               count=len(raw)))
     scans = []
     for index, item in enumerate(raw):
         where = f"scans[{index}]"
         if not isinstance(item, dict):
-            raise InvalidInput(f"{where} must be an object.")
+            raise InvalidInput(Msg("stocktake.scans.not_object", where=where))
         qr_id = item.get("qr_id")
         if not isinstance(qr_id, str):
-            raise InvalidInput(f"{where}: 'qr_id' must be a QR id.")
+            raise InvalidInput(Msg("stocktake.scans.qr_id_not_text", where=where))
         try:
             qr_id = ids.validate_qr_id(qr_id.strip())
         except InvalidInput as err:
-            raise InvalidInput(f"{where}: {err.message}") from err
+            raise InvalidInput(Msg("stocktake.scans.bad_qr_id", where=where,
+                                   reason=err.message)) from err
         scans.append(Scan(qr_id, _client_scan_id(item.get("client_scan_id"), where),
                           _scanned_at(item.get("scanned_at"), where)))
     return scans
@@ -408,8 +415,7 @@ def _scanned_at(value: Any, where: str) -> datetime | None:
                 return parsed.astimezone(UTC)
     except (ValueError, OverflowError, OSError):
         pass
-    raise InvalidInput(f"{where}: 'scanned_at' must be an RFC 3339 time with a zone "
-                       "(2026-12-01T09:30:00Z) or milliseconds since 1970.")
+    raise InvalidInput(Msg("stocktake.scans.scanned_at", where=where))
 
 
 def _iso(value: Any) -> str | None:

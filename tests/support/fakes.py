@@ -442,7 +442,8 @@ class FakeRecheckStore:
         result = record["result"]
         stored = self.records.get(key)
         fields = {**record, "status": result.get("status"), "message": result.get("message"),
-                  "recheckedAt": self.clock(), "recheck": "done",
+                  "messages": result.get("messages"), "recheckedAt": self.clock(),
+                  "recheck": "done",
                   "location": _location(location)}
         if stored is not None and "firstResult" not in stored:
             fields["firstResult"] = stored.get("result")
@@ -462,7 +463,8 @@ class FakeRecheckStore:
             "restoredFrom": key, "completedAt": now})
         self.records.setdefault(record_key, {
             **record_fields, "status": result.get("status"), "message": result.get("message"),
-            "result": result, "restoredFrom": key, "completedAt": now})
+            "messages": result.get("messages"), "result": result, "restoredFrom": key,
+            "completedAt": now})
         return True
 
 

@@ -1,0 +1,119 @@
+"""The console's read models on Firestore: parts with their unit counts (qr/listing.py),
+recent count sessions (stocktake/listing.py) and the admin activity
+(moderation/activity.py). Reads only; every call bounded in time.
+
+Printed and downloaded units are counted with aggregation queries, which read index
+entries, not documents: a part of 10,000 units costs a few reads, not 10,000. Printed
+needs the composite index (part_code, print_count) in firestore.indexes.json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from errors import Unavailable
+from infra.firestore_calls import FirestoreCalls
+from messages import Msg
+from moderation.ports import LedgerUnavailable
+from qr.listing import PartSummary
+from stocktake.listing import SessionSummary
+
+PARTS = "parts"
+QR_CODES = "qr_codes"
+SESSIONS = "count_sessions"
+ACTIONS = "admin_actions"
+NOTIFICATIONS = "admin_notifications"
+_COUNT_WORKERS = 8
+
+T = TypeVar("T")
+
+
+class FirestoreListings:
+    """PartsCatalog, SessionsIndex and ActivityLog in one adapter (they share nothing but
+    the client and the way a read is bounded)."""
+
+    def __init__(self, client: firestore.Client, *, rpc_timeout_s: float = 10.0,
+                 unavailable_budget_s: float = 5.0) -> None:
+        self._db = client
+        self._calls = FirestoreCalls(client, rpc_timeout_s=rpc_timeout_s,
+                                     unavailable_budget_s=unavailable_budget_s,
+                                     max_attempts=1)
+
+    # -- parts ------------------------------------------------------------------------------
+
+    def page(self, after: str | None, limit: int) -> list[PartSummary]:
+        query = self._db.collection(PARTS).order_by("__name__").limit(limit)
+        if after is not None:
+            query = query.start_after({"__name__": self._db.collection(PARTS).document(after)})
+        parts = self._read(lambda timeout: list(query.stream(retry=None, timeout=timeout)))
+        codes = [snap.id for snap in parts]
+        with ThreadPoolExecutor(_COUNT_WORKERS) as pool:
+            printed = list(pool.map(self._printed, codes))
+            downloaded = list(pool.map(self._downloaded, codes))
+        summaries = []
+        for snap, n_printed, n_downloaded in zip(parts, printed, downloaded, strict=True):
+            data = snap.to_dict() or {}
+            summaries.append(PartSummary(
+                part_code=snap.id, part_name=str(data.get("part_name") or ""),
+                units=int(data.get("qr_count") or 0), printed=n_printed,
+                downloaded=n_downloaded, used=int(data.get("used_count") or 0)))
+        return summaries
+
+    def _printed(self, part_code: str) -> int:
+        return self._count(self._units(part_code).where(
+            filter=FieldFilter("print_count", ">", 0)))
+
+    def _downloaded(self, part_code: str) -> int:
+        return self._count(self._units(part_code).where(
+            filter=FieldFilter("is_downloaded", "==", True)))
+
+    def _units(self, part_code: str) -> Any:
+        return self._db.collection(QR_CODES).where(
+            filter=FieldFilter("part_code", "==", part_code))
+
+    def _count(self, query: Any) -> int:
+        def run(timeout: float) -> int:
+            (results,) = query.count(alias="n").get(retry=None, timeout=timeout)
+            return int(results[0].value)
+        return self._read(run)
+
+    # -- count sessions ---------------------------------------------------------------------
+
+    def recent(self, limit: int) -> list[SessionSummary]:
+        query = self._db.collection(SESSIONS).order_by(
+            "startedAt", direction=firestore.Query.DESCENDING).limit(limit)
+        snaps = self._read(lambda timeout: list(query.stream(retry=None, timeout=timeout)))
+        out = []
+        for snap in snaps:
+            data = snap.to_dict() or {}
+            out.append(SessionSummary(
+                session_id=snap.id, name=str(data.get("name") or ""),
+                state=str(data.get("state") or ""), started_by=str(data.get("startedBy") or ""),
+                started_at=data.get("startedAt"), expected=int(data.get("expectedCount") or 0),
+                totals=data.get("totals")))
+        return out
+
+    # -- admin activity ---------------------------------------------------------------------
+
+    def recent_actions(self, limit: int) -> list[dict[str, Any]]:
+        return self._newest(ACTIONS, limit)
+
+    def recent_notifications(self, limit: int) -> list[dict[str, Any]]:
+        return self._newest(NOTIFICATIONS, limit)
+
+    def _newest(self, collection: str, limit: int) -> list[dict[str, Any]]:
+        query = self._db.collection(collection).order_by(
+            "at", direction=firestore.Query.DESCENDING).limit(limit)
+        snaps = self._read(lambda timeout: list(query.stream(retry=None, timeout=timeout)))
+        return [{"id": snap.id, **(snap.to_dict() or {})} for snap in snaps]
+
+    def _read(self, call: Callable[[float], T]) -> T:
+        try:
+            return self._calls.with_retries(call)
+        except LedgerUnavailable as err:
+            raise Unavailable(Msg("listing.database_down")) from err

@@ -1,0 +1,121 @@
+"""The console's read callables end to end, on the Firestore emulator through the callable
+protocol: parts with their counts, recent count sessions, and the admin activity."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.moderation import callable_
+
+PARTS = [{"part_code": f"P-{n:02d}", "part_name": f"Parça {n}", "quantity": 2}
+         for n in range(5)]
+
+
+def ok(reply) -> dict:
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    return reply.get_json()["result"]
+
+
+def error(reply) -> dict:
+    assert reply.status_code >= 400, reply.get_data(as_text=True)
+    return reply.get_json()["error"]
+
+
+@pytest.fixture
+def stock(functions_env, call, user_token, drain, firestore_client) -> dict[str, list[str]]:
+    reply = call("upload_parts", "POST", token=user_token, json={"parts": PARTS})
+    assert reply.status_code == 201, reply.get_data(as_text=True)
+    drain()
+    by_part: dict[str, list[str]] = {}
+    for doc in firestore_client.collection("qr_codes").stream():
+        by_part.setdefault(doc.to_dict()["part_code"], []).append(doc.id)
+    return {code: sorted(qr_ids) for code, qr_ids in by_part.items()}
+
+
+def test_parts_come_in_pages_with_printed_downloaded_and_used_counts(
+        stock, call, user_token):
+    p0, p1 = stock["P-00"], stock["P-01"]
+    assert call("download_single_qr", "GET", p0[0], token=user_token).status_code == 200
+    sheet = call("download_label_sheet", "GET", token=user_token,
+                 query_string={"part_code": "P-01"})
+    assert sheet.status_code == 200
+    ok(callable_(call, "markUnitsUsed", {"qr_ids": [p1[1]], "reason": "satıldı"}, user_token))
+
+    first = ok(callable_(call, "list_parts", {"limit": 3}, user_token))
+    assert [p["part_code"] for p in first["parts"]] == ["P-00", "P-01", "P-02"]
+    assert first["next"] == "P-02"
+    assert first["parts"][0] == {"part_code": "P-00", "part_name": "Parça 0", "units": 2,
+                                 "printed": 0, "downloaded": 1, "used": 0}
+    assert first["parts"][1] | {} == {"part_code": "P-01", "part_name": "Parça 1", "units": 2,
+                                      "printed": 2, "downloaded": 0, "used": 1}
+    rest = ok(callable_(call, "listParts", {"limit": 3, "after": first["next"]}, user_token))
+    assert [p["part_code"] for p in rest["parts"]] == ["P-03", "P-04"]
+    assert rest["next"] is None
+    assert len(ok(callable_(call, "list_parts", None, user_token))["parts"]) == 5
+
+
+def test_recent_count_sessions_newest_first_with_totals_once_finished(
+        stock, call, user_token, monkeypatch):
+    import composition
+
+    monkeypatch.setenv("COUNT_FINISH_GRACE_S", "0.01")
+    composition.reset()
+    first = ok(callable_(call, "start_count_session", {"name": "Raf A"}, user_token))
+    second = ok(callable_(call, "start_count_session", {"name": "Raf B",
+                                                        "part_codes": ["P-00"]}, user_token))
+    ok(callable_(call, "finish_count_session", {"session_id": first["session_id"]},
+                 user_token))
+    sessions = ok(callable_(call, "listCountSessions", {}, user_token))["sessions"]
+    assert [s["session_id"] for s in sessions] == [second["session_id"], first["session_id"]]
+    assert (sessions[0]["name"], sessions[0]["state"], sessions[0]["expected"]) == (
+        "Raf B", "open", 2)
+    assert sessions[0]["totals"] is None and sessions[0]["started_by"] == "staff-1"
+    assert sessions[1]["state"] == "finished"
+    assert sessions[1]["totals"] == {"expected": 10, "found": 0, "missing": 10,
+                                     "unexpected": 0}
+    assert sessions[0]["started_at"] >= sessions[1]["started_at"]  # ISO text sorts by time
+    assert len(ok(callable_(call, "list_count_sessions", {"limit": 1}, user_token))[
+        "sessions"]) == 1
+
+
+def test_admin_activity_lists_changes_and_notices_newest_first(
+        functions_env, call, admin_token, firestore_client):
+    ok(callable_(call, "set_vision_api_fallback_strategy", {"strategy": "deny"}, admin_token))
+    ok(callable_(call, "set_vision_api_enabled", {"enabled": False}, admin_token))
+    firestore_client.collection("admin_notifications").add(
+        {"kind": "vision_quota", "level": 80, "monthKey": "2026_12", "read": False,
+         "at": __import__("datetime").datetime(2026, 12, 1, tzinfo=__import__(
+             "datetime").UTC)})
+    activity = ok(callable_(call, "list_admin_activity", {"limit": 10}, admin_token))
+    assert [a["action"] for a in activity["actions"]] == ["set_vision_enabled",
+                                                          "set_vision_fallback_strategy"]
+    assert activity["actions"][1]["after"] == {"fallbackStrategy": "deny"}
+    assert activity["actions"][0]["adminUid"] == "admin-1"
+    assert isinstance(activity["actions"][0]["at"], str) and activity["actions"][0]["id"]
+    (notice,) = activity["notifications"]
+    assert (notice["kind"], notice["level"], notice["at"]) == (
+        "vision_quota", 80, "2026-12-01T00:00:00+00:00")
+
+
+@pytest.mark.parametrize("name, data, fragment", [
+    ("list_parts", {"limit": 0}, "'limit'"),
+    ("list_parts", {"limit": 101}, "'limit'"),
+    ("list_parts", {"limit": True}, "'limit'"),
+    ("list_parts", {"after": "bad code!"}, "part_code"),
+    ("list_parts", "P-00", "Send an object"),
+    ("list_count_sessions", {"limit": 51}, "'limit'"),
+    ("list_admin_activity", {"limit": "5"}, "'limit'"),
+])
+def test_bad_paging_is_refused(functions_env, call, admin_token, name, data, fragment):
+    failure = error(callable_(call, name, data, admin_token))
+    assert failure["status"] == "INVALID_ARGUMENT" and fragment in failure["message"]
+
+
+def test_who_may_read_what(functions_env, call, user_token, no_role_token):
+    for name in ("list_parts", "list_count_sessions", "list_admin_activity"):
+        assert error(callable_(call, name, {}, no_role_token))["status"] == \
+            "PERMISSION_DENIED"
+        assert error(callable_(call, name, {}, None))["status"] == "UNAUTHENTICATED"
+    assert error(callable_(call, "list_admin_activity", {}, user_token))["status"] == \
+        "PERMISSION_DENIED"
+    assert ok(callable_(call, "list_parts", {}, user_token)) == {"parts": [], "next": None}
