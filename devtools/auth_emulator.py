@@ -20,6 +20,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 FIREBASE_BIN = REPO / "tests" / "deploy" / "node_modules" / ".bin" / "firebase"
@@ -52,13 +53,17 @@ class AuthEmulator:
 
 
 def seed_account(emulator_host: str, project_id: str, *, uid: str, email: str,
-                 claims: dict[str, bool]) -> None:
-    """Create an account with custom claims through the emulator's own admin API (the
-    emulator takes "Bearer owner" as the project owner)."""
+                 claims: dict[str, bool], password: str | None = None) -> None:
+    """Create an account with custom claims (and a password, for email/password sign-in)
+    through the emulator's own admin API (the emulator takes "Bearer owner" as the
+    project owner)."""
     base = (f"http://{emulator_host}/identitytoolkit.googleapis.com/v1/projects/"
             f"{project_id}/accounts")
+    account: dict[str, object] = {"localId": uid, "email": email, "emailVerified": True}
+    if password is not None:
+        account["password"] = password
     # Created first, then given its claims: the create call ignores customAttributes.
-    for url, body in ((base, {"localId": uid, "email": email, "emailVerified": True}),
+    for url, body in ((base, account),
                       (f"{base}:update", {"localId": uid,
                                           "customAttributes": json.dumps(claims)})):
         request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
@@ -79,6 +84,19 @@ def free_ports(count: int) -> list[int]:
 
 def cli_installed() -> bool:
     return FIREBASE_BIN.exists()
+
+
+def sign_in_with_password(emulator_host: str, email: str, password: str) -> dict[str, Any]:
+    """The Auth emulator's signInWithPassword (what the web console's sign-in calls): the
+    reply holds idToken, refreshToken, localId. Raises urllib.error.HTTPError when refused."""
+    url = (f"http://{emulator_host}/identitytoolkit.googleapis.com/v1/"
+           "accounts:signInWithPassword?key=demo-key")
+    body = {"email": email, "password": password, "returnSecureToken": True}
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        result: dict[str, Any] = json.loads(reply.read())
+    return result
 
 
 def start_auth_emulator(project_id: str, *, port: int | None = None,

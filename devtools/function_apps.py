@@ -1,5 +1,6 @@
 """Serve the functions of functions/main.py through functions-framework, the way Cloud
-Functions does: one Flask app per function, each mounted at /<function name>.
+Functions does: one Flask app per function, each mounted at /<function name> (and at the
+Functions emulator's /<project>/<region>/<function name>).
 
 Shared by the local run and the end-to-end tests, so both exercise the real request
 handling of functions-framework and firebase-functions.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -58,24 +60,55 @@ def _function_app(target: str) -> flask.Flask:
                                           signature_type=signature)
 
 
-def combined_app() -> Callable[[dict, Callable], Iterable[bytes]]:
-    """Every function at /<name>, like https://<region>-<project>.cloudfunctions.net/<name>:
-    the function sees the rest of the path, "/" at least (as in Cloud Functions)."""
+DEFAULT_REGION = "us-central1"
+
+
+def emulator_prefix(project: str | None = None, region: str | None = None) -> str:
+    """"/<project>/<region>": where the Firebase JS SDK posts callables after
+    connectFunctionsEmulator (http://host:port/<project>/<region>/<name>)."""
+    project = project or os.environ.get("GOOGLE_CLOUD_PROJECT") or "demo-inventory"
+    region = region or os.environ.get("FUNCTION_REGION") or DEFAULT_REGION
+    return f"/{project}/{region}"
+
+
+WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+def combined_app(*, project: str | None = None, region: str | None = None,
+                 site: WsgiApp | None = None) -> WsgiApp:
+    """Every function at /<name>, like https://<region>-<project>.cloudfunctions.net/<name>,
+    and again at /<project>/<region>/<name> (the Functions emulator's path, which the JS SDK
+    uses): either way the function sees the rest of the path ("/" at least, as in Cloud
+    Functions), the query, the body and the headers unchanged. /__/functions lists them;
+    any other path goes to `site` (the console, devtools.console_site), else 404.
+    project and region default to $GOOGLE_CLOUD_PROJECT and $FUNCTION_REGION or us-central1."""
     root = flask.Flask("local-functions")
     names = sorted(function_signatures())
     apps = {name: function_app(name) for name in names}
+    prefix = emulator_prefix(project, region)
 
-    @root.get("/")
+    @root.get("/__/functions")
     def index() -> flask.Response:
-        return flask.jsonify({"functions": names})
+        return flask.jsonify({"functions": names, "emulator_prefix": prefix})
+
+    def mount(environ: dict, start_response: Callable, mounted_at: str, name: str,
+              rest: str) -> Iterable[bytes]:
+        environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + f"{mounted_at}/{name}"
+        environ["PATH_INFO"] = f"/{rest}"
+        return apps[name](environ, start_response)
 
     def dispatch(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        name, _, rest = environ.get("PATH_INFO", "").lstrip("/").partition("/")
-        target = apps.get(name)
-        if target is None:
-            return root(environ, start_response)
-        environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + f"/{name}"
-        environ["PATH_INFO"] = f"/{rest}"
-        return target(environ, start_response)
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(prefix + "/"):
+            name, _, rest = path[len(prefix) + 1:].partition("/")
+            if name in apps:
+                return mount(environ, start_response, prefix, name, rest)
+            return root(environ, start_response)  # no such function: 404, not the console
+        name, _, rest = path.lstrip("/").partition("/")
+        if name in apps:
+            return mount(environ, start_response, "", name, rest)
+        if site is not None and not path.startswith("/__/functions"):
+            return site(environ, start_response)
+        return root(environ, start_response)
 
     return dispatch

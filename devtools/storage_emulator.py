@@ -44,15 +44,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_server(bucket: str) -> tuple[object, int]:
+def _start_server(bucket: str, port: int | None = None) -> tuple[object, int]:
     # The port is free when we look and taken when the server binds only if another
     # process grabs it in between: rare, so a couple of fresh tries are enough.
-    for _ in range(_START_ATTEMPTS):
-        port = _free_port()
-        server = create_server("127.0.0.1", port, in_memory=True, default_bucket=bucket)
+    attempts = 1 if port else _START_ATTEMPTS
+    for _ in range(attempts):
+        chosen = port or _free_port()
+        server = create_server("127.0.0.1", chosen, in_memory=True, default_bucket=bucket)
         if _started(server):
-            return server, port
-    raise RuntimeError(f"storage emulator did not start after {_START_ATTEMPTS} attempts")
+            return server, chosen
+    raise RuntimeError(f"storage emulator did not start after {attempts} attempts")
 
 
 def _started(server: object) -> bool:
@@ -93,8 +94,9 @@ class StartedEmulator:
     server: object
 
 
-def start_storage_emulator(bucket: str) -> StartedEmulator:
-    """The local run's Cloud Storage: in memory, on a free port, running until exit."""
+def start_storage_emulator(bucket: str, port: int | None = None) -> StartedEmulator:
+    """The local run's Cloud Storage: in memory, on `port` (a free one by default),
+    running until exit."""
     logging.getLogger("gcp_storage_emulator").setLevel(logging.WARNING)
-    server, port = _start_server(bucket)
+    server, port = _start_server(bucket, port)
     return StartedEmulator(host=f"http://127.0.0.1:{port}", server=server)

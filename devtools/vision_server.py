@@ -459,9 +459,10 @@ def main(argv: list[str] | None = None) -> None:
         server.stop()
 
 
-def start_vision_server() -> VisionServer:
-    """The local run's Vision: started on a free port with the "unsafe" word convention."""
-    server = VisionServer().start()
+def start_vision_server(port: int = 0) -> VisionServer:
+    """The local run's Vision: started on `port` (a free one by default) with the "unsafe"
+    word convention."""
+    server = VisionServer(port=port).start()
     server.set_responder(unsafe_word_responder)
     return server
 

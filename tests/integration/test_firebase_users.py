@@ -46,12 +46,40 @@ def test_set_claims_replaces_them_and_with_roles_lists_holders_only(directory) -
 
 def test_accounts_seeded_like_the_local_run_carry_their_roles(directory, auth_accounts) -> None:
     from devtools.auth_emulator import seed_account
-    from devtools.local_run import SEEDED_ACCOUNTS
+    from devtools.local_run import SEEDED_ACCOUNTS, SEEDED_PASSWORD
 
     for uid, email, claims in SEEDED_ACCOUNTS:
         seed_account(auth_accounts.host, os.environ["GOOGLE_CLOUD_PROJECT"], uid=uid,
-                     email=email, claims=claims)
+                     email=email, claims=claims, password=SEEDED_PASSWORD)
     assert {(u.email, tuple(u.roles)) for u in directory.with_roles()} == {
         ("alice@example.com", ("staff",)), ("root@example.com", ("admin",))}
     member = directory.find(email="member@example.com")
     assert member is not None and member.roles == []
+
+
+def test_seeded_accounts_sign_in_with_their_password(directory, auth_accounts) -> None:
+    """What the console's email/password sign-in calls (signInWithPassword on the Auth
+    emulator's REST API): each seeded account gets an ID token carrying its roles."""
+    import base64
+    import json
+    import urllib.error
+
+    from devtools.auth_emulator import seed_account, sign_in_with_password
+    from devtools.local_run import SEEDED_ACCOUNTS, SEEDED_PASSWORD
+
+    directory.find(uid="nobody")  # initialises the app before verify_id_token below
+    project = os.environ["GOOGLE_CLOUD_PROJECT"]
+    for uid, email, claims in SEEDED_ACCOUNTS:
+        seed_account(auth_accounts.host, project, uid=uid, email=email, claims=claims,
+                     password=SEEDED_PASSWORD)
+    for uid, email, claims in SEEDED_ACCOUNTS:
+        reply = sign_in_with_password(auth_accounts.host, email, SEEDED_PASSWORD)
+        assert reply["localId"] == uid and reply["email"] == email
+        payload = reply["idToken"].split(".")[1]
+        token = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        assert token["aud"] == project and token["email"] == email
+        assert {key: token[key] for key in ("staff", "admin") if key in token} == claims
+        auth.verify_id_token(reply["idToken"])  # what the functions do with it
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        sign_in_with_password(auth_accounts.host, "alice@example.com", "wrong")
+    assert refused.value.code == 400
