@@ -55,13 +55,16 @@ class FirestoreListings:
         with ThreadPoolExecutor(_COUNT_WORKERS) as pool:
             printed = list(pool.map(self._printed, codes))
             downloaded = list(pool.map(self._downloaded, codes))
+            first_ids = list(pool.map(self._first_unit, codes))
         summaries = []
-        for snap, n_printed, n_downloaded in zip(parts, printed, downloaded, strict=True):
+        for snap, n_printed, n_downloaded, first_id in zip(parts, printed, downloaded,
+                                                            first_ids, strict=True):
             data = snap.to_dict() or {}
             summaries.append(PartSummary(
                 part_code=snap.id, part_name=str(data.get("part_name") or ""),
                 units=int(data.get("qr_count") or 0), printed=n_printed,
-                downloaded=n_downloaded, used=int(data.get("used_count") or 0)))
+                downloaded=n_downloaded, used=int(data.get("used_count") or 0),
+                first_qr_id=first_id))
         return summaries
 
     def _printed(self, part_code: str) -> int:
@@ -71,6 +74,12 @@ class FirestoreListings:
     def _downloaded(self, part_code: str) -> int:
         return self._count(self._units(part_code).where(
             filter=FieldFilter("is_downloaded", "==", True)))
+
+    def _first_unit(self, part_code: str) -> str | None:
+        # An equality filter alone is served by the automatic index, in id order.
+        query = self._units(part_code).select([]).limit(1)
+        snaps = self._read(lambda timeout: list(query.stream(retry=None, timeout=timeout)))
+        return snaps[0].id if snaps else None
 
     def _units(self, part_code: str) -> Any:
         return self._db.collection(QR_CODES).where(

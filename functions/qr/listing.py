@@ -22,6 +22,7 @@ class PartSummary:
     printed: int      # units printed on a sheet at least once
     downloaded: int   # units downloaded at least once
     used: int         # units taken from stock
+    first_qr_id: str | None  # the unit first by id: a label the console can show
 
 
 class PartsCatalog(Protocol):

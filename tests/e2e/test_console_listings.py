@@ -45,9 +45,11 @@ def test_parts_come_in_pages_with_printed_downloaded_and_used_counts(
     assert [p["part_code"] for p in first["parts"]] == ["P-00", "P-01", "P-02"]
     assert first["next"] == "P-02"
     assert first["parts"][0] == {"part_code": "P-00", "part_name": "Parça 0", "units": 2,
-                                 "printed": 0, "downloaded": 1, "used": 0}
+                                 "printed": 0, "downloaded": 1, "used": 0,
+                                 "first_qr_id": p0[0]}
     assert first["parts"][1] | {} == {"part_code": "P-01", "part_name": "Parça 1", "units": 2,
-                                      "printed": 2, "downloaded": 0, "used": 1}
+                                      "printed": 2, "downloaded": 0, "used": 1,
+                                      "first_qr_id": p1[0]}
     rest = ok(callable_(call, "listParts", {"limit": 3, "after": first["next"]}, user_token))
     assert [p["part_code"] for p in rest["parts"]] == ["P-03", "P-04"]
     assert rest["next"] is None

@@ -1,0 +1,351 @@
+"""The console's pages in Chromium against the local run, in tr-TR and in en-US: a staff member
+uploads a parts xlsx and sees its rows, views a label, downloads a label sheet and a ZIP, runs a
+count session with a keyboard-wedge scan and downloads its report; an admin changes the
+strategy and the limit and sees the audit rows; an error is the function's own message, in
+the page's language. Texts come from the app's catalogs (web/src/i18n/*.js) and, for the
+functions' messages, from the functions themselves, asked in each language over HTTP.
+
+A screenshot of every page in each language goes to test-output/screenshots/pages/."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import urllib.error
+import urllib.request
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.harness import SCREENSHOTS, LocalRun
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the `browser` fixture fails first, saying to run scripts/setup
+    expect = None  # type: ignore[assignment]
+
+pytestmark = pytest.mark.usefixtures("console_built", "fresh_firestore")
+
+LANGUAGES = [("tr-TR", "tr"), ("en-US", "en")]
+# A Turkish part code and name: stored, listed and printed as typed (no case mapping).
+PARTS = [("ŞAFT-İ1", "Şaft ıhlamur", 3), ("BOLT-10", "Bolt M10", 2)]
+UNITS = sum(quantity for _, _, quantity in PARTS)
+MONTHS = {"tr": ["Oca", "Şub", "Mar", "Nis", "May", "Haz", "Tem", "Ağu", "Eyl", "Eki", "Kas",
+                 "Ara"],
+          "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                 "Dec"]}
+
+
+def text(template: str, **values: Any) -> str:
+    """A catalog text with its {placeholders} filled, as the app's t() does."""
+    return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))), template)
+
+
+def shot(page: Any, language: str, name: str) -> None:
+    path = SCREENSHOTS / "pages" / f"{language}-{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+
+
+def parts_xlsx(path: Path, rows: list[tuple[Any, ...]]) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["part_code", "part_name", "quantity"])
+    for row in rows:
+        sheet.append(list(row))
+    book.save(path)
+    return path
+
+
+def function_error(run: LocalRun, token: str, path: str, language: str, *,
+                   body: bytes, content_type: str) -> dict[str, Any]:
+    """The error a function answers to this request when asked in `language`."""
+    request = urllib.request.Request(
+        f"{run.functions_base}/{path}", data=body, method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": content_type,
+                 "Accept-Language": language})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    error: dict[str, Any] = json.loads(refused.value.read())["error"]
+    return error
+
+
+def part_row(page: Any, code: str) -> Any:
+    return page.get_by_test_id("parts-table").locator(f'tr[data-part="{code}"]')
+
+
+def cells(row: Any) -> list[str]:
+    return [cell.strip() for cell in row.locator("th, td").all_inner_texts()]
+
+
+def upload(page: Any, file: Path) -> None:
+    page.get_by_test_id("upload-file").set_input_files(str(file))
+    page.get_by_test_id("upload-submit").click()
+
+
+@pytest.mark.parametrize(("locale", "language"), LANGUAGES)
+def test_staff_labels_and_a_count_in_the_browsers_language(
+        page, sign_in, catalogs, tmp_path, language: str) -> None:
+    say = catalogs[language]
+    sign_in(page, "alice")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.locator("main h1")).to_have_text(say["labels.title"])
+
+    # -- upload a parts xlsx: progress, the summary, then the rows with their counts --------
+    upload(page, parts_xlsx(tmp_path / "parts.xlsx", PARTS))
+    expect(page.get_by_test_id("upload-progress")).to_have_attribute("value", "100")
+    expect(page.get_by_text(text(say["upload.done"], parts=2, added=UNITS, existing=0))
+           ).to_be_visible()
+    for code, name, quantity in PARTS:
+        expect(part_row(page, code)).to_be_visible()
+        assert cells(part_row(page, code))[:6] == [code, name, str(quantity), "0", "0", "0"]
+    expect(page.get_by_test_id("error-alert")).to_be_empty()
+    shot(page, language, "labels")
+
+    # -- view a label: the PNG of the part's first unit, drawn -------------------------------
+    code, _, quantity = PARTS[0]
+    part_row(page, code).get_by_test_id("label-view-part").click()
+    image = page.get_by_test_id("label-image")
+    expect(image).to_be_visible()
+    qr_id = page.get_by_test_id("label-qr-id").input_value()
+    assert qr_id
+    expect(image).to_have_attribute("alt", text(say["viewer.alt"], id=qr_id))
+    assert image.evaluate("img => img.complete && img.naturalWidth") > 100
+
+    # -- a label sheet in the layout picked: a PDF; its units count as printed --------------
+    page.get_by_test_id("sheet-layout").select_option("herma-4677")
+    with page.expect_download() as sheet:
+        part_row(page, code).get_by_test_id("sheet-download").click()
+    assert sheet.value.suggested_filename.endswith(".pdf")
+    assert Path(sheet.value.path()).read_bytes().startswith(b"%PDF-")
+    expect(part_row(page, code).locator("td").nth(2)).to_have_text(str(quantity))  # printed
+
+    # -- the ZIP of the other part: one PNG per unit; they count as downloaded --------------
+    other, _, other_quantity = PARTS[1]
+    with page.expect_download() as archive:
+        part_row(page, other).get_by_test_id("zip-download").click()
+    with zipfile.ZipFile(archive.value.path()) as opened:
+        assert len([n for n in opened.namelist() if n.endswith(".png")]) == other_quantity
+    expect(part_row(page, other).locator("td").nth(3)).to_have_text(str(other_quantity))
+
+    # -- a count: start, one wedge scan (type the id, press Enter), live found / missing ----
+    page.get_by_test_id("nav-counting").click()
+    expect(page.locator("main h1")).to_have_text(say["count.title"])
+    shot(page, language, "counting")
+    page.get_by_test_id("session-name").fill("Raf A")
+    page.get_by_test_id("session-start").click()
+    scan = page.get_by_test_id("scan-input")
+    expect(scan).to_be_focused()  # ready for the scanner as soon as the count opens
+    page.keyboard.type(qr_id)
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("scan-results").locator("li").first).to_contain_text(
+        say["scan.accepted"])
+    expect(page.get_by_test_id("count-found")).to_have_text("1")
+    expect(page.get_by_test_id("count-missing")).to_have_text(str(UNITS - 1))
+    expect(scan).to_have_value("")  # cleared for the next scan
+    shot(page, language, "count-session")
+
+    # -- finish, then the report: the unit scanned is found, the others missing -------------
+    page.get_by_test_id("session-finish").click()
+    page.get_by_test_id("session-finish-confirm").click()
+    expect(page.get_by_test_id("session-state")).to_have_text(say["state.finished"])
+    with page.expect_download() as report:
+        page.get_by_test_id("report-csv").click()
+    rows = list(csv.DictReader(io.StringIO(
+        Path(report.value.path()).read_text(encoding="utf-8-sig"))))
+    assert len(rows) == UNITS
+    assert {row["qr_id"]: row["status"] for row in rows}[qr_id] == "found"
+    assert sorted(row["status"] for row in rows) == ["found"] + ["missing"] * (UNITS - 1)
+    assert {row["part_code"] for row in rows} == {code for code, _, _ in PARTS}
+    expect(page.get_by_test_id("error-alert")).to_be_empty()
+
+
+# Chromium on Linux has no BarcodeDetector; this stand-in for the browser's detector reports
+# the id put in window.__labelInView on the frames the page reads, as the real one does for a
+# label held in front of the (fake) camera.
+BARCODE_DETECTOR = """
+window.BarcodeDetector = class {
+  static async getSupportedFormats() { return ["qr_code", "ean_13"]; }
+  constructor(options) { window.__detectorFormats = options.formats; }
+  async detect(source) {
+    if (!(source instanceof HTMLVideoElement) || !source.srcObject) return [];
+    window.__framesRead = (window.__framesRead || 0) + 1;
+    return window.__labelInView ? [{ rawValue: window.__labelInView, format: "qr_code" }] : [];
+  }
+};
+"""
+
+
+def test_the_camera_scans_where_the_browser_detects_qr_codes(page, sign_in, local_run,
+                                                             id_token) -> None:
+    start_with_parts(local_run, id_token("alice"), [("KAM-1", "Kamera", 2)])
+    sign_in(page, "alice")
+    page.get_by_test_id("nav-counting").click()
+    page.get_by_test_id("session-name").fill("Kamera sayımı")
+    page.get_by_test_id("session-start").click()
+    # Without BarcodeDetector (Chromium on Linux) there is no camera button to press.
+    expect(page.get_by_test_id("scan-input")).to_be_focused()
+    if not page.evaluate("'BarcodeDetector' in window"):
+        expect(page.get_by_test_id("scan-camera")).to_be_hidden()
+
+    page.add_init_script(BARCODE_DETECTOR)
+    page.reload()  # the open count comes back, now with the camera offered
+    camera = page.get_by_test_id("scan-camera")
+    expect(camera).to_be_visible()
+    camera.click()
+    page.wait_for_function("() => (window.__framesRead || 0) > 2")  # the camera is live
+    assert page.evaluate("window.__detectorFormats") == ["qr_code"]
+    qr_id = first_unit(local_run, id_token("alice"), "KAM-1")
+    page.evaluate("id => { window.__labelInView = id; }", qr_id)
+    expect(page.get_by_test_id("count-found")).to_have_text("1")
+    # Held in view for a second more: still one scan, not one per frame.
+    page.wait_for_timeout(1000)
+    page.evaluate("() => { window.__labelInView = ''; }")
+    expect(page.get_by_test_id("scan-results").locator("li")).to_have_count(1)
+    expect(page.get_by_test_id("count-missing")).to_have_text("1")
+    camera.click()  # stops it
+    expect(page.locator("video")).to_be_hidden()
+
+
+def start_with_parts(run: LocalRun, token: str, parts: list[tuple[str, str, int]]) -> None:
+    body = {"parts": [{"part_code": c, "part_name": n, "quantity": q} for c, n, q in parts]}
+    request = urllib.request.Request(
+        f"{run.functions_base}/upload_parts", data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        assert reply.status == 201
+
+
+def first_unit(run: LocalRun, token: str, part_code: str) -> str:
+    request = urllib.request.Request(
+        f"{run.functions_base}/list_parts", method="POST",
+        data=json.dumps({"data": {"limit": 100}}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        parts = json.loads(reply.read())["result"]["parts"]
+    return str(next(p["first_qr_id"] for p in parts if p["part_code"] == part_code))
+
+
+@pytest.mark.parametrize(("locale", "language"), LANGUAGES)
+def test_an_upload_error_is_the_functions_message_in_the_pages_language(
+        page, sign_in, local_run, id_token, tmp_path, language: str) -> None:
+    bad = b"part_code,part_name,quantity\nGOOD-1,Good,2\nbad code!,Bad,1\nGOOD-2,Good,-4\n"
+    asked = {lang: function_error(local_run, id_token("alice"), "upload_parts", lang,
+                                  body=_multipart(bad), content_type=_MULTIPART_TYPE)
+             for lang in ("tr", "en")}
+    assert asked["tr"]["message"] != asked["en"]["message"]  # really two languages
+    expected = asked[language]
+    sign_in(page, "alice")
+    file = tmp_path / "parts.csv"
+    file.write_bytes(bad)
+    upload(page, file)
+    expect(page.get_by_test_id("error-alert")).to_have_text(expected["message"])
+    errors = page.get_by_test_id("upload-errors")
+    expect(errors.locator("tbody tr")).to_have_count(len(expected["details"]["errors"]))
+    for shown, sent in zip(errors.locator("tbody tr").all(), expected["details"]["errors"],
+                           strict=True):
+        expect(shown.locator("td").nth(0)).to_have_text(str(sent["row"]))
+        expect(shown.locator("td").nth(2)).to_have_text(sent["reason"])
+    # Nothing was half-imported: the list is still empty.
+    expect(page.get_by_test_id("parts-empty")).to_be_visible()
+    shot(page, language, "labels-upload-error")
+
+
+@pytest.mark.parametrize(("locale", "language"), LANGUAGES)
+def test_a_callable_error_is_the_functions_message_in_the_pages_language(
+        page, sign_in, local_run, id_token, language: str) -> None:
+    data = {"name": "Raf B", "part_codes": ["YOK-1"]}
+    asked = {}
+    for lang in ("tr", "en"):
+        request = urllib.request.Request(
+            f"{local_run.functions_base}/start_count_session", method="POST",
+            data=json.dumps({"data": {**data, "locale": lang}}).encode(),
+            headers={"Authorization": f"Bearer {id_token('alice')}",
+                     "Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        asked[lang] = json.loads(refused.value.read())["error"]["message"]
+    assert asked["tr"] != asked["en"]
+    sign_in(page, "alice")
+    page.get_by_test_id("nav-counting").click()
+    page.get_by_test_id("session-name").fill(data["name"])
+    page.get_by_test_id("session-parts").fill("YOK-1")
+    page.get_by_test_id("session-start").click()
+    expect(page.get_by_test_id("error-alert")).to_have_text(asked[language])
+
+
+@pytest.mark.parametrize(("locale", "language"), LANGUAGES)
+def test_an_admin_changes_the_strategy_and_the_limit_and_sees_the_audit_rows(
+        page, sign_in, catalogs, language: str) -> None:
+    say = catalogs[language]
+    sign_in(page, "root")
+    page.get_by_test_id("nav-vision").click()
+    expect(page.locator("main h1")).to_have_text(say["vision.title"])
+    expect(page.get_by_test_id("audit-table")).to_have_text(say["audit.none"])
+    strategies = page.get_by_test_id("vision-strategy")
+    expect(strategies.get_by_label(say["strategy.warn"], exact=True)).to_be_checked()
+
+    strategies.get_by_label(say["strategy.deny"], exact=True).check()
+    page.get_by_test_id("vision-strategy-save").click()
+    audit = page.get_by_test_id("audit-table")
+    first = audit.locator("tbody tr").first
+    expect(first).to_contain_text("root@example.com")
+    expect(first).to_contain_text(say["audit.action.set_vision_fallback_strategy"])
+    expect(first).to_contain_text("warn → deny")
+    # The time in the locale's words: "1 Ara 2026" in Turkish, "Dec 1, 2026" in English.
+    now = datetime.now(UTC)
+    month = MONTHS[language][now.month - 1]
+    expect(first.locator("td").first).to_contain_text(
+        f"{now.day} {month} {now.year}" if language == "tr" else f"{month} {now.day}, {now.year}")
+
+    # A limit in the locale's digits: 12.500 in Turkish, 12,500 in English.
+    page.get_by_test_id("vision-limit").fill("12500")
+    page.get_by_test_id("vision-limit-save").click()
+    grouped = {"tr": "12.500", "en": "12,500"}[language]
+    expect(page.get_by_test_id("vision-gauge")).to_contain_text(grouped)
+    expect(audit.locator("tbody tr")).to_have_count(2)
+    expect(audit.locator("tbody tr").first).to_contain_text(
+        say["audit.action.set_vision_monthly_limit"])
+    shot(page, language, "vision")
+
+    # After a reload the page shows what is stored, not what was clicked.
+    page.reload()
+    expect(page.get_by_test_id("vision-strategy").get_by_label(
+        say["strategy.deny"], exact=True)).to_be_checked()
+    expect(page.get_by_test_id("vision-limit")).to_have_value("12500")
+    expect(page.get_by_test_id("error-alert")).to_be_empty()
+
+
+@pytest.mark.parametrize(("locale", "language"), LANGUAGES)
+def test_reset_needs_the_typed_confirmation_word(page, sign_in, catalogs,
+                                                 language: str) -> None:
+    say = catalogs[language]
+    sign_in(page, "root")
+    page.goto("/#/vision")
+    reset = page.get_by_test_id("vision-reset")
+    expect(reset).to_be_disabled()
+    page.get_by_test_id("vision-reset-confirm").fill("yes")
+    expect(reset).to_be_disabled()
+    page.get_by_test_id("vision-reset-confirm").fill(say["vision.reset.word"])
+    expect(reset).to_be_enabled()
+    reset.click()
+    expect(page.get_by_test_id("audit-table").locator("tbody tr").first).to_contain_text(
+        say["audit.action.reset_vision_quota"])
+
+
+_BOUNDARY = "console-test-boundary"
+_MULTIPART_TYPE = f"multipart/form-data; boundary={_BOUNDARY}"
+
+
+def _multipart(content: bytes) -> bytes:
+    return (f"--{_BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"parts.csv\"\r\nContent-Type: text/csv\r\n\r\n").encode() \
+        + content + f"\r\n--{_BOUNDARY}--\r\n".encode()

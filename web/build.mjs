@@ -1,0 +1,32 @@
+// npm run build: web/src -> web/dist (app.js, app.css, index.html, console-config.json).
+// Deterministic: the same sources give the same bytes; nothing is fetched at run time.
+import { build } from "esbuild";
+import { cpSync, mkdirSync, rmSync, statSync } from "node:fs";
+
+const dist = new URL("./dist/", import.meta.url).pathname;
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist, { recursive: true });
+
+await build({
+  entryPoints: { app: "src/main.js" },
+  bundle: true,
+  format: "esm",
+  target: ["es2022", "chrome100", "firefox100", "safari15"],
+  minify: true,
+  sourcemap: false,
+  legalComments: "eof",
+  outdir: dist,
+  logLevel: "warning",
+});
+await build({
+  entryPoints: { app: "src/app.css" },
+  bundle: true,
+  minify: true,
+  outdir: dist,
+  logLevel: "warning",
+});
+cpSync("public", dist, { recursive: true });
+
+for (const name of ["index.html", "app.js", "app.css", "console-config.json"]) {
+  console.log(`dist/${name}  ${(statSync(dist + name).size / 1024).toFixed(1)} KB`);
+}

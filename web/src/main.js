@@ -1,0 +1,202 @@
+// The console's entry point: the page shell (header, navigation, language, account, the
+// error alert), the hash router (#/labels, #/counting, #/vision) and who is signed in.
+import { h, fill } from "./dom.js";
+import { loadConfig, initFirebase, onUserChanged, whoAmI, signOut, call } from "./api.js";
+import { t, lang, setLanguage, LANGUAGES } from "./i18n.js";
+import { ScanQueue } from "./scans.js";
+import * as labels from "./pages/labels.js";
+import * as counting from "./pages/counting.js";
+import * as vision from "./pages/vision.js";
+import * as signin from "./pages/signin.js";
+import { noRole, adminsOnly, notFound, configError, loading } from "./pages/messages.js";
+
+// route -> [page module's render, title key, who may see it]
+const ROUTES = {
+  labels: [labels.render, "nav.labels", "staff"],
+  counting: [counting.render, "nav.counting", "staff"],
+  vision: [vision.render, "nav.vision", "admin"],
+};
+const DEFAULT_ROUTE = "labels";
+
+const app = {
+  phase: "loading",       // loading | config-error | signed-out | signed-in
+  configError: "",
+  who: null,              // {email, staff, admin}
+  page: null,             // the rendered page: {node, dispose?, focus?}
+  user: null,             // the Firebase user
+};
+
+let scanQueue = null;
+const alertBox = h("div", { class: "alert", role: "alert", "data-testid": "error-alert" });
+const alertClose = h("button", { type: "button", class: "small alert-close", hidden: true,
+                                 text: t("common.dismiss"), onclick: () => clearError() });
+
+function showError(err) {
+  const message = err?.message || t("error.generic", { code: err?.code || "?" });
+  alertBox.textContent = message;
+  alertBox.classList.add("shown");
+  alertClose.hidden = false;
+  alertClose.textContent = t("common.dismiss");
+}
+
+function clearError() {
+  alertBox.textContent = "";
+  alertBox.classList.remove("shown");
+  alertClose.hidden = true;
+}
+
+function route() {
+  const match = /^#\/([a-z]+)/.exec(window.location.hash);
+  return match ? match[1] : DEFAULT_ROUTE;
+}
+
+const ctx = {
+  showError,
+  clearError,
+  get who() { return app.who; },
+  get scanQueue() { return scanQueue; },
+  async recheckRole() {
+    await refreshWho(true);
+    return app.who;
+  },
+};
+
+function header() {
+  const langSelect = h("select", { id: "lang-select", "data-testid": "lang-select",
+                                   onchange: (e) => changeLanguage(e.target.value) },
+    LANGUAGES.map((code) => h("option", { value: code, lang: code, text: t(`lang.${code}`),
+                                          selected: code === lang() })));
+  const current = route();
+  const links = [];
+  if (app.phase === "signed-in" && app.who?.staff) {
+    const visible = Object.keys(ROUTES).filter((name) => ROUTES[name][2] === "staff"
+      || app.who.admin);
+    for (const name of visible) {
+      links.push(h("li", {}, h("a", { href: `#/${name}`, "data-testid": `nav-${name}`,
+        "aria-current": name === current ? "page" : null, text: t(ROUTES[name][1]) })));
+    }
+  }
+  const account = app.phase === "signed-in"
+    ? h("div", { class: "account" },
+      h("span", { class: "who", "data-testid": "whoami" },
+        h("span", { class: "email", text: app.who.email }), " ",
+        h("span", { class: "badge", "data-testid": "role", text: t(roleKey()) })),
+      h("button", { type: "button", "data-testid": "signout", text: t("signout"),
+                    onclick: onSignOut }))
+    : null;
+  return h("header", { class: "site-header" },
+    h("a", { class: "skip-link", href: "#main",
+             onclick: (e) => { e.preventDefault(); document.getElementById("main")?.focus(); },
+             text: t("skip") }),
+    h("div", { class: "bar" },
+      h("p", { class: "app-name", text: t("app.name") }),
+      links.length ? h("nav", { "aria-label": t("nav.label") }, h("ul", {}, links)) : null,
+      account,
+      h("div", { class: "lang" }, h("label", { for: "lang-select", text: t("lang.label") }),
+        langSelect)));
+}
+
+function roleKey() {
+  if (app.who?.admin) return "role.admin";
+  if (app.who?.staff) return "role.staff";
+  return "role.none";
+}
+
+function pageFor(name) {
+  if (app.phase === "loading") return [loading, "app.name"];
+  if (app.phase === "config-error") return [() => configError(app.configError), "config.title"];
+  if (app.phase === "signed-out") return [signin.render, "signin.title"];
+  if (!app.who?.staff) return [noRole, "norole.title"];
+  const entry = ROUTES[name];
+  if (!entry) return [notFound, "notfound.title"];
+  if (entry[2] === "admin" && !app.who.admin) return [adminsOnly, "adminsonly.title"];
+  return [entry[0], entry[1]];
+}
+
+// Draw the whole page again. `focus`: "heading" after a navigation, "lang" after a
+// language change, "page" to let the page choose (the scan field), null to leave it.
+function render(focus = null) {
+  app.page?.dispose?.();
+  const [renderPage, titleKey] = pageFor(route());
+  app.page = renderPage(ctx);
+  document.title = `${t(titleKey)} · ${t("app.name")}`;
+  const main = h("main", { id: "main", tabindex: "-1" },
+    h("div", { class: "alert-row" }, alertBox, alertClose), app.page.node);
+  fill(document.getElementById("app"), header(), main);
+  if (focus === "lang") {
+    document.getElementById("lang-select")?.focus();
+  } else if (focus === "heading" || focus === "page") {
+    if (app.page.focus) app.page.focus();
+    else if (focus === "heading") app.page.node.querySelector("h1")?.focus();
+  }
+}
+
+function changeLanguage(value) {
+  setLanguage(value);
+  clearError();
+  render("lang");
+}
+
+async function onSignOut() {
+  clearError();
+  try {
+    await signOut();
+  } catch (err) {
+    showError(err);
+  }
+}
+
+async function refreshWho(force) {
+  if (!app.user) return;
+  try {
+    app.who = await whoAmI(app.user, force);
+  } catch (err) {
+    showError(err);
+  }
+  render("page");
+}
+
+async function start() {
+  setLanguage(lang());
+  render();
+  let config;
+  try {
+    config = await loadConfig();
+    initFirebase(config);
+  } catch (err) {
+    app.phase = "config-error";
+    app.configError = String(err?.message || err);
+    render();
+    return;
+  }
+  scanQueue = new ScanQueue({
+    storage: window.localStorage,
+    send: (sessionId, scans) => call("record_scans", { session_id: sessionId, scans }),
+    undo: (sessionId, clientScanId) => call("undo_scan",
+      { session_id: sessionId, client_scan_id: clientScanId }),
+  });
+  window.addEventListener("online", () => scanQueue.flush());
+  window.addEventListener("hashchange", () => {
+    if (window.location.hash.startsWith("#/")) { clearError(); render("heading"); }
+  });
+  onUserChanged(async (user) => {
+    app.user = user;
+    if (!user) {
+      app.who = null;
+      app.phase = "signed-out";
+      render("heading");
+      return;
+    }
+    try {
+      app.who = await whoAmI(user);
+    } catch (err) {
+      app.who = { email: user.email || user.uid, staff: false, admin: false };
+      showError(err);
+    }
+    app.phase = "signed-in";
+    render("heading");
+    scanQueue.flush(); // scans left from before a reload go out now
+  });
+}
+
+start();

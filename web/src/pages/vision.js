@@ -1,0 +1,292 @@
+// Vision (admins only): usage gauge, on/off, fallback strategy, monthly limit, reset,
+// the deferred re-check backlog, the audit log and the notifications.
+import { h, fill, field, table } from "../dom.js";
+import { call } from "../api.js";
+import { t, fmtNumber, fmtUsd, fmtPercent, fmtDate } from "../i18n.js";
+
+export const STRATEGIES = ["deny", "allow", "warn", "local"];
+
+function describeValue(value) {
+  if (value === null || value === undefined) return "–";
+  if (typeof value === "boolean") return value ? t("common.on") : t("common.off");
+  if (typeof value === "number") return fmtNumber(value);
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+// "monthlyLimit: 1000 → 2000" for each field that changed.
+export function describeChange(before, after) {
+  const b = before && typeof before === "object" ? before : {};
+  const a = after && typeof after === "object" ? after : {};
+  const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].sort();
+  const changed = keys.filter((k) => JSON.stringify(b[k]) !== JSON.stringify(a[k]));
+  return (changed.length ? changed : keys)
+    .map((k) => `${k}: ${describeValue(b[k])} → ${describeValue(a[k])}`).join("; ") || "–";
+}
+
+function actionName(action) {
+  const key = `audit.action.${action}`;
+  const text = t(key);
+  return text === key ? action : text;
+}
+
+export function notificationText(n) {
+  if (n.kind === "vision_quota") {
+    return t("notice.quota", { level: fmtNumber(n.level), month: n.monthKey ?? "",
+                               usage: fmtNumber(n.usage), limit: fmtNumber(n.limit) });
+  }
+  if (n.kind === "vision_budget") {
+    const event = ["vision_switched_off", "vision_already_off", "forecast"].includes(n.event)
+      ? n.event : "other";
+    const money = (v) => (typeof v === "number" && n.currencyCode
+      ? fmtNumberCurrency(v, n.currencyCode) : describeValue(v));
+    return t(`notice.budget.${event}`, { name: n.budgetName || n.budgetId || "",
+                                         cost: money(n.costAmount), budget: money(n.budgetAmount) });
+  }
+  return [n.kind, n.event, n.level].filter(Boolean).join(" · ");
+}
+
+function fmtNumberCurrency(value, currency) {
+  try { return fmtNumber(value, { style: "currency", currency }); } catch { return fmtNumber(value); }
+}
+
+export function render(ctx) {
+  const statusLine = () => h("p", { role: "status", class: "status", "aria-live": "polite" });
+  const settingsStatus = statusLine();
+  const resetStatus = statusLine();
+  const backlogStatus = statusLine();
+
+  // Usage gauge.
+  const meter = h("meter", { id: "vision-meter", min: 0, max: 1, value: 0 });
+  const usedText = h("p", { class: "big" });
+  const gaugeFacts = h("dl", { class: "facts" });
+  const gauge = h("div", { class: "gauge", "data-testid": "vision-gauge" },
+    h("label", { for: "vision-meter", text: t("vision.used") }), meter, usedText, gaugeFacts);
+
+  // Enable switch.
+  const enabled = h("input", { type: "checkbox", role: "switch", id: "vision-enabled",
+                               "data-testid": "vision-enabled",
+                               onchange: onToggle });
+
+  // Strategy.
+  const radios = {};
+  const strategyFieldset = h("fieldset", { "data-testid": "vision-strategy" },
+    h("legend", { text: t("vision.strategy") }),
+    STRATEGIES.map((s) => {
+      const hintId = `strategy-${s}-hint`;
+      radios[s] = h("input", { type: "radio", name: "strategy", value: s, id: `strategy-${s}`,
+                               "aria-describedby": hintId });
+      return h("div", { class: "radio" }, radios[s],
+        h("label", { for: `strategy-${s}`, text: t(`strategy.${s}`) }),
+        h("p", { class: "hint", id: hintId, text: t(`strategy.${s}.help`) }));
+    }));
+  const strategySave = h("button", { type: "submit", text: t("vision.strategy.save"),
+                                     "data-testid": "vision-strategy-save" });
+
+  // Limit.
+  const limitInput = h("input", { type: "number", min: 0, max: 10_000_000, step: 1,
+                                  inputmode: "numeric", required: true,
+                                  "data-testid": "vision-limit" });
+  const limitSave = h("button", { type: "submit", text: t("vision.limit.save"),
+                                  "data-testid": "vision-limit-save" });
+
+  // Reset, after typing the confirmation word.
+  const word = t("vision.reset.word");
+  const resetInput = h("input", { type: "text", autocomplete: "off", autocapitalize: "characters",
+                                  spellcheck: false, "data-testid": "vision-reset-confirm" });
+  const resetButton = h("button", { type: "submit", class: "danger", disabled: true,
+                                    text: t("vision.reset.button"), "data-testid": "vision-reset" });
+  resetInput.addEventListener("input", () => {
+    resetButton.disabled = resetInput.value.trim() !== word;
+  });
+
+  // Backlog.
+  const backlog = h("dl", { class: "facts", "data-testid": "vision-backlog" });
+  const drainButton = h("button", { type: "button", text: t("vision.backlog.drain"),
+                                    "data-testid": "vision-drain", onclick: onDrain });
+
+  // Activity.
+  const auditHolder = h("div");
+  const noticesHolder = h("div");
+
+  // The settings can be changed only once the current ones are shown.
+  const settingControls = () => [enabled, strategySave, limitInput, limitSave,
+    ...Object.values(radios)];
+  function setSettingsReady(ready) {
+    for (const control of settingControls()) control.disabled = !ready;
+  }
+
+  function showStatus(s) {
+    setSettingsReady(true);
+    const limit = Number(s.limit) || 0;
+    const used = Number(s.used) || 0;
+    meter.max = Math.max(limit, 1);
+    meter.value = Math.min(used, meter.max);
+    meter.low = meter.max * 0.8;
+    meter.high = meter.max * 0.95;
+    meter.optimum = 0;
+    usedText.textContent = t("vision.usedOf", { used: fmtNumber(used), limit: fmtNumber(limit),
+      percent: limit ? fmtPercent(used / limit) : "–" });
+    const facts = [
+      ["vision.month", s.monthKey ?? "–"],
+      ["vision.remaining", fmtNumber(s.remaining)],
+      ["vision.projected", fmtNumber(s.projectedMonthEndUsage)],
+      ["vision.costSoFar", fmtUsd(s.costSoFarUsd)],
+      ["vision.projectedCost", fmtUsd(s.projectedCostUsd)],
+      ["vision.updated", s.updatedAt
+        ? t("vision.updatedBy", { at: fmtDate(s.updatedAt), by: s.updatedBy ?? "–" }) : "–"],
+    ];
+    fill(gaugeFacts, facts.map(([key, value]) =>
+      h("div", {}, h("dt", { text: t(key) }), h("dd", { text: value }))));
+    enabled.checked = Boolean(s.enabled);
+    if (radios[s.strategy]) radios[s.strategy].checked = true;
+    if (document.activeElement !== limitInput) limitInput.value = String(limit);
+    showBacklog(s.recheckBacklog);
+  }
+
+  function showBacklog(b) {
+    if (!b) {
+      fill(backlog, h("div", {}, h("dt", { text: t("vision.backlog.none") }), h("dd", { text: "–" })));
+      return;
+    }
+    fill(backlog, [
+      ["vision.backlog.waiting", fmtNumber(b.waiting)],
+      ["vision.backlog.queued", fmtNumber(b.queued)],
+      ["vision.backlog.inProgress", fmtNumber(b.inProgress)],
+      ["vision.backlog.oldest", fmtDate(b.oldestQueuedAt)],
+    ].map(([key, value]) => h("div", {}, h("dt", { text: t(key) }), h("dd", { text: value }))));
+  }
+
+  async function loadStatus() {
+    try {
+      showStatus(await call("get_vision_api_quota_status"));
+    } catch (err) {
+      ctx.showError(err);
+    }
+  }
+
+  async function loadActivity() {
+    try {
+      const reply = await call("list_admin_activity", { limit: 30 });
+      const actions = reply?.actions || [];
+      fill(auditHolder, actions.length
+        ? table(t("audit.caption"), [t("audit.at"), t("audit.who"), t("audit.action"),
+          t("audit.change")], actions.map((a) => h("tr", {},
+          h("td", { text: fmtDate(a.at) }),
+          h("td", { text: a.actor === "system" ? t("audit.system")
+            : (a.adminEmail || a.adminUid || "–") }),
+          h("td", { text: actionName(a.action) }),
+          h("td", { class: "change", text: describeChange(a.before, a.after) }))),
+          { "data-testid": "audit-table" })
+        : h("p", { "data-testid": "audit-table", text: t("audit.none") }));
+      const notices = reply?.notifications || [];
+      fill(noticesHolder, h("ul", { class: "notices", "data-testid": "notifications-list" },
+        notices.length
+          ? notices.map((n) => h("li", { class: `notice-${n.kind}` },
+            h("time", { dateTime: n.at ?? "", text: fmtDate(n.at) }), " ",
+            h("span", { text: notificationText(n) })))
+          : h("li", { text: t("notice.none") })));
+    } catch (err) {
+      ctx.showError(err);
+    }
+  }
+
+  async function act(button, name, data, done, status = settingsStatus) {
+    ctx.clearError();
+    if (button) button.disabled = true;
+    status.textContent = t("common.saving");
+    try {
+      const reply = await call(name, data);
+      status.textContent = done(reply);
+      await Promise.all([loadStatus(), loadActivity()]);
+      return true;
+    } catch (err) {
+      status.textContent = "";
+      ctx.showError(err);
+      return false;
+    } finally {
+      if (button) button.disabled = false;
+    }
+  }
+
+  function queuedNote(reply) {
+    return reply?.rechecksQueued ? ` ${t("vision.rechecksQueued",
+      { count: fmtNumber(reply.rechecksQueued) })}` : "";
+  }
+
+  async function onToggle() {
+    const wanted = enabled.checked;
+    enabled.disabled = true;
+    const ok = await act(null, "set_vision_api_enabled", { enabled: wanted },
+      (r) => (wanted ? t("vision.enabled.on") : t("vision.enabled.off")) + queuedNote(r));
+    if (!ok) enabled.checked = !wanted;
+    enabled.disabled = false;
+    enabled.focus();
+  }
+
+  function onStrategy(event) {
+    event.preventDefault();
+    const chosen = STRATEGIES.find((s) => radios[s].checked);
+    if (!chosen) return;
+    act(strategySave, "set_vision_api_fallback_strategy", { strategy: chosen },
+      () => t("vision.strategy.saved", { strategy: t(`strategy.${chosen}`) }));
+  }
+
+  function onLimit(event) {
+    event.preventDefault();
+    const limit = Number(limitInput.value);
+    if (!Number.isInteger(limit) || limit < 0) { limitInput.focus(); return; }
+    act(limitSave, "set_vision_api_monthly_quota", { limit },
+      (r) => t("vision.limit.saved", { limit: fmtNumber(limit) }) + queuedNote(r));
+  }
+
+  async function onReset(event) {
+    event.preventDefault();
+    if (resetInput.value.trim() !== word) return;
+    const ok = await act(resetButton, "reset_vision_api_quota", {},
+      (r) => t("vision.reset.done", { previous: fmtNumber(r?.previousUsage ?? 0) }) + queuedNote(r),
+      resetStatus);
+    if (ok) resetInput.value = "";
+    resetButton.disabled = resetInput.value.trim() !== word;
+  }
+
+  function onDrain() {
+    act(drainButton, "drain_moderation_rechecks", {},
+      (r) => t("vision.backlog.drained", { count: fmtNumber(r?.queued ?? 0) }), backlogStatus);
+  }
+
+  const node = h("div", { class: "page" },
+    h("h1", { tabindex: "-1", text: t("vision.title") }),
+    h("div", { class: "toolbar" },
+      h("button", { type: "button", text: t("common.refresh"), "data-testid": "vision-refresh",
+                    onclick: () => { ctx.clearError(); loadStatus(); loadActivity(); } })),
+    h("section", { "aria-labelledby": "h-usage" },
+      h("h2", { id: "h-usage", text: t("vision.usage") }), gauge),
+    h("section", { "aria-labelledby": "h-settings" },
+      h("h2", { id: "h-settings", text: t("vision.settings") }),
+      h("div", { class: "switch-row" }, enabled,
+        h("label", { for: "vision-enabled", text: t("vision.enabled") })),
+      h("p", { class: "hint", text: t("vision.enabled.help") }),
+      h("form", { onsubmit: onStrategy }, strategyFieldset, strategySave),
+      h("form", { onsubmit: onLimit, class: "inline-form" },
+        field(t("vision.limit"), limitInput, t("vision.limit.help")), limitSave),
+      settingsStatus),
+    h("section", { "aria-labelledby": "h-reset" },
+      h("h2", { id: "h-reset", text: t("vision.reset") }),
+      h("form", { onsubmit: onReset, class: "inline-form" },
+        field(t("vision.reset.type", { word }), resetInput, t("vision.reset.help")), resetButton),
+      resetStatus),
+    h("section", { "aria-labelledby": "h-backlog" },
+      h("h2", { id: "h-backlog", text: t("vision.backlog") }),
+      h("p", { class: "hint", text: t("vision.backlog.help") }), backlog, drainButton,
+      backlogStatus),
+    h("section", { "aria-labelledby": "h-audit" },
+      h("h2", { id: "h-audit", text: t("audit.title") }), auditHolder),
+    h("section", { "aria-labelledby": "h-notices" },
+      h("h2", { id: "h-notices", text: t("notice.title") }), noticesHolder));
+
+  setSettingsReady(false);
+  loadStatus();
+  loadActivity();
+  return { node, dispose() {} };
+}
