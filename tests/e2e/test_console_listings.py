@@ -6,19 +6,11 @@ from __future__ import annotations
 import pytest
 
 from tests.support.moderation import callable_
+from tests.support.moderation import error_of as error
+from tests.support.moderation import result_of as ok
 
 PARTS = [{"part_code": f"P-{n:02d}", "part_name": f"Parça {n}", "quantity": 2}
          for n in range(5)]
-
-
-def ok(reply) -> dict:
-    assert reply.status_code == 200, reply.get_data(as_text=True)
-    return reply.get_json()["result"]
-
-
-def error(reply) -> dict:
-    assert reply.status_code >= 400, reply.get_data(as_text=True)
-    return reply.get_json()["error"]
 
 
 @pytest.fixture

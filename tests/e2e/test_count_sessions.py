@@ -13,6 +13,8 @@ import pytest
 
 from devtools.tokens import mint_id_token
 from tests.support.moderation import callable_
+from tests.support.moderation import error_of as error
+from tests.support.moderation import result_of as ok
 
 PROJECT = os.environ["GOOGLE_CLOUD_PROJECT"]
 PARTS = [{"part_code": "VIDA-M8", "part_name": "Çelik vida M8", "quantity": 3},
@@ -34,16 +36,6 @@ def stock(functions_env, call, user_token, drain, monkeypatch, firestore_client
     for doc in firestore_client.collection("qr_codes").stream():
         by_part.setdefault(doc.to_dict()["part_code"], []).append(doc.id)
     return {code: sorted(qr_ids) for code, qr_ids in by_part.items()}
-
-
-def ok(reply) -> dict:
-    assert reply.status_code == 200, reply.get_data(as_text=True)
-    return reply.get_json()["result"]
-
-
-def error(reply) -> dict:
-    assert reply.status_code >= 400, reply.get_data(as_text=True)
-    return reply.get_json()["error"]
 
 
 def scan(qr_id: str, client_id: str, at: str | int | None = None) -> dict:

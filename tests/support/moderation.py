@@ -55,3 +55,15 @@ def usage(firestore_client: Any) -> int:
 
 def callable_(call: Any, name: str, data: Any, token: str | None = None) -> Any:
     return call(name, "POST", token=token, json={"data": data})
+
+
+def result_of(reply: Any) -> Any:
+    """The `result` of a callable's 200 reply (the reply's text when it is not one)."""
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    return reply.get_json()["result"]
+
+
+def error_of(reply: Any) -> Any:
+    """The `error` of a callable's refusal (4xx or 5xx)."""
+    assert reply.status_code >= 400, reply.get_data(as_text=True)
+    return reply.get_json()["error"]
