@@ -72,6 +72,11 @@ def _with_language(response: Any, language: str, *, varies: bool = True) -> Any:
     return response
 
 
+# A browser page on another origin (the console on Firebase Hosting) reads only the headers
+# CORS exposes: these name a download and tell its language.
+_EXPOSED_HEADERS = "Content-Disposition, Content-Language"
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None
                   ) -> Response:
     """A JSON reply; every Msg in `body` is written in the reply's language."""
@@ -94,7 +99,10 @@ def serve_http(request: Request, methods: Iterable[str],
     language = language_from_accept_language(request.headers.get("Accept-Language"))
     token = _REPLY_LANGUAGE.set(_ReplyLanguage(language))
     try:
-        return _with_language(_serve_http(request, methods, authenticate, action), language)
+        response = _with_language(_serve_http(request, methods, authenticate, action),
+                                  language)
+        response.headers["Access-Control-Expose-Headers"] = _EXPOSED_HEADERS
+        return response
     finally:
         _REPLY_LANGUAGE.reset(token)
 

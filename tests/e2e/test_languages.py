@@ -99,6 +99,14 @@ def test_a_successful_http_reply_carries_the_language(functions_env, call, user_
                  json={"parts": [{"part_code": "DİL-1", "part_name": "Işık", "quantity": 1}]})
     assert cross.status_code == 201
     assert_language(cross, "tr")
+    # A console on another origin may read a download's name and the language.
+    download = call("download_single_qr", "GET", path=qr_id, token=user_token,
+                    headers={"Origin": "https://console.example"})
+    assert download.status_code == 200
+    assert download.headers["Access-Control-Allow-Origin"] in ("*", "https://console.example")
+    exposed = {h.strip() for h in download.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"Content-Disposition", "Content-Language"} <= exposed
+    assert "attachment" in download.headers["Content-Disposition"]
 
 
 # -- callables --------------------------------------------------------------------------------
