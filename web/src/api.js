@@ -71,10 +71,10 @@ export async function whoAmI(user, refresh = false) {
 
 const AUTH_MESSAGES = {
   "auth/invalid-credential": "signin.error.credentials",
-  "auth/wrong-password": "signin.error.credentials",
+  "auth/wrong-password": "signin.error.credentials",  // pragma: allowlist secret (an error code)
   "auth/user-not-found": "signin.error.credentials",
   "auth/invalid-email": "signin.error.email",
-  "auth/missing-password": "signin.error.password",
+  "auth/missing-password": "signin.error.password",  // pragma: allowlist secret (an error code)
   "auth/too-many-requests": "signin.error.tooMany",
   "auth/user-disabled": "signin.error.disabled",
   "auth/network-request-failed": "error.network",

@@ -33,12 +33,12 @@ export default {
   "signin.title": "Sign in",
   "signin.intro": "Sign in with the email address and password of your account.",
   "signin.email": "Email",
-  "signin.password": "Password",
+  "signin.password": "Password",  // pragma: allowlist secret (a label)
   "signin.submit": "Sign in",
   "signin.working": "Signing in…",
   "signin.error.credentials": "The email address or the password is wrong.",
   "signin.error.email": "Enter a valid email address.",
-  "signin.error.password": "Enter your password.",
+  "signin.error.password": "Enter your password.",  // pragma: allowlist secret (a label)
   "signin.error.tooMany": "Too many attempts. Wait a few minutes and try again.",
   "signin.error.disabled": "This account is disabled. Ask an administrator.",
   "signin.error.other": "Signing in failed ({code}).",

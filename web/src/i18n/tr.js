@@ -33,12 +33,12 @@ export default {
   "signin.title": "Giriş yap",
   "signin.intro": "Hesabınızın e-posta adresi ve parolasıyla giriş yapın.",
   "signin.email": "E-posta",
-  "signin.password": "Parola",
+  "signin.password": "Parola",  // pragma: allowlist secret (a label)
   "signin.submit": "Giriş yap",
   "signin.working": "Giriş yapılıyor…",
   "signin.error.credentials": "E-posta adresi ya da parola yanlış.",
   "signin.error.email": "Geçerli bir e-posta adresi girin.",
-  "signin.error.password": "Parolanızı girin.",
+  "signin.error.password": "Parolanızı girin.",  // pragma: allowlist secret (a label)
   "signin.error.tooMany": "Çok fazla deneme yapıldı. Birkaç dakika bekleyip yeniden deneyin.",
   "signin.error.disabled": "Bu hesap devre dışı. Bir yöneticiye başvurun.",
   "signin.error.other": "Giriş yapılamadı ({code}).",
