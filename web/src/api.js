@@ -1,6 +1,6 @@
 // Everything that talks to Firebase: configuration, Auth, callables, HTTP functions.
 //
-// Configuration is read at start from the same origin (web/README.md):
+// Configuration is read at start from the same origin (README.md, "The web console"):
 //   /__/firebase/init.json  -> the Firebase web config (Firebase Hosting serves it itself)
 //   /console-config.json    -> {region, emulators?, functionsBase?}
 import { initializeApp } from "firebase/app";
