@@ -111,6 +111,11 @@ def page(browser: Any, local_run: LocalRun, locale: str, request: pytest.Fixture
     context = browser.new_context(locale=locale, base_url=local_run.base,
                                   viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
+    # expect() waits 5 s by default; a busy 2-core CI machine running the emulators, the
+    # functions and Chromium side by side needs more for the live counts to catch up.
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
     page = context.new_page()
     try:
         yield page
