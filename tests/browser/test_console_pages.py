@@ -324,6 +324,58 @@ def test_an_admin_changes_the_strategy_and_the_limit_and_sees_the_audit_rows(
     expect(page.get_by_test_id("error-alert")).to_be_empty()
 
 
+def seed_document(run: LocalRun, collection: str, doc_id: str, fields: dict[str, Any]) -> None:
+    """A document written straight into the run's Firestore emulator (as the owner, past the
+    rules): what a trigger the local run cannot receive (a Pub/Sub budget alert) leaves."""
+    def typed(value: Any) -> dict[str, Any]:
+        if isinstance(value, bool):
+            return {"booleanValue": value}
+        if isinstance(value, int):
+            return {"integerValue": str(value)}
+        if isinstance(value, float):
+            return {"doubleValue": value}
+        if isinstance(value, datetime):
+            return {"timestampValue": value.isoformat().replace("+00:00", "Z")}
+        return {"stringValue": str(value)}
+
+    url = (f"http://{run.firestore}/v1/projects/{run.project}/databases/(default)/documents/"
+           f"{collection}?documentId={doc_id}")
+    body = json.dumps({"fields": {k: typed(v) for k, v in fields.items()}}).encode()
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "Authorization": "Bearer owner", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        assert reply.status == 200
+
+
+@pytest.mark.parametrize(("locale", "language"), LANGUAGES)
+def test_the_notifications_are_written_in_the_pages_language(page, sign_in, local_run,
+                                                            catalogs, language: str) -> None:
+    say = catalogs[language]
+    now = datetime.now(UTC)
+    seed_document(local_run, "admin_notifications", "quota-1", {
+        "kind": "vision_quota", "level": 80, "monthKey": "2026_12", "usage": 8000,
+        "limit": 10000, "at": now, "read": False})
+    seed_document(local_run, "admin_notifications", "budget-1", {
+        "kind": "vision_budget", "event": "vision_switched_off", "budgetName": "Vision aylık",
+        "costAmount": 1250.5, "budgetAmount": 1000.0, "currencyCode": "TRY", "at": now,
+        "read": False})
+    sign_in(page, "root")
+    page.goto("/#/vision")
+    notices = page.get_by_test_id("notifications-list").locator("li")
+    expect(notices).to_have_count(2)
+    grouped = {"tr": ("8.000", "10.000", "1.250,50"), "en": ("8,000", "10,000", "1,250.50")}
+    usage, limit, cost = grouped[language]
+    quota = notices.filter(has_text="2026_12")
+    expect(quota).to_contain_text(text(say["notice.quota"], level=80, month="2026_12",
+                                       usage=usage, limit=limit))
+    budget = notices.filter(has_text="Vision aylık")
+    # The sentence's own words after its last placeholder ("... Vision kapatıldı.").
+    expect(budget).to_contain_text(
+        re.split(r"\{\w+\}", say["notice.budget.vision_switched_off"])[-1].strip())
+    expect(budget).to_contain_text(cost)
+    expect(budget).to_contain_text("₺" if language == "tr" else "TRY")
+
+
 @pytest.mark.parametrize(("locale", "language"), LANGUAGES)
 def test_reset_needs_the_typed_confirmation_word(page, sign_in, catalogs,
                                                  language: str) -> None:
