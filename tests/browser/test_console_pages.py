@@ -88,6 +88,7 @@ def cells(row: Any) -> list[str]:
 
 def upload(page: Any, file: Path) -> None:
     page.get_by_test_id("upload-file").set_input_files(str(file))
+    expect(page.get_by_test_id("upload-file-name")).to_have_text(file.name)
     page.get_by_test_id("upload-submit").click()
 
 
@@ -100,6 +101,9 @@ def test_staff_labels_and_a_count_in_the_browsers_language(
     expect(page.locator("main h1")).to_have_text(say["labels.title"])
 
     # -- upload a parts xlsx: progress, the summary, then the rows with their counts --------
+    # The file picker is the page's, in its language (the browser's own speaks the browser's).
+    expect(page.get_by_test_id("upload-choose")).to_have_text(say["upload.choose"])
+    expect(page.get_by_test_id("upload-file-name")).to_have_text(say["upload.noFile"])
     upload(page, parts_xlsx(tmp_path / "parts.xlsx", PARTS))
     expect(page.get_by_test_id("upload-progress")).to_have_attribute("value", "100")
     expect(page.get_by_text(text(say["upload.done"], parts=2, added=UNITS, existing=0))
@@ -232,6 +236,21 @@ def first_unit(run: LocalRun, token: str, part_code: str) -> str:
     with urllib.request.urlopen(request, timeout=30) as reply:
         parts = json.loads(reply.read())["result"]["parts"]
     return str(next(p["first_qr_id"] for p in parts if p["part_code"] == part_code))
+
+
+def test_a_parts_list_dropped_on_the_upload_box_is_uploaded(page, sign_in, catalogs) -> None:
+    sign_in(page, "alice")
+    dropped = page.evaluate_handle(
+        """csv => { const files = new DataTransfer();
+                    files.items.add(new File([csv], "dropped.csv", {type: "text/csv"}));
+                    return files; }""", "part_code,part_name,quantity\nDROP-1,Bırakılan,4\n")
+    page.get_by_test_id("upload-choose").dispatch_event("drop", {"dataTransfer": dropped})
+    expect(page.get_by_test_id("upload-file-name")).to_have_text("dropped.csv")
+    expect(page.get_by_test_id("upload-choose")).to_be_focused()
+    page.get_by_test_id("upload-submit").click()
+    expect(part_row(page, "DROP-1")).to_be_visible()
+    assert cells(part_row(page, "DROP-1"))[:3] == ["DROP-1", "Bırakılan", "4"]
+    expect(page.get_by_test_id("upload-file-name")).to_have_text(catalogs["en"]["upload.noFile"])
 
 
 @pytest.mark.parametrize(("locale", "language"), LANGUAGES)

@@ -1,5 +1,5 @@
 // Labels: upload a parts list, list the parts, download label sheets and ZIPs, view a label.
-import { h, fill, field, sr, table } from "../dom.js";
+import { h, fill, field, nextId, sr, table } from "../dom.js";
 import { call, download, fetchFunction, uploadParts } from "../api.js";
 import { t, fmtNumber, fmtPercent } from "../i18n.js";
 
@@ -35,9 +35,38 @@ export function render(ctx) {
   const status = h("p", { role: "status", class: "status", "aria-live": "polite" });
 
   // -- upload -------------------------------------------------------------------------------
+  // The browser's own file control speaks the browser's language, not the page's: it stays
+  // hidden, and a button in the page's language opens it; a file dropped on the box works too.
   const fileInput = h("input", { type: "file", name: "file", "data-testid": "upload-file",
     accept: ".xlsx,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv",
-    required: true });
+    hidden: true, tabindex: "-1" });
+  const fileLabelId = nextId("file-label");
+  const fileNameId = nextId("file-name");
+  const fileName = h("span", { id: fileNameId, class: "file-name", "data-testid": "upload-file-name",
+                               text: t("upload.noFile") });
+  const chooseButton = h("button", { type: "button", "data-testid": "upload-choose",
+    "aria-describedby": fileNameId, text: t("upload.choose"), onclick: () => fileInput.click() });
+  const showChosen = () => {
+    fileName.textContent = fileInput.files?.[0]?.name || t("upload.noFile");
+  };
+  fileInput.addEventListener("change", showChosen);
+  const filePicker = h("div", { class: "field" },
+    h("span", { id: fileLabelId, class: "label", text: t("upload.file") }),
+    h("div", { role: "group", "aria-labelledby": fileLabelId, class: "file-picker" },
+      chooseButton, fileName, fileInput),
+    h("p", { class: "hint", text: t("upload.drop") }));
+
+  function onDrop(event) {
+    const files = event.dataTransfer?.files;
+    if (!files?.length) return;
+    event.preventDefault();
+    uploadBox.classList.remove("dropping");
+    const chosen = new DataTransfer();
+    chosen.items.add(files[0]);
+    fileInput.files = chosen.files;
+    showChosen();
+    chooseButton.focus();
+  }
   const uploadButton = h("button", { type: "submit", class: "primary",
                                      "data-testid": "upload-submit", text: t("upload.submit") });
   const progress = h("progress", { id: "upload-progress", max: 100, value: 0,
@@ -51,7 +80,7 @@ export function render(ctx) {
   async function onUpload(event) {
     event.preventDefault();
     const file = fileInput.files?.[0];
-    if (!file) { fileInput.focus(); return; }
+    if (!file) { chooseButton.focus(); return; }
     ctx.clearError();
     fill(uploadErrors);
     uploadButton.disabled = true;
@@ -82,6 +111,7 @@ export function render(ctx) {
       }
       uploadStatus.textContent = text;
       fileInput.value = "";
+      showChosen();
       cursors = [null];
       loadParts();
     } catch (err) {
@@ -252,14 +282,18 @@ export function render(ctx) {
     }
   }
 
+  const uploadBox = h("section", { "aria-labelledby": "h-upload", class: "drop-zone",
+      ondragover: (e) => { e.preventDefault(); uploadBox.classList.add("dropping"); },
+      ondragleave: () => uploadBox.classList.remove("dropping"),
+      ondrop: onDrop },
+    h("h2", { id: "h-upload", text: t("upload.title") }),
+    h("p", { class: "hint", text: t("upload.hint") }),
+    h("form", { onsubmit: onUpload, class: "inline-form" }, filePicker, uploadButton),
+    progressRow, uploadStatus, uploadErrors);
+
   const node = h("div", { class: "page" },
     h("h1", { tabindex: "-1", text: t("labels.title") }),
-    h("section", { "aria-labelledby": "h-upload" },
-      h("h2", { id: "h-upload", text: t("upload.title") }),
-      h("p", { class: "hint", text: t("upload.hint") }),
-      h("form", { onsubmit: onUpload, class: "inline-form" },
-        field(t("upload.file"), fileInput), uploadButton),
-      progressRow, uploadStatus, uploadErrors),
+    uploadBox,
     h("section", { "aria-labelledby": "h-parts" },
       h("h2", { id: "h-parts", text: t("parts.title") }),
       h("div", { class: "toolbar" }, field(t("parts.layout"), layoutSelect), refreshButton),
