@@ -82,9 +82,11 @@ CONTROLS = ("input:not([type=hidden]), select, textarea, button, a[href], [role=
 
 
 def unnamed_controls(page: Any) -> list[str]:
-    """Visible controls whose accessible name, as Chromium computes it, is empty."""
+    """Visible controls whose accessible name, as Chromium computes it, is empty. Closed
+    <details> are opened first: what they hold is checked too."""
     described = page.evaluate(
         """(selector) => {
+             document.querySelectorAll('details:not([open])').forEach((d) => { d.open = true; });
              const found = [];
              document.querySelectorAll(selector).forEach((el) => {
                const box = el.getBoundingClientRect();

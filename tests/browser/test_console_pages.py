@@ -219,6 +219,55 @@ def test_the_camera_scans_where_the_browser_detects_qr_codes(page, sign_in, loca
     expect(page.locator("video")).to_be_hidden()
 
 
+@pytest.mark.parametrize(("locale", "language"), [("tr-TR", "tr")])
+def test_sheet_options_skip_not_printed_and_the_printer_shift(page, sign_in, local_run,
+                                                              id_token, language: str) -> None:
+    from pypdf import PdfReader
+
+    from messages import Msg, render
+
+    start_with_parts(local_run, id_token("alice"), [("SAYFA-1", "Sayfa", 3)])
+    sign_in(page, "alice")
+    page.get_by_test_id("sheet-layout").select_option("avery-l7160")  # 21 labels a sheet
+    row = part_row(page, "SAYFA-1")
+
+    def download() -> Path:
+        with page.expect_download() as sheet:
+            row.get_by_test_id("sheet-download").click()
+        return Path(sheet.value.path())
+
+    # 20 of 21 labels used on the first sheet: one label there, two on a second sheet.
+    page.get_by_test_id("sheet-skip").fill("20")
+    assert len(PdfReader(download()).pages) == 2
+    expect(row.locator("td").nth(2)).to_have_text("3")  # printed
+
+    # Only the units not printed yet: none left, and the function says so in Turkish.
+    page.get_by_test_id("sheet-skip").fill("0")
+    page.get_by_test_id("sheet-not-printed").check()
+    row.get_by_test_id("sheet-download").click()
+    expect(page.get_by_test_id("error-alert")).to_have_text(
+        render(Msg("qr.sheet.nothing_to_print"), language))
+    page.get_by_test_id("sheet-not-printed").uncheck()
+
+    # A skip the layout cannot take: the function's own limit, in the page's language.
+    page.get_by_test_id("sheet-skip").fill("21")
+    row.get_by_test_id("sheet-download").click()
+    expect(page.get_by_test_id("error-alert")).to_have_text(render(Msg(
+        "qr.sheet.skip_too_large", per_page=21, layout="avery-l7160"), language))
+    page.get_by_test_id("sheet-skip").fill("0")
+
+    # The printer's shift is kept in this browser and sent with every sheet.
+    page.get_by_test_id("sheet-shift").click()
+    page.get_by_test_id("sheet-offset-x").fill("1.5")
+    page.get_by_test_id("sheet-offset-x").dispatch_event("change")
+    page.reload()
+    expect(page.get_by_test_id("sheet-offset-x")).to_have_value("1.5")
+    with page.expect_request(lambda r: "download_label_sheet" in r.url) as sent:
+        assert len(PdfReader(download()).pages) == 1
+    assert "offset_x_mm=1.5" in sent.value.url and "offset_y_mm" not in sent.value.url
+    expect(page.get_by_test_id("error-alert")).to_be_empty()
+
+
 def start_with_parts(run: LocalRun, token: str, parts: list[tuple[str, str, int]]) -> None:
     body = {"parts": [{"part_code": c, "part_name": n, "quantity": q} for c, n, q in parts]}
     request = urllib.request.Request(

@@ -76,6 +76,13 @@ export default {
 
   "parts.title": "Parts",
   "parts.layout": "Label layout",
+  "sheet.notPrinted": "Only labels not printed yet",
+  "sheet.skip": "Labels already used on the first sheet",
+  "sheet.skip.hint": "Printing starts after them, so a partly used sheet is not wasted.",
+  "sheet.shift": "Printer adjustment",
+  "sheet.shift.hint": "If this printer prints off the labels, shift everything by a few millimetres (negative: left or up). Kept in this browser.",
+  "sheet.shiftX": "Shift right (mm)",
+  "sheet.shiftY": "Shift down (mm)",
   "parts.refresh": "Refresh the list",
   "parts.caption": "Parts and their labels",
   "parts.code": "Part code",

@@ -76,6 +76,13 @@ export default {
 
   "parts.title": "Parçalar",
   "parts.layout": "Etiket düzeni",
+  "sheet.notPrinted": "Yalnızca henüz basılmamış etiketler",
+  "sheet.skip": "İlk sayfada daha önce kullanılmış etiket sayısı",
+  "sheet.skip.hint": "Baskı bunlardan sonra başlar; yarım kalmış bir sayfa boşa gitmez.",
+  "sheet.shift": "Yazıcı ayarı",
+  "sheet.shift.hint": "Bu yazıcı etiketlerin dışına basıyorsa her şeyi birkaç milimetre kaydırın (eksi değer: sola ya da yukarı). Bu tarayıcıda saklanır.",
+  "sheet.shiftX": "Sağa kaydır (mm)",
+  "sheet.shiftY": "Aşağı kaydır (mm)",
   "parts.refresh": "Listeyi yenile",
   "parts.caption": "Parçalar ve etiketleri",
   "parts.code": "Parça kodu",

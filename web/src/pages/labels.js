@@ -7,6 +7,7 @@ export const LAYOUTS = ["avery-l7160", "avery-l7163", "avery-l7651", "herma-4677
   "brother-dk-1201", "brother-dk-1202", "zebra-2x1"];
 const PAGE_SIZE = 50;
 const LAYOUT_KEY = "console.sheetLayout";
+const OFFSETS_KEY = "console.printerShiftMm"; // {x, y}
 const SAMPLE_KEY = "console.sampleQrIds"; // part_code -> a qr_id this browser saw uploaded
 const ASCII_PART_CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -147,6 +148,37 @@ export function render(ctx) {
     : LAYOUTS[0];
   layoutSelect.addEventListener("change", () => store(LAYOUT_KEY, layoutSelect.value));
 
+  // What download_label_sheet takes besides the layout: only the units not printed yet, the
+  // labels already used on a partly used first sheet, and the printer's own shift (kept in
+  // this browser: it belongs to the printer beside it). The function checks every value.
+  const notPrinted = h("input", { type: "checkbox", "data-testid": "sheet-not-printed" });
+  const skipInput = h("input", { type: "number", min: 0, step: 1, value: 0, inputmode: "numeric",
+                                 "data-testid": "sheet-skip" });
+  const offsets = stored(OFFSETS_KEY, {});
+  const offsetInput = (axis) => {
+    const input = h("input", { type: "number", step: 0.1, inputmode: "decimal",
+                               "data-testid": `sheet-offset-${axis}`,
+                               value: Number.isFinite(offsets[axis]) ? offsets[axis] : 0 });
+    input.addEventListener("change", () => {
+      const value = Number(input.value);
+      store(OFFSETS_KEY, { ...stored(OFFSETS_KEY, {}), [axis]: Number.isFinite(value) ? value : 0 });
+    });
+    return input;
+  };
+  const offsetX = offsetInput("x");
+  const offsetY = offsetInput("y");
+  const notPrintedId = nextId("not-printed");
+  notPrinted.id = notPrintedId;
+  const sheetOptions = h("div", { class: "sheet-options" },
+    h("div", { class: "check" }, notPrinted,
+      h("label", { for: notPrintedId, text: t("sheet.notPrinted") })),
+    field(t("sheet.skip"), skipInput, t("sheet.skip.hint")),
+    h("details", { class: "printer-shift" },
+      h("summary", { "data-testid": "sheet-shift", text: t("sheet.shift") }),
+      h("p", { class: "hint", text: t("sheet.shift.hint") }),
+      h("div", { class: "toolbar" }, field(t("sheet.shiftX"), offsetX),
+        field(t("sheet.shiftY"), offsetY))));
+
   const partsHolder = h("div", { "aria-busy": "false" });
   const prevButton = h("button", { type: "button", text: t("parts.previous"),
     "data-testid": "parts-previous",
@@ -225,6 +257,12 @@ export function render(ctx) {
   function downloadSheet(code, button) {
     const layout = layoutSelect.value;
     const query = new URLSearchParams({ part_code: code, layout });
+    if (notPrinted.checked) query.set("not_printed", "true");
+    for (const [name, input] of [["skip", skipInput], ["offset_x_mm", offsetX],
+      ["offset_y_mm", offsetY]]) {
+      const value = input.value.trim();
+      if (value && Number(value) !== 0) query.set(name, value);
+    }
     return busy(button, t("download.sheet", { code }),
       () => download(`download_label_sheet?${query}`, `labels_${code}_${layout}.pdf`));
   }
@@ -297,6 +335,7 @@ export function render(ctx) {
     h("section", { "aria-labelledby": "h-parts" },
       h("h2", { id: "h-parts", text: t("parts.title") }),
       h("div", { class: "toolbar" }, field(t("parts.layout"), layoutSelect), refreshButton),
+      sheetOptions,
       status,
       partsHolder,
       h("div", { class: "pager" }, prevButton, nextButton)),
