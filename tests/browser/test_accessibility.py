@@ -228,6 +228,16 @@ def test_the_vision_page(page: Any, sign_in: Callable[[Any, str], None],
 
 
 @pytest.mark.parametrize("locale", LOCALES)
+def test_the_people_page(page: Any, sign_in: Callable[[Any, str], None],
+                         text: dict[str, str]) -> None:
+    sign_in(page, "root")
+    page.get_by_test_id("nav-people").click()
+    expect(heading(page)).to_have_text(text["people.title"])
+    expect(page.get_by_test_id("people-table")).to_be_visible()
+    check_page(page, "people page")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
 def test_the_no_role_page(page: Any, sign_in: Callable[[Any, str], None],
                           text: dict[str, str]) -> None:
     sign_in(page, "member")

@@ -1,5 +1,5 @@
 // The console's entry point: the page shell (header, navigation, language, account, the
-// error alert), the hash router (#/labels, #/counting, #/vision) and who is signed in.
+// error alert), the hash router (#/labels, #/counting, #/vision, #/people) and who is signed in.
 import { h, fill } from "./dom.js";
 import { loadConfig, initFirebase, onUserChanged, whoAmI, signOut, call } from "./api.js";
 import { t, lang, setLanguage, LANGUAGES } from "./i18n.js";
@@ -7,6 +7,7 @@ import { ScanQueue } from "./scans.js";
 import * as labels from "./pages/labels.js";
 import * as counting from "./pages/counting.js";
 import * as vision from "./pages/vision.js";
+import * as people from "./pages/people.js";
 import * as signin from "./pages/signin.js";
 import { noRole, adminsOnly, notFound, configError, loading } from "./pages/messages.js";
 
@@ -15,6 +16,7 @@ const ROUTES = {
   labels: [labels.render, "nav.labels", "staff"],
   counting: [counting.render, "nav.counting", "staff"],
   vision: [vision.render, "nav.vision", "admin"],
+  people: [people.render, "nav.people", "admin"],
 };
 const DEFAULT_ROUTE = "labels";
 
