@@ -119,3 +119,28 @@ def test_staff_have_no_people_page(page, sign_in, catalogs) -> None:
     page.goto("/#/people")
     expect(page.locator("main h1")).to_have_text(catalogs["en"]["adminsonly.title"])
     expect(page.get_by_test_id("people-table")).to_have_count(0)
+
+
+@pytest.mark.parametrize(("locale", "language"), [("tr-TR", "tr")])
+def test_a_newcomer_creates_an_account_and_gets_no_role(page, catalogs,
+                                                        language: str) -> None:
+    say = catalogs[language]
+    email = f"signup-{uuid.uuid4().hex[:10]}@example.com"
+    page.goto("/")
+    page.get_by_test_id("signin-email").fill(email)
+    page.get_by_test_id("signin-password").fill("12345")
+    page.get_by_test_id("signup-submit").click()
+    expect(page.get_by_test_id("error-alert")).to_have_text(say["signup.error.weak"])
+
+    page.get_by_test_id("signin-password").fill("uzun-bir-parola")
+    page.get_by_test_id("signup-submit").click()
+    # Signed in at once, with no role: the page that says how to get one.
+    expect(page.locator("main h1")).to_have_text(say["norole.title"])
+    expect(page.get_by_test_id("whoami")).to_contain_text(email)
+    expect(page.get_by_test_id("role")).to_have_text(say["role.none"])
+
+    page.get_by_test_id("signout").click()
+    page.get_by_test_id("signin-email").fill(email)
+    page.get_by_test_id("signin-password").fill("başka-bir-parola")
+    page.get_by_test_id("signup-submit").click()
+    expect(page.get_by_test_id("error-alert")).to_have_text(say["signup.error.exists"])

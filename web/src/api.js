@@ -6,7 +6,8 @@
 import { initializeApp } from "firebase/app";
 import {
   initializeAuth, indexedDBLocalPersistence, browserLocalPersistence, connectAuthEmulator,
-  signInWithEmailAndPassword, signOut as fbSignOut, onAuthStateChanged,
+  signInWithEmailAndPassword, createUserWithEmailAndPassword, signOut as fbSignOut,
+  onAuthStateChanged,
 } from "firebase/auth";
 import { getFunctions, httpsCallable, connectFunctionsEmulator } from "firebase/functions";
 import { lang, t } from "./i18n.js";
@@ -78,15 +79,32 @@ const AUTH_MESSAGES = {
   "auth/too-many-requests": "signin.error.tooMany",
   "auth/user-disabled": "signin.error.disabled",
   "auth/network-request-failed": "error.network",
+  "auth/email-already-in-use": "signup.error.exists",
+  "auth/weak-password": "signup.error.weak",  // pragma: allowlist secret (an error code)
+  "auth/operation-not-allowed": "signup.error.closed",
+  "auth/admin-restricted-operation": "signup.error.closed",
 };
+
+function authError(err) {
+  const key = AUTH_MESSAGES[err?.code];
+  return new ApiError(key ? t(key) : t("signin.error.other", { code: err?.code || "?" }),
+    { code: err?.code });
+}
 
 export async function signIn(email, password) {
   try {
     await signInWithEmailAndPassword(auth, email, password);
   } catch (err) {
-    const key = AUTH_MESSAGES[err?.code];
-    throw new ApiError(key ? t(key) : t("signin.error.other", { code: err?.code || "?" }),
-      { code: err?.code });
+    throw authError(err);
+  }
+}
+
+// A new account has no role: it sees the "no role yet" page until an admin gives it one.
+export async function signUp(email, password) {
+  try {
+    await createUserWithEmailAndPassword(auth, email, password);
+  } catch (err) {
+    throw authError(err);
   }
 }
 

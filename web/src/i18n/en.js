@@ -44,6 +44,13 @@ export default {
   "signin.error.disabled": "This account is disabled. Ask an administrator.",
   "signin.error.other": "Signing in failed ({code}).",
 
+  "signup.submit": "Create an account",
+  "signup.working": "Creating the account…",
+  "signup.hint": "New here? Type your email and a password of at least 6 characters, then create an account. An administrator then gives you a role.",
+  "signup.error.exists": "There is already an account with this email address. Sign in instead.",
+  "signup.error.weak": "Choose a password of at least 6 characters.",  // pragma: allowlist secret (a label)
+  "signup.error.closed": "New accounts cannot be created here. Ask an administrator.",
+
   "norole.title": "You have no role yet",
   "norole.body": "You are signed in as {email}, but this account has no role in the console yet.",
   "norole.after": "Ask an administrator to give you the staff role, then press the button below.",

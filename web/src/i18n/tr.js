@@ -44,6 +44,13 @@ export default {
   "signin.error.disabled": "Bu hesap devre dışı. Bir yöneticiye başvurun.",
   "signin.error.other": "Giriş yapılamadı ({code}).",
 
+  "signup.submit": "Hesap oluştur",
+  "signup.working": "Hesap oluşturuluyor…",
+  "signup.hint": "Yeni misiniz? E-posta adresinizi ve en az 6 karakterlik bir parola yazıp hesap oluşturun. Ardından bir yönetici size rol verir.",
+  "signup.error.exists": "Bu e-posta adresiyle zaten bir hesap var. Giriş yapın.",
+  "signup.error.weak": "En az 6 karakterlik bir parola seçin.",  // pragma: allowlist secret (a label)
+  "signup.error.closed": "Burada yeni hesap oluşturulamıyor. Bir yöneticiye başvurun.",
+
   "norole.title": "Henüz bir rolünüz yok",
   "norole.body": "{email} olarak giriş yaptınız, ancak bu hesabın konsolda henüz bir rolü yok.",
   "norole.after": "Bir yöneticiden size personel rolü vermesini isteyin, ardından aşağıdaki düğmeye basın.",
