@@ -268,6 +268,40 @@ def test_sheet_options_skip_not_printed_and_the_printer_shift(page, sign_in, loc
     expect(page.get_by_test_id("error-alert")).to_be_empty()
 
 
+@pytest.mark.parametrize(("locale", "language"), [("tr-TR", "tr")])
+def test_units_taken_from_stock_by_scanning_their_labels(page, sign_in, local_run, id_token,
+                                                         catalogs, language: str) -> None:
+    from messages import Msg, render
+
+    say = catalogs[language]
+    start_with_parts(local_run, id_token("alice"), [("STOK-1", "Stok", 2)])
+    qr_id = first_unit(local_run, id_token("alice"), "STOK-1")
+    sign_in(page, "alice")
+    row = part_row(page, "STOK-1")
+    expect(row.locator("td").nth(4)).to_have_text("0")  # used
+    # A wedge scanner types each id and Enter; the same label scanned twice counts once.
+    page.get_by_test_id("used-ids").focus()
+    page.keyboard.type(f"{qr_id}\n{qr_id}\n")
+    page.get_by_test_id("used-reason").fill("Müşteriye satıldı")
+    page.get_by_test_id("used-submit").click()
+    expect(page.get_by_test_id("used-status")).to_have_text(text(say["used.done"], marked=1))
+    expect(row.locator("td").nth(4)).to_have_text("1")
+    expect(page.get_by_test_id("used-ids")).to_have_value("")
+
+    # Again: nothing new, and the console says the unit was used before.
+    page.get_by_test_id("used-ids").fill(qr_id)
+    page.get_by_test_id("used-submit").click()
+    expect(page.get_by_test_id("used-status")).to_have_text(
+        text(say["used.done"], marked=0) + " " + text(say["used.already"], count=1))
+
+    # An id that is no label: refused whole, in the function's words.
+    page.get_by_test_id("used-ids").fill("YOK-abcdefghjkmn")
+    page.get_by_test_id("used-submit").click()
+    expect(page.get_by_test_id("error-alert")).to_have_text(
+        render(Msg("qr.used.unknown_ids", ids="YOK-abcdefghjkmn"), language))
+    expect(row.locator("td").nth(4)).to_have_text("1")
+
+
 def start_with_parts(run: LocalRun, token: str, parts: list[tuple[str, str, int]]) -> None:
     body = {"parts": [{"part_code": c, "part_name": n, "quantity": q} for c, n, q in parts]}
     request = urllib.request.Request(

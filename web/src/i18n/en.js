@@ -137,6 +137,13 @@ export default {
   "layout.brother-dk-1202": "Brother DK-1202 – 62×100 mm roll",
   "layout.zebra-2x1": "Zebra 2×1 in roll",
 
+  "used.title": "Take units from stock",
+  "used.ids": "QR ids of the units",
+  "used.ids.hint": "Scan the labels (one a line) or paste the ids; at most 500 at once.",
+  "used.reason": "Why they leave the stock",
+  "used.submit": "Mark as used",
+  "used.done": "Marked as used: {marked}.",
+  "used.already": "Already used before (left as they were): {count}.",
   "viewer.title": "Label viewer",
   "viewer.qrId": "QR id",
   "viewer.hint": "The id printed on the label, e.g. VIDA-M8-abcdefgh2345. Type it, paste it or scan it.",

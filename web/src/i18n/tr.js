@@ -137,6 +137,13 @@ export default {
   "layout.brother-dk-1202": "Brother DK-1202 – 62×100 mm rulo",
   "layout.zebra-2x1": "Zebra 2×1 inç rulo",
 
+  "used.title": "Birimleri stoktan düş",
+  "used.ids": "Birimlerin QR kimlikleri",
+  "used.ids.hint": "Etiketleri okutun (her satıra bir tane) ya da kimlikleri yapıştırın; bir seferde en fazla 500.",
+  "used.reason": "Stoktan çıkış nedeni",
+  "used.submit": "Kullanıldı olarak işaretle",
+  "used.done": "Kullanıldı olarak işaretlenen: {marked}.",
+  "used.already": "Zaten daha önce kullanılmış (olduğu gibi bırakıldı): {count}.",
   "viewer.title": "Bir etiketi görüntüle",
   "viewer.qrId": "QR kimliği",
   "viewer.hint": "Etiketin üzerinde yazan kimlik, ör. VIDA-M8-abcdefgh2345. Yazın, yapıştırın ya da okutun.",

@@ -329,6 +329,41 @@ export function render(ctx) {
     h("form", { onsubmit: onUpload, class: "inline-form" }, filePicker, uploadButton),
     progressRow, uploadStatus, uploadErrors);
 
+  // -- units taken from stock (mark_units_used) ---------------------------------------------
+  const usedIds = h("textarea", { rows: 4, autocomplete: "off", autocapitalize: "off",
+                                  spellcheck: false, "data-testid": "used-ids" });
+  const usedReason = h("input", { type: "text", required: true, maxlength: 200,
+                                  "data-testid": "used-reason" });
+  const usedButton = h("button", { type: "submit", "data-testid": "used-submit",
+                                   text: t("used.submit") });
+  const usedStatus = h("p", { role: "status", class: "status", "aria-live": "polite",
+                              "data-testid": "used-status" });
+
+  async function onUsed(event) {
+    event.preventDefault();
+    // One id a line (a scanner ends each scan with Enter), commas and spaces too; each once.
+    const ids = [...new Set(usedIds.value.split(/[\s,;]+/).filter(Boolean))];
+    if (!ids.length) { usedIds.focus(); return; }
+    const reason = usedReason.value.trim();
+    if (!reason) { usedReason.focus(); return; }
+    ctx.clearError();
+    usedButton.disabled = true;
+    usedStatus.textContent = t("common.saving");
+    try {
+      const reply = await call("mark_units_used", { qr_ids: ids, reason });
+      const already = reply?.already_used?.length || 0;
+      usedStatus.textContent = t("used.done", { marked: fmtNumber(reply?.marked ?? 0) })
+        + (already ? ` ${t("used.already", { count: fmtNumber(already) })}` : "");
+      usedIds.value = "";
+      loadParts();
+    } catch (err) {
+      usedStatus.textContent = "";
+      ctx.showError(err);
+    } finally {
+      usedButton.disabled = false;
+    }
+  }
+
   const node = h("div", { class: "page" },
     h("h1", { tabindex: "-1", text: t("labels.title") }),
     uploadBox,
@@ -339,6 +374,12 @@ export function render(ctx) {
       status,
       partsHolder,
       h("div", { class: "pager" }, prevButton, nextButton)),
+    h("section", { "aria-labelledby": "h-used" },
+      h("h2", { id: "h-used", text: t("used.title") }),
+      h("form", { onsubmit: onUsed },
+        field(t("used.ids"), usedIds, t("used.ids.hint")),
+        h("div", { class: "inline-form" }, field(t("used.reason"), usedReason), usedButton)),
+      usedStatus),
     h("section", { "aria-labelledby": "h-viewer" },
       h("h2", { id: "h-viewer", text: t("viewer.title") }),
       h("form", { onsubmit: showLabel, class: "inline-form" },
