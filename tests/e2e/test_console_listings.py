@@ -8,6 +8,7 @@ import pytest
 from tests.support.moderation import callable_
 from tests.support.moderation import error_of as error
 from tests.support.moderation import result_of as ok
+from tests.support.stock import stock_up
 
 PARTS = [{"part_code": f"P-{n:02d}", "part_name": f"Parça {n}", "quantity": 2}
          for n in range(5)]
@@ -15,13 +16,7 @@ PARTS = [{"part_code": f"P-{n:02d}", "part_name": f"Parça {n}", "quantity": 2}
 
 @pytest.fixture
 def stock(functions_env, call, user_token, drain, firestore_client) -> dict[str, list[str]]:
-    reply = call("upload_parts", "POST", token=user_token, json={"parts": PARTS})
-    assert reply.status_code == 201, reply.get_data(as_text=True)
-    drain()
-    by_part: dict[str, list[str]] = {}
-    for doc in firestore_client.collection("qr_codes").stream():
-        by_part.setdefault(doc.to_dict()["part_code"], []).append(doc.id)
-    return {code: sorted(qr_ids) for code, qr_ids in by_part.items()}
+    return stock_up(call, user_token, drain, firestore_client, PARTS)
 
 
 def test_parts_come_in_pages_with_printed_downloaded_and_used_counts(

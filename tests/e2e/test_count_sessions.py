@@ -15,6 +15,7 @@ from devtools.tokens import mint_id_token
 from tests.support.moderation import callable_
 from tests.support.moderation import error_of as error
 from tests.support.moderation import result_of as ok
+from tests.support.stock import stock_up
 
 PROJECT = os.environ["GOOGLE_CLOUD_PROJECT"]
 PARTS = [{"part_code": "VIDA-M8", "part_name": "Çelik vida M8", "quantity": 3},
@@ -29,13 +30,7 @@ def stock(functions_env, call, user_token, drain, monkeypatch, firestore_client
 
     monkeypatch.setenv("COUNT_FINISH_GRACE_S", "0.1")
     composition.reset()
-    reply = call("upload_parts", "POST", token=user_token, json={"parts": PARTS})
-    assert reply.status_code == 201, reply.get_data(as_text=True)
-    drain()
-    by_part: dict[str, list[str]] = {}
-    for doc in firestore_client.collection("qr_codes").stream():
-        by_part.setdefault(doc.to_dict()["part_code"], []).append(doc.id)
-    return {code: sorted(qr_ids) for code, qr_ids in by_part.items()}
+    return stock_up(call, user_token, drain, firestore_client, PARTS)
 
 
 def scan(qr_id: str, client_id: str, at: str | int | None = None) -> dict:

@@ -3,6 +3,7 @@
 // its holder with their next ID token (the "no role yet" page has a button for that).
 import { h, fill, field, sr, table } from "../dom.js";
 import { call } from "../api.js";
+import { change } from "./change.js";
 import { t } from "../i18n.js";
 
 export const ROLES = ["staff", "admin"];
@@ -18,31 +19,17 @@ export function render(ctx) {
   const grantButton = h("button", { type: "submit", class: "primary",
                                     "data-testid": "people-grant", text: t("people.grant") });
 
-  async function change(name, data, done, button) {
-    ctx.clearError();
-    if (button) button.disabled = true;
-    status.textContent = t("common.saving");
-    try {
-      const reply = await call(name, data);
-      // The function's own words on when the role takes effect, in the page's language.
-      status.textContent = [done(reply), reply?.tokenRefresh].filter(Boolean).join(" ");
-      await load();
-      return true;
-    } catch (err) {
-      status.textContent = "";
-      ctx.showError(err);
-      return false;
-    } finally {
-      if (button) button.disabled = false;
-    }
-  }
+  // The reply ends with the function's own words on when the role takes effect.
+  const update = (name, data, done, button) => change(ctx, { name, data, button, status,
+    done: (reply) => [done(reply), reply?.tokenRefresh].filter(Boolean).join(" "),
+    reload: load });
 
   async function onGrant(event) {
     event.preventDefault();
     const email = emailInput.value.trim();
     if (!email) { emailInput.focus(); return; }
     const role = roleSelect.value;
-    const ok = await change("grant_role", { email, role },
+    const ok = await update("grant_role", { email, role },
       (reply) => t(reply?.changed ? "people.granted" : "people.alreadyHad",
         { email: reply?.email || email, role: t(`role.${role}`) }), grantButton);
     if (ok) emailInput.value = "";
@@ -76,7 +63,7 @@ export function render(ctx) {
         h("td", { class: "actions" }, (user.roles || []).filter((r) => ROLES.includes(r))
           .map((role) => h("button", { type: "button", "data-testid": "people-revoke",
             "data-role": role,
-            onclick: (e) => change("revoke_role", { uid: user.uid, role },
+            onclick: (e) => update("revoke_role", { uid: user.uid, role },
               () => t("people.revoked", { email: who, role: t(`role.${role}`) }),
               e.currentTarget) },
           t("people.revoke", { role: t(`role.${role}`) }), sr(` ${who}`)))));

@@ -2,6 +2,7 @@
 // the deferred re-check backlog, the audit log and the notifications.
 import { h, fill, field, table } from "../dom.js";
 import { call } from "../api.js";
+import { change } from "./change.js";
 import { t, fmtNumber, fmtUsd, fmtPercent, fmtDate } from "../i18n.js";
 
 export const STRATEGIES = ["deny", "allow", "warn", "local"];
@@ -191,22 +192,9 @@ export function render(ctx) {
     }
   }
 
-  async function act(button, name, data, done, status = settingsStatus) {
-    ctx.clearError();
-    if (button) button.disabled = true;
-    status.textContent = t("common.saving");
-    try {
-      const reply = await call(name, data);
-      status.textContent = done(reply);
-      await Promise.all([loadStatus(), loadActivity()]);
-      return true;
-    } catch (err) {
-      status.textContent = "";
-      ctx.showError(err);
-      return false;
-    } finally {
-      if (button) button.disabled = false;
-    }
+  function act(button, name, data, done, status = settingsStatus) {
+    return change(ctx, { name, data, button, status, done,
+                         reload: () => Promise.all([loadStatus(), loadActivity()]) });
   }
 
   function queuedNote(reply) {
