@@ -1,0 +1,114 @@
+"""The console's parts list (list_parts), on the real Firestore emulator: N parts of U units,
+a third of the units printed and a fifth downloaded; pages of 50 read one after another.
+
+Run from the repository root:  .venv/bin/python bench/parts_listing.py [--parts 200 --units 20]
+
+Prints the seconds a page takes (p50, p99 over every page of the list, read --rounds
+times). A page is 1 + 3 x 50 queries, 8 at a time: the parts, then per part two COUNT
+aggregations (printed, downloaded; they read index entries, not documents) and a
+one-document read for its first unit. It also checks every count against what was seeded
+(exit status 1 if any differs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
+
+from devtools import firestore_emulator  # noqa: E402
+from identity import Caller  # noqa: E402
+
+PROJECT = "demo-bench-parts-listing"
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
+
+
+def seed(client: object, parts: int, units: int) -> dict[str, tuple[int, int]]:
+    """Parts and their unit records, written directly (this measures reading the list);
+    -> {part_code: (printed, downloaded)}."""
+    expected: dict[str, tuple[int, int]] = {}
+    writes = []
+    for p in range(parts):
+        code = f"P-{p:05d}"
+        writes.append((f"parts/{code}", {"part_code": code, "part_name": f"Parça {p}",
+                                         "qr_count": units, "used_count": 0}))
+        printed = downloaded = 0
+        for u in range(units):
+            is_printed, is_downloaded = u % 3 == 0, u % 5 == 0
+            printed += is_printed
+            downloaded += is_downloaded
+            writes.append((f"qr_codes/{code}-{u:012d}", {
+                "qr_id": f"{code}-{u:012d}", "part_code": code, "part_name": f"Parça {p}",
+                "print_count": 1 if is_printed else 0, "is_downloaded": is_downloaded}))
+        expected[code] = (printed, downloaded)
+    for start in range(0, len(writes), 500):
+        batch = client.batch()  # type: ignore[attr-defined]
+        for path, data in writes[start:start + 500]:
+            batch.set(client.document(path), data)  # type: ignore[attr-defined]
+        batch.commit()
+    return expected
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parts", type=int, default=200)
+    parser.add_argument("--units", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print("starting the Firestore emulator ...", flush=True)
+    emulator = firestore_emulator.start()
+    os.environ["FIRESTORE_EMULATOR_HOST"] = emulator.host
+    try:
+        sys.exit(run(args))
+    finally:
+        emulator.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    from google.cloud import firestore
+
+    from infra.firestore_listings import FirestoreListings
+    from qr.listing import PartsListing
+
+    client = firestore.Client(project=PROJECT)
+    t0 = time.perf_counter()
+    expected = seed(client, args.parts, args.units)
+    print(f"seeded {args.parts} parts x {args.units} units in {time.perf_counter() - t0:.1f} s")
+    listing = PartsListing(FirestoreListings(client))
+    staff = Caller("bench-staff", has_staff_claim=True)
+    pages: list[float] = []
+    wrong: list[str] = []
+    for _ in range(args.rounds):
+        after = None
+        seen = 0
+        while True:
+            t0 = time.perf_counter()
+            reply = listing.list_parts(staff, {"limit": 50, **({"after": after} if after else {})})
+            pages.append(time.perf_counter() - t0)
+            for part in reply["parts"]:
+                seen += 1
+                if (part["printed"], part["downloaded"]) != expected[part["part_code"]] \
+                        or part["units"] != args.units or not part["first_qr_id"]:
+                    wrong.append(part["part_code"])
+            after = reply["next"]
+            if after is None:
+                break
+        if seen != args.parts:
+            wrong.append(f"listed {seen} of {args.parts}")
+    print(f"pages of 50: {len(pages)} read; p50 {percentile(pages, 50):.3f} s, "
+          f"p99 {percentile(pages, 99):.3f} s; queries a page: 1 + 3 x 50")
+    print(f"counts exact: {'yes' if not wrong else 'NO: ' + ', '.join(wrong[:5])}")
+    return 1 if wrong else 0
+
+
+if __name__ == "__main__":
+    main()
