@@ -2,9 +2,12 @@
 recent count sessions (stocktake/listing.py) and the admin activity
 (moderation/activity.py). Reads only; every call bounded in time.
 
-Printed and downloaded units are counted with aggregation queries, which read index
-entries, not documents: a part of 10,000 units costs a few reads, not 10,000. Printed
-needs the composite index (part_code, print_count) in firestore.indexes.json.
+Printed and downloaded units are the part document's own counters (`printed_units`,
+`downloaded_units`, kept exact by infra/firestore_qr_repository.py) and it names its first
+unit (`first_qr_id`), so a page of parts is one query. A part created before those fields
+has none: its units are counted with aggregation queries, which read index entries, not
+documents (printed needs the composite index (part_code, print_count) in
+firestore.indexes.json), and its first unit is looked up.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from errors import Unavailable
 from infra.firestore_calls import FirestoreCalls
+from infra.firestore_qr_repository import DOWNLOADED_UNITS, FIRST_QR_ID, PRINTED_UNITS
 from messages import Msg
 from moderation.ports import LedgerUnavailable
 from qr.listing import PartSummary
@@ -51,21 +55,26 @@ class FirestoreListings:
         if after is not None:
             query = query.start_after({"__name__": self._db.collection(PARTS).document(after)})
         parts = self._read(lambda timeout: list(query.stream(retry=None, timeout=timeout)))
-        codes = [snap.id for snap in parts]
+        docs = [(snap.id, snap.to_dict() or {}) for snap in parts]
+
+        def counted(field: str, count: Callable[[str], int]) -> Callable[[tuple[str, Any]], int]:
+            def one(item: tuple[str, Any]) -> int:
+                code, data = item
+                stored = data.get(field)
+                return stored if isinstance(stored, int) else count(code)
+            return one
+
         with ThreadPoolExecutor(_COUNT_WORKERS) as pool:
-            printed = list(pool.map(self._printed, codes))
-            downloaded = list(pool.map(self._downloaded, codes))
-            first_ids = list(pool.map(self._first_unit, codes))
-        summaries = []
-        for snap, n_printed, n_downloaded, first_id in zip(parts, printed, downloaded,
-                                                            first_ids, strict=True):
-            data = snap.to_dict() or {}
-            summaries.append(PartSummary(
-                part_code=snap.id, part_name=str(data.get("part_name") or ""),
-                units=int(data.get("qr_count") or 0), printed=n_printed,
-                downloaded=n_downloaded, used=int(data.get("used_count") or 0),
-                first_qr_id=first_id))
-        return summaries
+            printed = list(pool.map(counted(PRINTED_UNITS, self._printed), docs))
+            downloaded = list(pool.map(counted(DOWNLOADED_UNITS, self._downloaded), docs))
+            first_ids = list(pool.map(
+                lambda item: item[1].get(FIRST_QR_ID) or self._first_unit(item[0]), docs))
+        return [PartSummary(part_code=code, part_name=str(data.get("part_name") or ""),
+                            units=int(data.get("qr_count") or 0), printed=n_printed,
+                            downloaded=n_downloaded, used=int(data.get("used_count") or 0),
+                            first_qr_id=first_id)
+                for (code, data), n_printed, n_downloaded, first_id
+                in zip(docs, printed, downloaded, first_ids, strict=True)]
 
     def _printed(self, part_code: str) -> int:
         return self._count(self._units(part_code).where(

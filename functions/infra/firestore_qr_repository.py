@@ -9,11 +9,15 @@ re-reading the count.
 
 Units taken from stock follow the same rule: `parts/{code}.used_count` is raised in the
 transaction that marks the units used, after reading those units in it, so a unit marked
-by two calls at once is counted once and the total always equals the used units.
+by two calls at once is counted once and the total always equals the used units. So do
+`printed_units` and `downloaded_units` (units printed / downloaded at least once), which
+the console's parts list reads instead of counting units; a part created before they
+existed has neither and is counted by a query.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,14 +29,25 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from errors import Unavailable
+from infra.firestore_calls import Doc, FirestoreCalls, Write
 from messages import Msg
+from moderation.ports import LedgerBusy, LedgerUnavailable
 from qr.ports import PartOutcome, PartRequest, QrRecord, StoredBlob, UsedOutcome
+
+log = logging.getLogger(__name__)
 
 QR_COLLECTION = "qr_codes"
 PARTS_COLLECTION = "parts"
 WRITES_PER_TRANSACTION = 380  # + up to PARTS_PER_TRANSACTION part writes: < 500
 PARTS_PER_TRANSACTION = 100
 PARALLEL_TRANSACTIONS = 4
+# Units a mark-printed/downloaded transaction takes: their writes plus one per part stay
+# under Firestore's 500 writes a commit.
+MARK_CHUNK = 200
+# parts/{code}: how many of its units were printed / downloaded at least once.
+PRINTED_UNITS = "printed_units"
+DOWNLOADED_UNITS = "downloaded_units"
+FIRST_QR_ID = "first_qr_id"
 _GET_MANY_CHUNK = 300
 
 
@@ -45,6 +60,9 @@ class FirestoreQrRepository:
                  clock: Callable[[], datetime] = _now) -> None:
         self._db = client
         self._clock = clock
+        # Marking printed / downloaded: a few seconds of contention or outage, then 503.
+        self._calls = FirestoreCalls(client, rpc_timeout_s=10.0, unavailable_budget_s=15.0,
+                                     max_attempts=60)
 
     # -- smart add ------------------------------------------------------------------------
 
@@ -112,7 +130,13 @@ class FirestoreQrRepository:
                     "quantity": part.quantity,
                     "qr_count": count + take,
                     "updated_at": now,
-                    **({} if doc else {"created_at": now}),
+                    # A new part counts its printed and downloaded units from the start
+                    # (see _mark_chunk); one made before these counters has none.
+                    **({} if doc else {"created_at": now, PRINTED_UNITS: 0,
+                                       DOWNLOADED_UNITS: 0}),
+                    # A label the console can show for the part: its first unit made.
+                    **({FIRST_QR_ID: new_ids[0]} if new_ids and not (doc or {}).get(
+                        FIRST_QR_ID) else {}),
                 }, merge=True)
                 budget -= take + 1
                 staged["added"][part.part_code] = new_ids
@@ -168,15 +192,64 @@ class FirestoreQrRepository:
             for qr_id, blob in blobs.items()})
 
     def mark_downloaded(self, qr_ids: list[str]) -> None:
-        now = self._clock()
-        change = {"is_downloaded": True, "downloaded_at": now,
+        change = {"is_downloaded": True, "downloaded_at": self._clock(),
                   "download_count": firestore.Increment(1)}
-        self._update_existing({qr_id: change for qr_id in qr_ids})
+        self._mark(qr_ids, change, DOWNLOADED_UNITS,
+                   first_time=lambda unit: not unit.get("is_downloaded"))
 
     def mark_printed(self, qr_ids: list[str]) -> None:
-        now = self._clock()
-        change = {"printed_at": now, "print_count": firestore.Increment(1)}
-        self._update_existing({qr_id: change for qr_id in qr_ids})
+        change = {"printed_at": self._clock(), "print_count": firestore.Increment(1)}
+        self._mark(qr_ids, change, PRINTED_UNITS,
+                   first_time=lambda unit: not int(unit.get("print_count") or 0))
+
+    def _mark(self, qr_ids: list[str], change: dict[str, Any], counter: str,
+              first_time: Callable[[dict[str, Any]], bool]) -> None:
+        """Apply `change` to the units that exist (one cleared meanwhile is skipped, never
+        written back as a stub), and raise each part's `counter` by its units marked for
+        the first time, in one optimistic transaction per chunk (infra/firestore_calls.py):
+        the writes commit only if none of the units and parts changed since they were read,
+        so the counter always equals the units marked, however many calls run at once.
+        Optimistic, not the server SDK's locking transactions: many people downloading
+        labels of one part would queue behind each other's locks (ending in lock timeouts
+        on the emulator); here a lost race costs one more read."""
+        unique = list(dict.fromkeys(qr_ids))
+        try:
+            for start in range(0, len(unique), MARK_CHUNK):
+                self._mark_chunk(unique[start:start + MARK_CHUNK], change, counter, first_time)
+        except (LedgerBusy, LedgerUnavailable) as err:
+            log.warning("marking %d units (%s) failed: %s", len(unique), counter, err)
+            raise Unavailable(Msg("qr.mark.database_down")) from err
+
+    def _mark_chunk(self, qr_ids: list[str], change: dict[str, Any], counter: str,
+                    first_time: Callable[[dict[str, Any]], bool]) -> None:
+        units = self._db.collection(QR_COLLECTION)
+        # A unit's part never changes: which parts to read is known from a first look.
+        found = self._calls.read_view([units.document(q) for q in qr_ids])
+        part_of = {doc.ref.id: str((doc.data or {}).get("part_code"))
+                   for doc in found if doc.exists}
+        unit_refs = [doc.ref for doc in found if doc.exists]
+        codes = list(dict.fromkeys(part_of.values()))
+        part_refs = [self._db.collection(PARTS_COLLECTION).document(c) for c in codes]
+
+        def plan(docs: list[Doc]) -> tuple[list[Write], None]:
+            writes: list[Write] = []
+            newly: Counter[str] = Counter()
+            for doc in docs[:len(unit_refs)]:
+                if doc.data is None:
+                    continue  # cleared since the first look
+                if first_time(doc.data):
+                    newly[part_of[doc.ref.id]] += 1
+                writes.append((doc, change))
+            for doc in docs[len(unit_refs):]:
+                before = (doc.data or {}).get(counter)
+                # A part from before the counters has none: it is counted by a query
+                # (infra/firestore_listings.py) rather than from a wrong start.
+                if isinstance(before, int) and newly[doc.ref.id]:
+                    writes.append((doc, {counter: before + newly[doc.ref.id]}))
+            return writes, None
+
+        if unit_refs:
+            self._calls.optimistic(unit_refs + part_refs, plan)
 
     def mark_used(self, qr_ids: list[str], used_by: str, reason: str) -> UsedOutcome:
         try:

@@ -614,6 +614,11 @@ CATALOG: dict[str, dict[str, str]] = {
               "işaretlenen birimler korunuyor, tamamlamak için aynı listeyi yeniden gönderin "
               "(zaten kullanılmış birimler atlanır).",
     },
+    "qr.mark.database_down": {
+        "en": "The database is not reachable or too busy right now; try again in a minute.",
+        "tr": "Veritabanına şu anda ulaşılamıyor ya da veritabanı çok yoğun; bir dakika sonra "
+              "yeniden deneyin.",
+    },
     "qr.clear.confirm": {
         "en": 'To delete every QR code and file, send {{"confirm": "{confirmation}"}}.',
         "tr": 'Tüm QR kodlarını ve dosyalarını silmek için {{"confirm": "{confirmation}"}} '

@@ -22,7 +22,7 @@ class PartSummary:
     printed: int      # units printed on a sheet at least once
     downloaded: int   # units downloaded at least once
     used: int         # units taken from stock
-    first_qr_id: str | None  # the unit first by id: a label the console can show
+    first_qr_id: str | None  # a unit of the part (its first made): a label to show
 
 
 class PartsCatalog(Protocol):

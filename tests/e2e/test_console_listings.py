@@ -20,7 +20,7 @@ def stock(functions_env, call, user_token, drain, firestore_client) -> dict[str,
 
 
 def test_parts_come_in_pages_with_printed_downloaded_and_used_counts(
-        stock, call, user_token):
+        stock, call, user_token, firestore_client):
     p0, p1 = stock["P-00"], stock["P-01"]
     assert call("download_single_qr", "GET", p0[0], token=user_token).status_code == 200
     sheet = call("download_label_sheet", "GET", token=user_token,
@@ -28,15 +28,19 @@ def test_parts_come_in_pages_with_printed_downloaded_and_used_counts(
     assert sheet.status_code == 200
     ok(callable_(call, "markUnitsUsed", {"qr_ids": [p1[1]], "reason": "satıldı"}, user_token))
 
+    # A part names its first unit made: a label the console can show.
+    first_0 = firestore_client.collection("parts").document("P-00").get().get("first_qr_id")
+    first_1 = firestore_client.collection("parts").document("P-01").get().get("first_qr_id")
+    assert first_0 in p0 and first_1 in p1
     first = ok(callable_(call, "list_parts", {"limit": 3}, user_token))
     assert [p["part_code"] for p in first["parts"]] == ["P-00", "P-01", "P-02"]
     assert first["next"] == "P-02"
     assert first["parts"][0] == {"part_code": "P-00", "part_name": "Parça 0", "units": 2,
                                  "printed": 0, "downloaded": 1, "used": 0,
-                                 "first_qr_id": p0[0]}
+                                 "first_qr_id": first_0}
     assert first["parts"][1] | {} == {"part_code": "P-01", "part_name": "Parça 1", "units": 2,
                                       "printed": 2, "downloaded": 0, "used": 1,
-                                      "first_qr_id": p1[0]}
+                                      "first_qr_id": first_1}
     rest = ok(callable_(call, "listParts", {"limit": 3, "after": first["next"]}, user_token))
     assert [p["part_code"] for p in rest["parts"]] == ["P-03", "P-04"]
     assert rest["next"] is None
@@ -108,3 +112,62 @@ def test_who_may_read_what(functions_env, call, user_token, no_role_token):
     assert error(callable_(call, "list_admin_activity", {}, user_token))["status"] == \
         "PERMISSION_DENIED"
     assert ok(callable_(call, "list_parts", {}, user_token)) == {"parts": [], "next": None}
+
+
+def part_doc(firestore_client, code: str) -> dict:
+    return firestore_client.collection("parts").document(code).get().to_dict()
+
+
+def test_printed_and_downloaded_are_counted_once_per_unit_however_many_at_once(
+        stock, call, user_token, firestore_client):
+    """Four sheets of the same part and eight downloads of one unit, all at once: the part's
+    counters say 2 printed and 1 downloaded, as the units do."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    p0 = stock["P-00"]
+    start = threading.Barrier(12)
+
+    def sheet(_: int) -> int:
+        start.wait()
+        return call("download_label_sheet", "GET", token=user_token,
+                    query_string={"part_code": "P-00"}).status_code
+
+    def png(_: int) -> int:
+        start.wait()
+        return call("download_single_qr", "GET", p0[1], token=user_token).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        sheets = [pool.submit(sheet, n) for n in range(4)]
+        pngs = [pool.submit(png, n) for n in range(8)]
+        assert [f.result() for f in sheets + pngs] == [200] * 12
+    doc = part_doc(firestore_client, "P-00")
+    assert (doc["printed_units"], doc["downloaded_units"]) == (2, 1)
+    units = [firestore_client.collection("qr_codes").document(q).get().to_dict() for q in p0]
+    assert sorted(u["print_count"] for u in units) == [4, 4]
+    assert [u.get("download_count", 0) for u in units] == [0, 8]
+    listed = ok(callable_(call, "list_parts", {"limit": 1}, user_token))["parts"][0]
+    assert (listed["printed"], listed["downloaded"]) == (2, 1)
+
+
+def test_a_part_from_before_the_counters_is_counted_by_queries(stock, call, user_token,
+                                                               firestore_client):
+    from google.cloud import firestore
+
+    p1 = stock["P-01"]
+    # As a part created by an earlier version: no counters.
+    firestore_client.collection("parts").document("P-01").update(
+        {"printed_units": firestore.DELETE_FIELD, "downloaded_units": firestore.DELETE_FIELD,
+         "first_qr_id": firestore.DELETE_FIELD})
+    assert call("download_single_qr", "GET", p1[0], token=user_token).status_code == 200
+    assert call("download_label_sheet", "GET", token=user_token,
+                query_string={"qr_ids": p1[1]}).status_code == 200
+    doc = part_doc(firestore_client, "P-01")
+    assert "printed_units" not in doc and "downloaded_units" not in doc  # never a wrong start
+    listed = ok(callable_(call, "list_parts", {"after": "P-00", "limit": 1}, user_token))
+    assert listed["parts"][0]["part_code"] == "P-01"
+    assert (listed["parts"][0]["printed"], listed["parts"][0]["downloaded"]) == (1, 1)
+    assert listed["parts"][0]["first_qr_id"] == p1[0]  # looked up: the first by id
+    # Parts made now start with both at 0.
+    assert (part_doc(firestore_client, "P-02")["printed_units"],
+            part_doc(firestore_client, "P-02")["downloaded_units"]) == (0, 0)
