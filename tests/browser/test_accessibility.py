@@ -447,3 +447,53 @@ def test_the_console_ships_no_images_but_icons() -> None:
     for path in DIST.rglob("*.css"):
         assert "url(" not in path.read_text(), f"{path.name} refers to an image with url()"
 
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_page_reflows_at_320_css_pixels(browser: Any, local_run: LocalRun,
+                                              id_token: Callable[[str], str], locale: str,
+                                              text: dict[str, str]) -> None:
+    """WCAG 1.4.10 Reflow, and what a phone scanning labels needs: at 320 px wide no page
+    scrolls sideways (a wide table scrolls inside its own box)."""
+    upload_parts(local_run, id_token("alice"))
+    context = browser.new_context(locale=locale, base_url=local_run.base,
+                                  viewport={"width": 320, "height": 640})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+
+    def wider_than_the_screen(where: str) -> None:
+        page.wait_for_load_state("networkidle")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        culprits = page.evaluate(
+            """() => [...document.querySelectorAll('body *')]
+                 .filter((e) => e.getBoundingClientRect().right > 320.5
+                          && !e.closest('.table-wrap'))
+                 .slice(0, 5).map((e) => e.outerHTML.slice(0, 120))""")
+        assert width <= 320, f"{where}: {width} px wide; too wide: {culprits}"
+
+    try:
+        page.goto("/")
+        expect(heading(page)).to_have_text(text["signin.title"])
+        wider_than_the_screen("sign-in page")
+        root = accounts()["root"]
+        page.get_by_test_id("signin-email").fill(root.email)
+        page.get_by_test_id("signin-password").fill(root.password)
+        page.get_by_test_id("signin-submit").click()
+        expect(page.get_by_test_id("parts-table")).to_be_visible()
+        wider_than_the_screen("labels page")
+        page.goto("/#/counting")
+        page.get_by_test_id("session-name").fill("Telefon sayımı")
+        page.get_by_test_id("session-start").click()
+        expect(page.get_by_test_id("scan-input")).to_be_focused()
+        page.keyboard.type("P-1-not-a-label")
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("scan-results").locator("li")).to_have_count(1)
+        wider_than_the_screen("an open count")
+        for route, testid in (("vision", "vision-gauge"), ("people", "people-table")):
+            page.goto(f"/#/{route}")
+            expect(page.get_by_test_id(testid)).to_be_visible()
+            wider_than_the_screen(f"{route} page")
+    finally:
+        page.screenshot(path=str(REPO / "test-output" / "screenshots" / "pages" /
+                                 f"{locale[:2]}-phone-count.png"), full_page=True)
+        context.close()
