@@ -93,6 +93,21 @@ def test_the_repos_firebase_json_serves_web_dist() -> None:
     assert config["hosting"]["public"] == "web/dist"
 
 
+def test_hosting_revalidates_the_apps_files() -> None:
+    """app.js and app.css keep their names from one build to the next: browsers must ask
+    again (a 304 when unchanged), or a deploy would meet an hour-old cached app."""
+    import fnmatch
+
+    config = json.loads((Path(__file__).resolve().parents[2] / "firebase.json").read_text())
+    (rule,) = config["hosting"]["headers"]
+    assert {"key": "Cache-Control", "value": "no-cache"} in rule["headers"]
+    # Firebase's extglob "**/*.@(a|b)" as the plain globs it stands for.
+    stem, _, group = rule["source"].partition("@(")
+    patterns = [stem + ext for ext in group.rstrip(")").split("|")]
+    for name in ("index.html", "app.js", "app.css", "console-config.json"):
+        assert any(fnmatch.fnmatch(f"x/{name}", pattern) for pattern in patterns), name
+
+
 # -- combined_app's routing -----------------------------------------------------------------
 
 def recorder(name: str, seen: list[dict[str, object]]):
