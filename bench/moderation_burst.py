@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
+from bench.stats import percentile  # noqa: E402
 from devtools import firestore_emulator  # noqa: E402
 from devtools.firestore_emulator import free_port  # noqa: E402
 from devtools.storage_emulator import running_storage_emulator  # noqa: E402
@@ -45,11 +46,6 @@ from devtools.vision_server import VisionServer  # noqa: E402
 
 PROJECT = "demo-burst"
 BUCKET = f"{PROJECT}.appspot.com"
-
-
-def percentile(samples: list[float], pct: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
 
 
 def png(index: int) -> bytes:

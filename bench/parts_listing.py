@@ -23,15 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
+from bench.stats import percentile  # noqa: E402
 from devtools import firestore_emulator  # noqa: E402
 from identity import Caller  # noqa: E402
 
 PROJECT = "demo-bench-parts-listing"
-
-
-def percentile(samples: list[float], pct: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
 
 
 def seed(client: object, parts: int, units: int, legacy: bool
@@ -154,8 +150,8 @@ def marking(client: object, args: argparse.Namespace) -> None:
         client.collection("qr_codes").document(unit).update(  # type: ignore[attr-defined]
             {"download_count": firestore.Increment(1)})
         plain.append(time.perf_counter() - t0)
-    sheet = [f"P-00002-{u:012d}" for u in range(args.units)] + \
-        [f"P-{p:05d}-{u:012d}" for p in range(3, 3 + 1000 // args.units) for u in range(args.units)]
+    # Up to 1,000 units that exist, from the third part on.
+    sheet = [f"P-{p:05d}-{u:012d}" for p in range(2, args.parts) for u in range(args.units)]
     t0 = time.perf_counter()
     repo.mark_printed(sheet[:1000])
     printed = time.perf_counter() - t0

@@ -23,16 +23,11 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
+from bench.stats import percentile  # noqa: E402
 from devtools import firestore_emulator  # noqa: E402
 
 PROJECT = "demo-bench"
 TZ = ZoneInfo("America/Los_Angeles")
-
-
-def percentile(samples: list[float], pct: float) -> float:
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
-    return ordered[index]
 
 
 def make_ledger(limit: int):  # -> FirestoreVisionLedger

@@ -50,6 +50,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
+from bench.stats import percentile  # noqa: E402
 from devtools import firestore_emulator  # noqa: E402
 from identity import Caller  # noqa: E402
 
@@ -59,14 +60,6 @@ ADMIN = Caller(uid="bench-admin", is_admin=True)
 P99_TARGET_S = 10.0
 SAMPLE_EVERY_S = 0.1
 DRAIN_S = 180.0  # after the watchdog: how long in-flight begins may take to finish
-
-
-def percentile(samples: list[float], pct: float) -> float:
-    if not samples:
-        return float("nan")
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
-    return ordered[index]
 
 
 def current_month() -> str:

@@ -23,15 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
+from bench.stats import percentile  # noqa: E402
 from devtools import firestore_emulator  # noqa: E402
 from identity import Caller  # noqa: E402
 
 PROJECT = "demo-bench-stocktake"
-
-
-def percentile(samples: list[float], pct: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
 
 
 def seed_labels(client: object, count: int) -> list[str]:
