@@ -37,6 +37,11 @@ _COUNT_WORKERS = 8
 T = TypeVar("T")
 
 
+def _has_counters(data: dict[str, Any]) -> bool:
+    return all(isinstance(data.get(field), int) for field in (PRINTED_UNITS, DOWNLOADED_UNITS)) \
+        and bool(data.get(FIRST_QR_ID))
+
+
 class FirestoreListings:
     """PartsCatalog, SessionsIndex and ActivityLog in one adapter (they share nothing but
     the client and the way a read is bounded)."""
@@ -56,25 +61,22 @@ class FirestoreListings:
             query = query.start_after({"__name__": self._db.collection(PARTS).document(after)})
         parts = self._read(lambda timeout: list(query.stream(retry=None, timeout=timeout)))
         docs = [(snap.id, snap.to_dict() or {}) for snap in parts]
-
-        def counted(field: str, count: Callable[[str], int]) -> Callable[[tuple[str, Any]], int]:
-            def one(item: tuple[str, Any]) -> int:
-                code, data = item
-                stored = data.get(field)
-                return stored if isinstance(stored, int) else count(code)
-            return one
-
+        if all(_has_counters(data) for _, data in docs):
+            return [self._summary(doc) for doc in docs]  # nothing to look up
         with ThreadPoolExecutor(_COUNT_WORKERS) as pool:
-            printed = list(pool.map(counted(PRINTED_UNITS, self._printed), docs))
-            downloaded = list(pool.map(counted(DOWNLOADED_UNITS, self._downloaded), docs))
-            first_ids = list(pool.map(
-                lambda item: item[1].get(FIRST_QR_ID) or self._first_unit(item[0]), docs))
-        return [PartSummary(part_code=code, part_name=str(data.get("part_name") or ""),
-                            units=int(data.get("qr_count") or 0), printed=n_printed,
-                            downloaded=n_downloaded, used=int(data.get("used_count") or 0),
-                            first_qr_id=first_id)
-                for (code, data), n_printed, n_downloaded, first_id
-                in zip(docs, printed, downloaded, first_ids, strict=True)]
+            return list(pool.map(self._summary, docs))
+
+    def _summary(self, doc: tuple[str, dict[str, Any]]) -> PartSummary:
+        """A part as listed; what a part from before the counters lacks is looked up."""
+        code, data = doc
+        printed, downloaded = data.get(PRINTED_UNITS), data.get(DOWNLOADED_UNITS)
+        return PartSummary(
+            part_code=code, part_name=str(data.get("part_name") or ""),
+            units=int(data.get("qr_count") or 0),
+            printed=printed if isinstance(printed, int) else self._printed(code),
+            downloaded=downloaded if isinstance(downloaded, int) else self._downloaded(code),
+            used=int(data.get("used_count") or 0),
+            first_qr_id=data.get(FIRST_QR_ID) or self._first_unit(code))
 
     def _printed(self, part_code: str) -> int:
         return self._count(self._units(part_code).where(

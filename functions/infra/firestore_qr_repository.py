@@ -191,18 +191,18 @@ class FirestoreQrRepository:
             qr_id: {"stored": True, "sha1": blob.sha1, "size": blob.size, "stored_at": now}
             for qr_id, blob in blobs.items()})
 
-    def mark_downloaded(self, qr_ids: list[str]) -> None:
+    def mark_downloaded(self, records: list[QrRecord]) -> None:
         change = {"is_downloaded": True, "downloaded_at": self._clock(),
                   "download_count": firestore.Increment(1)}
-        self._mark(qr_ids, change, DOWNLOADED_UNITS,
+        self._mark(records, change, DOWNLOADED_UNITS,
                    first_time=lambda unit: not unit.get("is_downloaded"))
 
-    def mark_printed(self, qr_ids: list[str]) -> None:
+    def mark_printed(self, records: list[QrRecord]) -> None:
         change = {"printed_at": self._clock(), "print_count": firestore.Increment(1)}
-        self._mark(qr_ids, change, PRINTED_UNITS,
+        self._mark(records, change, PRINTED_UNITS,
                    first_time=lambda unit: not int(unit.get("print_count") or 0))
 
-    def _mark(self, qr_ids: list[str], change: dict[str, Any], counter: str,
+    def _mark(self, records: list[QrRecord], change: dict[str, Any], counter: str,
               first_time: Callable[[dict[str, Any]], bool]) -> None:
         """Apply `change` to the units that exist (one cleared meanwhile is skipped, never
         written back as a stub), and raise each part's `counter` by its units marked for
@@ -211,23 +211,21 @@ class FirestoreQrRepository:
         so the counter always equals the units marked, however many calls run at once.
         Optimistic, not the server SDK's locking transactions: many people downloading
         labels of one part would queue behind each other's locks (ending in lock timeouts
-        on the emulator); here a lost race costs one more read."""
-        unique = list(dict.fromkeys(qr_ids))
+        on the emulator); here a lost race costs one more read. A unit's part never
+        changes, so the records the caller read say which parts to read."""
+        part_of = {r.qr_id: r.part_code for r in records}
+        unique = list(part_of)
         try:
             for start in range(0, len(unique), MARK_CHUNK):
-                self._mark_chunk(unique[start:start + MARK_CHUNK], change, counter, first_time)
+                chunk = unique[start:start + MARK_CHUNK]
+                self._mark_chunk({q: part_of[q] for q in chunk}, change, counter, first_time)
         except (LedgerBusy, LedgerUnavailable) as err:
             log.warning("marking %d units (%s) failed: %s", len(unique), counter, err)
             raise Unavailable(Msg("qr.mark.database_down")) from err
 
-    def _mark_chunk(self, qr_ids: list[str], change: dict[str, Any], counter: str,
+    def _mark_chunk(self, part_of: dict[str, str], change: dict[str, Any], counter: str,
                     first_time: Callable[[dict[str, Any]], bool]) -> None:
-        units = self._db.collection(QR_COLLECTION)
-        # A unit's part never changes: which parts to read is known from a first look.
-        found = self._calls.read_view([units.document(q) for q in qr_ids])
-        part_of = {doc.ref.id: str((doc.data or {}).get("part_code"))
-                   for doc in found if doc.exists}
-        unit_refs = [doc.ref for doc in found if doc.exists]
+        unit_refs = [self._db.collection(QR_COLLECTION).document(q) for q in part_of]
         codes = list(dict.fromkeys(part_of.values()))
         part_refs = [self._db.collection(PARTS_COLLECTION).document(c) for c in codes]
 
@@ -236,7 +234,7 @@ class FirestoreQrRepository:
             newly: Counter[str] = Counter()
             for doc in docs[:len(unit_refs)]:
                 if doc.data is None:
-                    continue  # cleared since the first look
+                    continue  # cleared since the caller read it
                 if first_time(doc.data):
                     newly[part_of[doc.ref.id]] += 1
                 writes.append((doc, change))
@@ -248,8 +246,7 @@ class FirestoreQrRepository:
                     writes.append((doc, {counter: before + newly[doc.ref.id]}))
             return writes, None
 
-        if unit_refs:
-            self._calls.optimistic(unit_refs + part_refs, plan)
+        self._calls.optimistic(unit_refs + part_refs, plan)
 
     def mark_used(self, qr_ids: list[str], used_by: str, reason: str) -> UsedOutcome:
         try:

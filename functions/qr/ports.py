@@ -118,9 +118,12 @@ class QrRepository(Protocol):
         longer exist are skipped. Returns how many were marked."""
         ...
 
-    def mark_downloaded(self, qr_ids: list[str]) -> None: ...
+    def mark_downloaded(self, records: list[QrRecord]) -> None:
+        """Record that these units were downloaded (is_downloaded, downloaded_at,
+        download_count); the records as the caller read them."""
+        ...
 
-    def mark_printed(self, qr_ids: list[str]) -> None:
+    def mark_printed(self, records: list[QrRecord]) -> None:
         """Record that these labels went into a printed sheet (printed_at, print_count)."""
         ...
 

@@ -155,8 +155,9 @@ class QrLabels:
     def download(self, caller: Caller | None, raw_qr_id: str) -> QrImage:
         """The PNG as a download; the record is marked downloaded only once the bytes exist."""
         require_staff(caller)
-        image = self._image_of(self._record(raw_qr_id))
-        self._repo.mark_downloaded([image.qr_id])
+        record = self._record(raw_qr_id)
+        image = self._image_of(record)
+        self._repo.mark_downloaded([record])
         return image
 
     def zip_selection(self, caller: Caller | None, *, part_code: str | None,
@@ -176,7 +177,7 @@ class QrLabels:
             records = [r for r in records if r.print_count == 0]
         labels = [label_sheet.Label(r.qr_id, r.part_code, r.part_name) for r in records]
         pdf = label_sheet.label_sheet_pdf(labels, selection.layout, selection.options)
-        self._repo.mark_printed([r.qr_id for r in records])
+        self._repo.mark_printed(records)
         return LabelSheet(pdf, f"{_file_stem(selection.part_code, 'labels')}_"
                                f"{selection.layout.name}.pdf", len(labels))
 
@@ -213,7 +214,7 @@ class QrLabels:
         records are marked downloaded after the last one."""
         for record in records:
             yield f"{record.part_code}_{record.qr_id}.png", self._image_of(record).png
-        self._repo.mark_downloaded([r.qr_id for r in records])
+        self._repo.mark_downloaded(records)
 
     # -- units taken from stock -----------------------------------------------------------
 

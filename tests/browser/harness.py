@@ -9,6 +9,7 @@ developer's `scripts/dev` or another test session.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -100,6 +101,32 @@ class LocalRun:
 
         account = accounts()[who]
         return str(sign_in_with_password(self.auth, account.email, account.password)["idToken"])
+
+    def post(self, name: str, body: bytes, *, token: str,
+             content_type: str = "application/json",
+             language: str | None = None) -> tuple[int, dict[str, Any]]:
+        """POST to a function at the emulator path, as the console does: (status, JSON)."""
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": content_type}
+        if language is not None:
+            headers["Accept-Language"] = language
+        request = urllib.request.Request(f"{self.functions_base}/{name}", data=body,
+                                         method="POST", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                return reply.status, json.loads(reply.read())
+        except urllib.error.HTTPError as refused:
+            return refused.code, json.loads(refused.read())
+
+    def upload_parts(self, token: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
+        """upload_parts with a JSON parts list; its reply (201 required)."""
+        status, reply = self.post("upload_parts", json.dumps({"parts": parts}).encode(),
+                                  token=token)
+        assert status == 201, reply
+        return reply
+
+    def call(self, name: str, data: Any, token: str) -> tuple[int, dict[str, Any]]:
+        """A callable over the callable protocol: (status, reply body)."""
+        return self.post(name, json.dumps({"data": data}).encode(), token=token)
 
     def wipe_firestore(self) -> None:
         url = (f"http://{self.firestore}/emulator/v1/projects/{self.project}"
@@ -232,6 +259,11 @@ def chromium_launch_options() -> dict[str, Any] | None:
 def screenshot_path(test_name: str) -> Path:
     """test-output/screenshots/<test name>.png (parameters kept, e.g. test_x[tr-TR].png)."""
     return SCREENSHOTS / (re.sub(r"[^\w.\-\[\]]+", "_", test_name) + ".png")
+
+
+def fill(template: str, **values: Any) -> str:
+    """A catalog text with its {placeholders} filled, as the app's t() does."""
+    return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))), template)
 
 
 def web_built() -> bool:

@@ -10,15 +10,13 @@ the tests inject it into the page."""
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.browser.harness import DIST, REPO, LocalRun, accounts
+from tests.browser.harness import DIST, REPO, LocalRun, accounts, fill
 
 try:
     from playwright.sync_api import expect
@@ -44,14 +42,7 @@ def text(catalogs: dict[str, dict[str, str]], locale: str) -> dict[str, str]:
 
 
 def upload_parts(local_run: LocalRun, token: str) -> dict[str, Any]:
-    request = urllib.request.Request(
-        f"{local_run.base}/upload_parts", data=json.dumps({"parts": PARTS}).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        method="POST")
-    with urllib.request.urlopen(request, timeout=30) as reply:
-        assert reply.status == 201
-        answer: dict[str, Any] = json.loads(reply.read())
-        return answer
+    return local_run.upload_parts(token, PARTS)
 
 
 def heading(page: Any) -> Any:
@@ -185,7 +176,7 @@ def test_the_labels_page_with_parts_and_a_label(page: Any, sign_in: Callable[[An
     qr_id = page.get_by_test_id("label-qr-id").input_value()
     assert qr_id
     # The label's image is described by its alt text, and its id is also there as text.
-    expect(image).to_have_attribute("alt", text["viewer.alt"].replace("{id}", qr_id))
+    expect(image).to_have_attribute("alt", fill(text["viewer.alt"], id=qr_id))
     expect(page.locator(".label-figure figcaption")).to_have_text(qr_id)
     check_page(page, "labels page showing a label")
 

@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import re
-import urllib.error
 import urllib.request
 import zipfile
 from datetime import UTC, datetime
@@ -22,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import SCREENSHOTS, LocalRun
+from tests.browser.harness import SCREENSHOTS, LocalRun, fill
 
 try:
     from playwright.sync_api import expect
@@ -39,11 +38,6 @@ MONTHS = {"tr": ["Oca", "Şub", "Mar", "Nis", "May", "Haz", "Tem", "Ağu", "Eyl"
                  "Ara"],
           "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
                  "Dec"]}
-
-
-def text(template: str, **values: Any) -> str:
-    """A catalog text with its {placeholders} filled, as the app's t() does."""
-    return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))), template)
 
 
 def shot(page: Any, language: str, name: str) -> None:
@@ -68,13 +62,10 @@ def parts_xlsx(path: Path, rows: list[tuple[Any, ...]]) -> Path:
 def function_error(run: LocalRun, token: str, path: str, language: str, *,
                    body: bytes, content_type: str) -> dict[str, Any]:
     """The error a function answers to this request when asked in `language`."""
-    request = urllib.request.Request(
-        f"{run.functions_base}/{path}", data=body, method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": content_type,
-                 "Accept-Language": language})
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(request, timeout=30)
-    error: dict[str, Any] = json.loads(refused.value.read())["error"]
+    status, reply = run.post(path, body, token=token, content_type=content_type,
+                             language=language)
+    assert status >= 400, reply
+    error: dict[str, Any] = reply["error"]
     return error
 
 
@@ -106,7 +97,7 @@ def test_staff_labels_and_a_count_in_the_browsers_language(
     expect(page.get_by_test_id("upload-file-name")).to_have_text(say["upload.noFile"])
     upload(page, parts_xlsx(tmp_path / "parts.xlsx", PARTS))
     expect(page.get_by_test_id("upload-progress")).to_have_attribute("value", "100")
-    expect(page.get_by_text(text(say["upload.done"], parts=2, added=UNITS, existing=0))
+    expect(page.get_by_text(fill(say["upload.done"], parts=2, added=UNITS, existing=0))
            ).to_be_visible()
     for code, name, quantity in PARTS:
         expect(part_row(page, code)).to_be_visible()
@@ -121,7 +112,7 @@ def test_staff_labels_and_a_count_in_the_browsers_language(
     expect(image).to_be_visible()
     qr_id = page.get_by_test_id("label-qr-id").input_value()
     assert qr_id
-    expect(image).to_have_attribute("alt", text(say["viewer.alt"], id=qr_id))
+    expect(image).to_have_attribute("alt", fill(say["viewer.alt"], id=qr_id))
     assert image.evaluate("img => img.complete && img.naturalWidth") > 100
 
     # -- a label sheet in the layout picked: a PDF; its units count as printed --------------
@@ -284,7 +275,7 @@ def test_units_taken_from_stock_by_scanning_their_labels(page, sign_in, local_ru
     page.keyboard.type(f"{qr_id}\n{qr_id}\n")
     page.get_by_test_id("used-reason").fill("Müşteriye satıldı")
     page.get_by_test_id("used-submit").click()
-    expect(page.get_by_test_id("used-status")).to_have_text(text(say["used.done"], marked=1))
+    expect(page.get_by_test_id("used-status")).to_have_text(fill(say["used.done"], marked=1))
     expect(row.locator("td").nth(4)).to_have_text("1")
     expect(page.get_by_test_id("used-ids")).to_have_value("")
 
@@ -292,7 +283,7 @@ def test_units_taken_from_stock_by_scanning_their_labels(page, sign_in, local_ru
     page.get_by_test_id("used-ids").fill(qr_id)
     page.get_by_test_id("used-submit").click()
     expect(page.get_by_test_id("used-status")).to_have_text(
-        text(say["used.done"], marked=0) + " " + text(say["used.already"], count=1))
+        fill(say["used.done"], marked=0) + " " + fill(say["used.already"], count=1))
 
     # An id that is no label: refused whole, in the function's words.
     page.get_by_test_id("used-ids").fill("YOK-abcdefghjkmn")
@@ -303,22 +294,15 @@ def test_units_taken_from_stock_by_scanning_their_labels(page, sign_in, local_ru
 
 
 def start_with_parts(run: LocalRun, token: str, parts: list[tuple[str, str, int]]) -> None:
-    body = {"parts": [{"part_code": c, "part_name": n, "quantity": q} for c, n, q in parts]}
-    request = urllib.request.Request(
-        f"{run.functions_base}/upload_parts", data=json.dumps(body).encode(), method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as reply:
-        assert reply.status == 201
+    run.upload_parts(token, [{"part_code": c, "part_name": n, "quantity": q}
+                             for c, n, q in parts])
 
 
 def first_unit(run: LocalRun, token: str, part_code: str) -> str:
-    request = urllib.request.Request(
-        f"{run.functions_base}/list_parts", method="POST",
-        data=json.dumps({"data": {"limit": 100}}).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as reply:
-        parts = json.loads(reply.read())["result"]["parts"]
-    return str(next(p["first_qr_id"] for p in parts if p["part_code"] == part_code))
+    status, reply = run.call("list_parts", {"limit": 100}, token)
+    assert status == 200, reply
+    return str(next(p["first_qr_id"] for p in reply["result"]["parts"]
+                    if p["part_code"] == part_code))
 
 
 def test_a_parts_list_dropped_on_the_upload_box_is_uploaded(page, sign_in, catalogs) -> None:
@@ -367,14 +351,10 @@ def test_a_callable_error_is_the_functions_message_in_the_pages_language(
     data = {"name": "Raf B", "part_codes": ["YOK-1"]}
     asked = {}
     for lang in ("tr", "en"):
-        request = urllib.request.Request(
-            f"{local_run.functions_base}/start_count_session", method="POST",
-            data=json.dumps({"data": {**data, "locale": lang}}).encode(),
-            headers={"Authorization": f"Bearer {id_token('alice')}",
-                     "Content-Type": "application/json"})
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(request, timeout=30)
-        asked[lang] = json.loads(refused.value.read())["error"]["message"]
+        status, reply = local_run.call("start_count_session", {**data, "locale": lang},
+                                       id_token("alice"))
+        assert status >= 400, reply
+        asked[lang] = reply["error"]["message"]
     assert asked["tr"] != asked["en"]
     sign_in(page, "alice")
     page.get_by_test_id("nav-counting").click()
@@ -468,7 +448,7 @@ def test_the_notifications_are_written_in_the_pages_language(page, sign_in, loca
     grouped = {"tr": ("8.000", "10.000", "1.250,50"), "en": ("8,000", "10,000", "1,250.50")}
     usage, limit, cost = grouped[language]
     quota = notices.filter(has_text="2026_12")
-    expect(quota).to_contain_text(text(say["notice.quota"], level=80, month="2026_12",
+    expect(quota).to_contain_text(fill(say["notice.quota"], level=80, month="2026_12",
                                        usage=usage, limit=limit))
     budget = notices.filter(has_text="Vision aylık")
     # The sentence's own words after its last placeholder ("... Vision kapatıldı.").

@@ -14,7 +14,7 @@ import pytest
 
 from devtools.local_run import SEEDED_PASSWORD
 from messages import Msg, render
-from tests.browser.harness import SCREENSHOTS, LocalRun, screenshot_path
+from tests.browser.harness import SCREENSHOTS, LocalRun, fill, screenshot_path
 
 try:
     from playwright.sync_api import expect
@@ -66,8 +66,7 @@ def test_an_admin_gives_and_takes_back_the_staff_role(page, browser, local_run, 
         page.get_by_test_id("people-role").select_option("staff")
         page.get_by_test_id("people-grant").click()
         expect(page.get_by_test_id("people-status")).to_contain_text(
-            say["people.granted"].replace("{email}", newcomer)
-            .replace("{role}", say["role.staff"]))
+            fill(say["people.granted"], email=newcomer, role=say["role.staff"]))
         # When the role takes effect, in the function's own words and the page's language.
         expect(page.get_by_test_id("people-status")).to_contain_text(
             render(Msg("roles.token_refresh"), language))

@@ -66,24 +66,32 @@ def test_crossing_the_budget_switches_vision_off_audited_as_system_and_notified(
     assert audit["alertKey"] == record["key"]
 
 
-def test_repeats_do_nothing_even_when_they_arrive_at_once(functions_env, call,
-                                                          firestore_client):
-    deliver_alert(call, budget_data(cost=101))
-    start = threading.Barrier(4)
+def deliver_at_once(call: Any, twins: int, data: str | None, **kwargs: Any
+                    ) -> list[BaseException]:
+    """Deliver the same alert `twins` times at once (threads released together); what
+    the deliveries raised."""
+    start = threading.Barrier(twins)
     failures: list[BaseException] = []
 
     def twin() -> None:
         try:
             start.wait()
-            deliver_alert(call, budget_data(cost=101, interval=DECEMBER))
-        except BaseException as err:  # reported below
+            deliver_alert(call, data, **kwargs)
+        except BaseException as err:  # reported by the caller
             failures.append(err)
 
-    threads = [threading.Thread(target=twin) for _ in range(4)]
+    threads = [threading.Thread(target=twin) for _ in range(twins)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
+    return failures
+
+
+def test_repeats_do_nothing_even_when_they_arrive_at_once(functions_env, call,
+                                                          firestore_client):
+    deliver_alert(call, budget_data(cost=101))
+    failures = deliver_at_once(call, 4, budget_data(cost=101, interval=DECEMBER))
     assert failures == []
     deliver_alert(call, budget_data(cost=101))  # November again, later
 
@@ -96,21 +104,7 @@ def test_repeats_do_nothing_even_when_they_arrive_at_once(functions_env, call,
 
 
 def test_four_twins_of_the_first_alert_switch_once(functions_env, call, firestore_client):
-    start = threading.Barrier(4)
-    failures: list[BaseException] = []
-
-    def twin() -> None:
-        try:
-            start.wait()
-            deliver_alert(call, budget_data(cost=120), message_id="2002")
-        except BaseException as err:  # reported below
-            failures.append(err)
-
-    threads = [threading.Thread(target=twin) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    failures = deliver_at_once(call, 4, budget_data(cost=120), message_id="2002")
     assert failures == []
     assert vision_enabled() is False
     assert len(docs(firestore_client, "admin_actions")) == 1

@@ -553,17 +553,17 @@ class FakeQrRepository:
                 marked += 1
         return marked
 
-    def mark_downloaded(self, qr_ids: list[str]) -> None:
+    def mark_downloaded(self, records: list[QrRecord]) -> None:
         self._check()
-        for qr_id in qr_ids:
+        for qr_id in dict.fromkeys(r.qr_id for r in records):
             if qr_id in self.records:
                 doc = self.records[qr_id]
                 doc.update(is_downloaded=True, downloaded_at=self.clock(),
                            download_count=doc.get("download_count", 0) + 1)
 
-    def mark_printed(self, qr_ids: list[str]) -> None:
+    def mark_printed(self, records: list[QrRecord]) -> None:
         self._check()
-        for qr_id in qr_ids:
+        for qr_id in dict.fromkeys(r.qr_id for r in records):
             if qr_id in self.records:
                 doc = self.records[qr_id]
                 doc.update(printed_at=self.clock(), print_count=doc.get("print_count", 0) + 1)

@@ -463,7 +463,7 @@ def test_a_label_sheet_marks_its_labels_printed_and_can_leave_printed_ones_out()
 def test_a_label_sheet_of_nothing_left_to_print_is_refused_and_marks_nothing() -> None:
     w = world()
     ids = w.add("VIDA-M8", 2)
-    w.repo.mark_printed(ids)
+    w.repo.mark_printed(w.repo.get_many(ids))
     with pytest.raises(InvalidInput) as err:
         w.labels.label_sheet(STAFF, {"part_code": "VIDA-M8", "not_printed": "true"})
     assert err.value.message == "No labels match the selection: nothing to print."
