@@ -80,7 +80,7 @@ def make_ledger(limit: int) -> Any:  # -> FirestoreVisionLedger
 
 
 def error_name(err: BaseException) -> str:
-    """The exception's class, with the class of its cause (LedgerUnavailable<-Aborted)."""
+    """The exception's class, with the class of its cause (StoreUnavailable<-Aborted)."""
     cause = err.__cause__ or err.__context__
     return type(err).__name__ + (f"<-{type(cause).__name__}" if cause else "")
 

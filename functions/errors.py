@@ -67,3 +67,27 @@ class QuotaExhausted(DomainError):
 
 class Unavailable(DomainError):
     """A dependency is down or refused; trying again later may work."""
+
+
+class StoreUnavailable(Unavailable):
+    """The database could not be reached, or stayed too busy, within the call's time budget.
+
+    The one store error: every Firestore adapter raises it (infra/firestore_calls.py) and
+    the entry points answer 503 / UNAVAILABLE. `detail` says what failed, for the logs
+    only; the caller sees `message`, by default a plain "try again shortly". A feature that
+    has more to say (what was kept, what to send again) raises it with its own message."""
+
+    def __init__(self, *, detail: str = "", message: Msg | None = None) -> None:
+        super().__init__(message or Msg("common.store_unavailable"))
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return self.detail or super().__str__()
+
+    def saying(self, message: Msg) -> StoreUnavailable:
+        """The same failure, told to the caller with a feature's own message."""
+        return type(self)(detail=self.detail, message=message)
+
+
+class StoreBusy(StoreUnavailable):
+    """Gave up within the time budget because of contention (writers kept winning)."""

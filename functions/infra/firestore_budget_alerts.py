@@ -10,7 +10,7 @@ Both are created in one atomic batch of creates, so the first delivery of an ale
 them and any other (a repeat, or a twin arriving at the same moment) gets AlreadyExists
 and writes nothing: idempotent without a lock. Every call is bounded (infra/firestore_calls:
 explicit RPC timeouts, no SDK retries, a few seconds of retries of transient errors) and
-raises LedgerUnavailable when Firestore cannot be reached.
+raises StoreUnavailable when Firestore cannot be reached.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from typing import Any
 
 from google.cloud import firestore
 
+from errors import StoreBusy
 from infra.firestore_calls import FirestoreCalls
 from infra.firestore_vision_ledger import NOTIFICATIONS_COLLECTION
-from moderation.ports import LedgerBusy
 
 BUDGET_ALERTS_COLLECTION = "budget_alerts"
 
@@ -59,4 +59,4 @@ class FirestoreBudgetAlerts:
             if self.seen(key):
                 return False
             time.sleep(random.uniform(0, min(0.5, 0.05 * 2 ** attempt)))
-        raise LedgerBusy("Could not record the budget alert (repeated contention).")
+        raise StoreBusy(detail="Could not record the budget alert (repeated contention).")

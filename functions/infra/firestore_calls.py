@@ -13,7 +13,8 @@ Transaction methods, while a batch commit takes a timeout and a retry policy pub
 Bounded failure: the SDK's own retry policies retry an unreachable server for 60-300 s,
 longer than a function may wait. Every RPC here carries an explicit timeout and no SDK
 retry; `with_retries` retries transient errors within a short budget (and never past the
-caller's deadline), then raises LedgerUnavailable.
+caller's deadline), then raises errors.StoreUnavailable (StoreBusy for lost races), the one
+store error every feature answers with 503 / UNAVAILABLE.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from google.cloud.firestore_v1.field_path import FieldPath
 
-from moderation.ports import LedgerBusy, LedgerUnavailable
+from errors import StoreBusy, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class Doc:
 
 
 class FirestoreCalls:
-    """The ledger's access to Firestore, every call bounded in time."""
+    """Every adapter's access to Firestore, every call bounded in time."""
 
     def __init__(self, client: firestore.Client, *, rpc_timeout_s: float,
                  unavailable_budget_s: float, max_attempts: int) -> None:
@@ -99,6 +100,11 @@ class FirestoreCalls:
     def read_view(self, refs: Sequence[firestore.DocumentReference], *,
                   deadline: float | None = None) -> list[Doc]:
         return self.with_retries(lambda timeout: self.read(refs, timeout=timeout), deadline)
+
+    def query(self, query: Any, *, deadline: float | None = None) -> list[Any]:
+        """Every document snapshot a query returns (keep queries limited)."""
+        return self.with_retries(
+            lambda timeout: list(query.stream(retry=None, timeout=timeout)), deadline)
 
     # -- optimistic commits ---------------------------------------------------------------
 
@@ -148,6 +154,14 @@ class FirestoreCalls:
 
         return self.with_retries(commit, deadline)
 
+    def delete_all(self, refs: Sequence[firestore.DocumentReference], *,
+                   deadline: float | None = None) -> None:
+        """Delete the documents in one atomic batch (missing ones are no error)."""
+        batch = self.db.batch()
+        for ref in refs:
+            batch.delete(ref)
+        self.with_retries(lambda timeout: batch.commit(retry=None, timeout=timeout), deadline)
+
     def optimistic(self, refs: Sequence[firestore.DocumentReference],
                    plan: Callable[[list[Doc]], tuple[Sequence[Write], T]], *,
                    deadline: float | None = None) -> T:
@@ -169,33 +183,38 @@ class FirestoreCalls:
                     break
                 time.sleep(random.uniform(0, min(_BACKOFF_CAP_S,
                                                  _BACKOFF_BASE_S * 2 ** attempt)))
-        raise LedgerBusy("The quota ledger is too busy right now (contention).")
+        raise StoreBusy(detail=f"Firestore: optimistic commits kept losing ({self.max_attempts} "
+                               "tries or the deadline).")
 
     # -- retries ----------------------------------------------------------------------------
 
-    def _timeout(self, deadline: float | None) -> float:
-        """The RPC timeout: ours, cut short by the caller's deadline (never below 0.2 s)."""
-        if deadline is None:
+    def _timeout(self, end: float | None) -> float:
+        """The RPC timeout: ours, cut short by `end` (never below 0.2 s)."""
+        if end is None:
             return self.rpc_timeout_s
-        return max(0.2, min(self.rpc_timeout_s, deadline - time.monotonic()))
+        return max(0.2, min(self.rpc_timeout_s, end - time.monotonic()))
 
     def with_retries(self, call: Callable[[float], T], deadline: float | None = None) -> T:
         """Run `call(timeout)`, retrying transient errors for a few seconds (and never past
-        `deadline`); anything that still fails becomes LedgerUnavailable (no SDK error
-        reaches the core)."""
+        `deadline`); anything that still fails becomes StoreUnavailable (no SDK error
+        reaches the core). The first attempt has the full RPC timeout (cut by `deadline`),
+        a retry only what is left of the budget: an unreachable server costs at most
+        max(rpc_timeout_s, unavailable_budget_s), not their sum."""
         budget_end = time.monotonic() + self.unavailable_budget_s
         if deadline is not None:
             budget_end = min(budget_end, deadline)
         delay = 0.1
+        end = deadline
         while True:
             try:
-                return call(self._timeout(deadline))
+                return call(self._timeout(end))
             except _TRANSIENT as err:
                 if time.monotonic() + delay > budget_end:
-                    raise LedgerUnavailable(
-                        f"The quota ledger is unreachable ({type(err).__name__}).") from err
+                    raise StoreUnavailable(
+                        detail=f"Firestore is unreachable ({type(err).__name__}).") from err
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
+                end = budget_end
             except gexc.GoogleAPICallError as err:
-                raise LedgerUnavailable(
-                    f"The quota ledger refused the request ({type(err).__name__}).") from err
+                raise StoreUnavailable(
+                    detail=f"Firestore refused the request ({type(err).__name__}).") from err

@@ -19,11 +19,10 @@ from typing import Any, TypeVar
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from errors import Unavailable
+from errors import StoreUnavailable, Unavailable
 from infra.firestore_calls import FirestoreCalls
 from infra.firestore_qr_repository import DOWNLOADED_UNITS, FIRST_QR_ID, PRINTED_UNITS
 from messages import Msg
-from moderation.ports import LedgerUnavailable
 from qr.listing import PartSummary
 from stocktake.listing import SessionSummary
 
@@ -135,5 +134,5 @@ class FirestoreListings:
     def _read(self, call: Callable[[float], T]) -> T:
         try:
             return self._calls.with_retries(call)
-        except LedgerUnavailable as err:
+        except StoreUnavailable as err:
             raise Unavailable(Msg("listing.database_down")) from err

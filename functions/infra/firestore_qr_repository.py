@@ -25,13 +25,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
-from errors import Unavailable
+from errors import StoreUnavailable
 from infra.firestore_calls import Doc, FirestoreCalls, Write
 from messages import Msg
-from moderation.ports import LedgerBusy, LedgerUnavailable
 from qr.ports import PartOutcome, PartRequest, QrRecord, StoredBlob, UsedOutcome
 
 log = logging.getLogger(__name__)
@@ -49,6 +47,7 @@ PRINTED_UNITS = "printed_units"
 DOWNLOADED_UNITS = "downloaded_units"
 FIRST_QR_ID = "first_qr_id"
 _GET_MANY_CHUNK = 300
+_DELETE_PAGE = 500  # Firestore's writes per commit
 
 
 def _now() -> datetime:
@@ -61,7 +60,7 @@ class FirestoreQrRepository:
         self._db = client
         self._clock = clock
         # Marking printed / downloaded: a few seconds of contention or outage, then 503.
-        self._calls = FirestoreCalls(client, rpc_timeout_s=10.0, unavailable_budget_s=15.0,
+        self._calls = FirestoreCalls(client, rpc_timeout_s=8.0, unavailable_budget_s=10.0,
                                      max_attempts=60)
 
     # -- smart add ------------------------------------------------------------------------
@@ -85,8 +84,8 @@ class FirestoreQrRepository:
                                     thread_name_prefix="smart-add") as pool:
                 for future in [pool.submit(fill_group, g) for g in groups]:
                     future.result()
-        except gexc.GoogleAPICallError as err:
-            raise Unavailable(Msg("qr.upload.database_down")) from err
+        except StoreUnavailable as err:
+            raise err.saying(Msg("qr.upload.database_down")) from err
         return [
             PartOutcome(p.part_code, p.part_name, p.quantity, existing[p.part_code],
                         tuple(added[p.part_code]), renamed.get(p.part_code))
@@ -96,35 +95,33 @@ class FirestoreQrRepository:
     def _fill(self, group: list[PartRequest], new_id: Callable[[str], str], created_by: str,
               added: dict[str, list[str]], existing: dict[str, int],
               renamed: dict[str, str]) -> list[PartRequest]:
-        """One transaction over a group of parts; returns the parts it could not finish."""
-        refs = [self._db.collection(PARTS_COLLECTION).document(p.part_code) for p in group]
+        """One optimistic transaction over a group of parts (their counts read, the new
+        units created, the counts raised, committed only if no part changed meanwhile);
+        returns the parts it could not finish."""
+        refs = [self._part_ref(p.part_code) for p in group]
 
-        @firestore.transactional
-        def run(transaction: firestore.Transaction) -> tuple[list[PartRequest], dict]:
-            snapshots = {s.id: s for s in transaction.get_all(refs)}
+        def plan(docs: list[Doc]) -> tuple[list[Write], tuple[list[PartRequest], dict]]:
+            writes: list[Write] = []
             budget = WRITES_PER_TRANSACTION
             unfinished: list[PartRequest] = []
             staged: dict[str, Any] = {"added": {}, "existing": {}, "renamed": {}}
             now = self._clock()
-            for part, ref in zip(group, refs, strict=True):
-                snap = snapshots.get(part.part_code)
-                doc = snap.to_dict() if snap is not None and snap.exists else None
-                count = int(doc.get("qr_count", 0)) if doc else 0
+            for part, doc in zip(group, docs, strict=True):
+                count = int(doc.data.get("qr_count", 0)) if doc.data else 0
                 staged["existing"][part.part_code] = count - len(added[part.part_code])
-                if doc and doc.get("part_name") != part.part_name:
-                    staged["renamed"][part.part_code] = doc.get("part_name")
+                if doc.data and doc.data.get("part_name") != part.part_name:
+                    staged["renamed"][part.part_code] = doc.data.get("part_name")
                 missing = max(0, part.quantity - count)
                 take = min(missing, max(0, budget - 1))
                 if missing and take == 0:
                     unfinished.append(part)
                     continue
                 new_ids = [new_id(part.part_code) for _ in range(take)]
-                for qr_id in new_ids:
-                    transaction.create(
-                        self._db.collection(QR_COLLECTION).document(qr_id),
-                        _new_record(qr_id, part, created_by, now),
-                    )
-                transaction.set(ref, {
+                # A new unit is created only if its id is free (a collision loses the
+                # commit, and the retry draws new ids).
+                writes.extend((Doc(self._unit_ref(qr_id), None, None),
+                               _new_record(qr_id, part, created_by, now)) for qr_id in new_ids)
+                writes.append((doc, {
                     "part_code": part.part_code,
                     "part_name": part.part_name,
                     "quantity": part.quantity,
@@ -132,20 +129,20 @@ class FirestoreQrRepository:
                     "updated_at": now,
                     # A new part counts its printed and downloaded units from the start
                     # (see _mark_chunk); one made before these counters has none.
-                    **({} if doc else {"created_at": now, PRINTED_UNITS: 0,
-                                       DOWNLOADED_UNITS: 0}),
+                    **({} if doc.data else {"created_at": now, PRINTED_UNITS: 0,
+                                            DOWNLOADED_UNITS: 0}),
                     # A label the console can show for the part: its first unit made.
-                    **({FIRST_QR_ID: new_ids[0]} if new_ids and not (doc or {}).get(
+                    **({FIRST_QR_ID: new_ids[0]} if new_ids and not (doc.data or {}).get(
                         FIRST_QR_ID) else {}),
-                }, merge=True)
+                }))
                 budget -= take + 1
                 staged["added"][part.part_code] = new_ids
                 if take < missing:
                     unfinished.append(part)
-            return unfinished, staged
+            return writes, (unfinished, staged)
 
-        unfinished, staged = run(self._db.transaction(max_attempts=10))
-        # Only what a committed transaction wrote is counted (a retried attempt starts over).
+        unfinished, staged = self._calls.optimistic(refs, plan)
+        # Only what the committed attempt wrote is counted (a lost attempt starts over).
         for code, new_ids in staged["added"].items():
             added[code].extend(new_ids)
         for code, count in staged["existing"].items():
@@ -156,40 +153,59 @@ class FirestoreQrRepository:
 
     # -- reads ----------------------------------------------------------------------------
 
+    def _unit_ref(self, qr_id: str) -> firestore.DocumentReference:
+        return self._db.collection(QR_COLLECTION).document(qr_id)
+
+    def _part_ref(self, part_code: str) -> firestore.DocumentReference:
+        return self._db.collection(PARTS_COLLECTION).document(part_code)
+
     def get(self, qr_id: str) -> QrRecord | None:
-        snap = self._db.collection(QR_COLLECTION).document(qr_id).get()
-        return _record(snap.to_dict()) if snap.exists else None
+        (doc,) = self._calls.read_view([self._unit_ref(qr_id)])
+        return _record(doc.data) if doc.data is not None else None
 
     def get_many(self, qr_ids: list[str]) -> list[QrRecord]:
         found: dict[str, QrRecord] = {}
         for start in range(0, len(qr_ids), _GET_MANY_CHUNK):
-            refs = [self._db.collection(QR_COLLECTION).document(q)
-                    for q in qr_ids[start:start + _GET_MANY_CHUNK]]
-            for snap in self._db.get_all(refs):
-                if snap.exists:
-                    found[snap.id] = _record(snap.to_dict())
+            refs = [self._unit_ref(q) for q in qr_ids[start:start + _GET_MANY_CHUNK]]
+            for doc in self._calls.read_view(refs):
+                if doc.data is not None:
+                    found[doc.ref.id] = _record(doc.data)
         return [found[q] for q in qr_ids if q in found]
 
     def list_part(self, part_code: str, limit: int) -> list[QrRecord]:
         query = (self._db.collection(QR_COLLECTION)
                  .where(filter=firestore.FieldFilter("part_code", "==", part_code))
                  .limit(limit))
-        records = [_record(s.to_dict()) for s in query.stream()]
+        records = [_record(s.to_dict()) for s in self._calls.query(query)]
         return sorted(records, key=lambda r: r.qr_id)
 
     def unstored_ids(self, limit: int) -> list[str]:
         query = (self._db.collection(QR_COLLECTION)
                  .where(filter=firestore.FieldFilter("stored", "==", False))
-                 .limit(limit))
-        return [s.id for s in query.stream()]
+                 .select([]).limit(limit))
+        return [s.id for s in self._calls.query(query)]
 
     # -- writes ---------------------------------------------------------------------------
 
     def mark_stored(self, blobs: dict[str, StoredBlob]) -> int:
+        """Each chunk in one optimistic transaction that updates only the records still
+        there: a record cleared meanwhile never comes back as a stub."""
         now = self._clock()
-        return self._update_existing({
-            qr_id: {"stored": True, "sha1": blob.sha1, "size": blob.size, "stored_at": now}
-            for qr_id, blob in blobs.items()})
+        items = list(blobs.items())
+        updated = 0
+        for start in range(0, len(items), WRITES_PER_TRANSACTION):
+            chunk = dict(items[start:start + WRITES_PER_TRANSACTION])
+
+            def plan(docs: list[Doc], chunk: dict[str, StoredBlob] = chunk
+                     ) -> tuple[list[Write], int]:
+                writes: list[Write] = [
+                    (doc, {"stored": True, "sha1": chunk[doc.ref.id].sha1,
+                           "size": chunk[doc.ref.id].size, "stored_at": now})
+                    for doc in docs if doc.exists]
+                return writes, len(writes)
+
+            updated += self._calls.optimistic([self._unit_ref(q) for q in chunk], plan)
+        return updated
 
     def mark_downloaded(self, records: list[QrRecord]) -> None:
         change = {"is_downloaded": True, "downloaded_at": self._clock(),
@@ -219,9 +235,9 @@ class FirestoreQrRepository:
             for start in range(0, len(unique), MARK_CHUNK):
                 chunk = unique[start:start + MARK_CHUNK]
                 self._mark_chunk({q: part_of[q] for q in chunk}, change, counter, first_time)
-        except (LedgerBusy, LedgerUnavailable) as err:
+        except StoreUnavailable as err:
             log.warning("marking %d units (%s) failed: %s", len(unique), counter, err)
-            raise Unavailable(Msg("qr.mark.database_down")) from err
+            raise err.saying(Msg("qr.mark.database_down")) from err
 
     def _mark_chunk(self, part_of: dict[str, str], change: dict[str, Any], counter: str,
                     first_time: Callable[[dict[str, Any]], bool]) -> None:
@@ -259,94 +275,57 @@ class FirestoreQrRepository:
                       "used_reason": reason}
             for chunk in _used_chunks(qr_ids, part_of):
                 tally.add(self._mark_used_chunk(chunk, change))
-        except (gexc.GoogleAPICallError, _TooMuchContention) as err:
-            raise Unavailable(Msg("qr.used.database_down")) from err
+        except StoreUnavailable as err:
+            raise err.saying(Msg("qr.used.database_down")) from err
         return tally.outcome(qr_ids)
 
     def _mark_used_chunk(self, chunk: list[tuple[str, str]], change: dict[str, Any]
                          ) -> _UsedChunk:
-        """One transaction: read the chunk's units and parts, mark the units not used yet,
-        raise each part's used_count by its newly marked units."""
-        unit_refs = [self._db.collection(QR_COLLECTION).document(q) for q, _ in chunk]
+        """One optimistic transaction: read the chunk's units and parts, mark the units not
+        used yet, raise each part's used_count by its newly marked units. Two people taking
+        the same units at once: one commit wins, the other reads again and finds them
+        used (no locks, so neither waits on the other's lock)."""
+        unit_refs = [self._unit_ref(q) for q, _ in chunk]
         codes = list(dict.fromkeys(code for _, code in chunk))
-        part_refs = [self._db.collection(PARTS_COLLECTION).document(c) for c in codes]
+        part_refs = [self._part_ref(c) for c in codes]
 
-        @firestore.transactional
-        def run(transaction: firestore.Transaction) -> _UsedChunk:
-            units = {s.id: s for s in transaction.get_all(unit_refs)}
-            parts = {s.id: s for s in transaction.get_all(part_refs)}
+        def plan(docs: list[Doc]) -> tuple[list[Write], _UsedChunk]:
+            writes: list[Write] = []
             result = _UsedChunk()
             newly: Counter[str] = Counter()
-            for (qr_id, code), ref in zip(chunk, unit_refs, strict=True):
-                snap = units.get(qr_id)
-                if snap is None or not snap.exists:
+            for (qr_id, code), doc in zip(chunk, docs[:len(unit_refs)], strict=True):
+                if doc.data is None:
                     # Cleared by an admin since the check above; clear_all removes its part
                     # too, so there is nothing left to mark or count.
                     continue
-                if (snap.to_dict() or {}).get("used"):
+                if doc.data.get("used"):
                     result.already_used.append(qr_id)
                     continue
-                transaction.update(ref, change)
+                writes.append((doc, change))
                 result.marked.append(qr_id)
                 newly[code] += 1
-            for code, ref in zip(codes, part_refs, strict=True):
-                snap = parts.get(code)
-                before = int((snap.to_dict() or {}).get("used_count") or 0) \
-                    if snap is not None and snap.exists else 0
+            for code, doc in zip(codes, docs[len(unit_refs):], strict=True):
+                before = int((doc.data or {}).get("used_count") or 0)
                 result.used_counts[code] = before + newly[code]
                 if newly[code]:
-                    transaction.set(ref, {"part_code": code,
-                                          "used_count": before + newly[code]}, merge=True)
-            return result
+                    writes.append((doc, {"part_code": code, "used_count": before + newly[code]}))
+            return writes, result
 
-        try:
-            return run(self._db.transaction(max_attempts=10))
-        except ValueError as err:
-            # firestore.transactional gives up on contention with a ValueError wrapping the
-            # last Aborted; any other ValueError is a bug and stays one.
-            if isinstance(err.__cause__, gexc.Aborted):
-                raise _TooMuchContention() from err
-            raise
-
-    def _update_existing(self, changes: dict[str, dict[str, Any]]) -> int:
-        """Update records in write batches. `update` fails a whole batch when one record
-        is gone (cleared meanwhile) and a record must never come back as a stub, so such
-        a batch is retried record by record, skipping the missing ones."""
-        items = list(changes.items())
-        updated = 0
-        for start in range(0, len(items), WRITES_PER_TRANSACTION):
-            chunk = items[start:start + WRITES_PER_TRANSACTION]
-            batch = self._db.batch()
-            for qr_id, change in chunk:
-                batch.update(self._db.collection(QR_COLLECTION).document(qr_id), change)
-            try:
-                batch.commit()
-                updated += len(chunk)
-            except gexc.NotFound:
-                for qr_id, change in chunk:
-                    try:
-                        self._db.collection(QR_COLLECTION).document(qr_id).update(change)
-                        updated += 1
-                    except gexc.NotFound:
-                        continue
-        return updated
+        return self._calls.optimistic(unit_refs + part_refs, plan)
 
     def delete_all(self) -> tuple[int, int]:
         return (self._delete_collection(QR_COLLECTION),
                 self._delete_collection(PARTS_COLLECTION))
 
     def _delete_collection(self, name: str) -> int:
+        """Page by page (ids only), one bounded batch commit per page. Stopped by an outage
+        half-way, what is left is deleted by the next call."""
         deleted = 0
-        writer = self._db.bulk_writer()
-        for ref in self._db.collection(name).list_documents(page_size=500):
-            writer.delete(ref)
-            deleted += 1
-        writer.close()
+        query = self._db.collection(name).select([]).limit(_DELETE_PAGE)
+        while snaps := self._calls.query(query):
+            self._calls.delete_all([snap.reference for snap in snaps])
+            deleted += len(snaps)
         return deleted
-
-
-class _TooMuchContention(Exception):
-    """A transaction was aborted by concurrent writers more often than it retries."""
 
 
 @dataclass

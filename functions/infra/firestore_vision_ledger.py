@@ -57,8 +57,8 @@ Invariants (tests/integration/test_vision_ledger.py checks each one):
   I8 Creation is race-free: the month document and its shards are created together by one
      batch of creates; whoever loses gets AlreadyExists and reads again. The scheduled
      alert check creates the next month ahead of time.
-  I9 Bounded. begin() returns or raises LedgerBusy within `reserve_budget_s` (15 s);
-     every other call raises LedgerUnavailable or LedgerBusy within seconds.
+  I9 Bounded. begin() returns or raises StoreBusy within `reserve_budget_s` (15 s);
+     every other call raises StoreUnavailable or StoreBusy within seconds.
 """
 
 from __future__ import annotations
@@ -77,11 +77,12 @@ from zoneinfo import ZoneInfo
 
 from google.cloud import firestore
 
+from errors import StoreBusy, StoreUnavailable
 from identity import Caller
 from infra.firestore_calls import Conflict, Doc, FirestoreCalls, Write
 from moderation import allotment
 from moderation.admin import AdminChange
-from moderation.ports import Begin, BeginKind, LedgerBusy, LedgerUnavailable
+from moderation.ports import Begin, BeginKind
 from moderation.quota import crossed_levels, decide, month_bounds, month_key
 from moderation.settings import VisionSettings
 from moderation.strategy import FallbackStrategy
@@ -218,18 +219,18 @@ class FirestoreVisionLedger:
         deadline = time.monotonic() + self._reserve_budget_s
         try:
             return self._reserve(job_ref, units, fields, owner, deadline)
-        except LedgerUnavailable as err:
-            if time.monotonic() < deadline - _DEADLINE_SLACK_S or isinstance(err, LedgerBusy):
+        except StoreUnavailable as err:
+            if time.monotonic() < deadline - _DEADLINE_SLACK_S or isinstance(err, StoreBusy):
                 raise
             # A call cut short by the deadline (waiting on a lock, say): contention.
-            raise LedgerBusy(f"Gave up reserving Vision quota after "
+            raise StoreBusy(detail=f"Gave up reserving Vision quota after "
                              f"{self._reserve_budget_s:.0f} s of contention.") from err
 
     def _reserve(self, job_ref: firestore.DocumentReference, units: int,
                  fields: dict[str, Any], owner: str, deadline: float) -> Begin:
         for attempt in range(1_000_000):
             if attempt and time.monotonic() >= deadline:
-                raise LedgerBusy(f"Gave up reserving Vision quota after "
+                raise StoreBusy(detail=f"Gave up reserving Vision quota after "
                                  f"{self._reserve_budget_s:.0f} s of contention.")
             now = self._clock()
             key = month_key(now, self._tz)
@@ -337,7 +338,7 @@ class FirestoreVisionLedger:
         deadline = time.monotonic() + self._reserve_budget_s
         for attempt in range(1_000_000):
             if attempt and time.monotonic() >= deadline:
-                raise LedgerBusy("Gave up recording a Vision job after repeated contention.")
+                raise StoreBusy(detail="Gave up recording a Vision job after repeated contention.")
             now = self._clock()
             (job,) = self._calls.read_view([job_ref], deadline=deadline)
             state = (job.data or {}).get("state")
@@ -482,7 +483,7 @@ class FirestoreVisionLedger:
 
         try:
             self._calls.optimistic([self._month_ref(key)], plan, deadline=deadline)
-        except LedgerUnavailable as err:
+        except StoreUnavailable as err:
             log.info("no fence on %s for an admin change: %s", key, err)
 
     def settle(self, key: str, deadline: float | None = None) -> int:
@@ -510,7 +511,7 @@ class FirestoreVisionLedger:
             return
         try:
             self.settle(view.key, deadline=time.monotonic() + _SETTLE_BUDGET_S)
-        except LedgerUnavailable as err:
+        except StoreUnavailable as err:
             log.info("usageCount of %s not settled now: %s", view.key, err)
         finally:
             self._settle_lock.release()
@@ -595,7 +596,7 @@ class FirestoreVisionLedger:
             self._fence(key, deadline)
         for attempt in range(1_000_000):
             if attempt and time.monotonic() >= deadline:
-                raise LedgerBusy("The quota ledger is too busy to take this change now.")
+                raise StoreBusy(detail="The quota ledger is too busy to take this change now.")
             now = self._clock()
             done, cfg = self._calls.read_view([audit_ref, self._config_ref()],
                                               deadline=deadline)

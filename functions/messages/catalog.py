@@ -36,6 +36,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Something went wrong on our side. Try again later.",
         "tr": "Sistemimizde bir sorun oluştu. Daha sonra yeniden deneyin.",
     },
+    "common.store_unavailable": {
+        "en": "The database is not reachable or too busy right now. Try again in a minute.",
+        "tr": "Veritabanına şu anda ulaşılamıyor ya da veritabanı çok yoğun. Bir dakika sonra "
+              "yeniden deneyin.",
+    },
     "common.field_required": {
         "en": "'{name}' is required.",
         "tr": "'{name}' zorunludur.",

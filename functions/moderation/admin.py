@@ -17,10 +17,9 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from errors import Unavailable
+from errors import StoreUnavailable, Unavailable
 from identity import Caller, require_admin
 from messages import Msg
-from moderation.ports import LedgerUnavailable
 from moderation.quota import estimated_cost_usd, month_key, projection
 from moderation.settings import VisionSettings, parse_enabled, parse_limit, parse_strategy
 from moderation.strategy import FallbackStrategy
@@ -170,17 +169,17 @@ class VisionAdmin:
             return 0
         try:
             return self._rechecks.drain()
-        except LedgerUnavailable as err:
+        except StoreUnavailable as err:
             log.warning("re-check drain after an admin change failed: %s", err)
             return 0
 
 
 @contextmanager
 def _ledger_errors() -> Iterator[None]:
-    """LedgerUnavailable -> the domain error the entry points map to UNAVAILABLE."""
+    """StoreUnavailable -> the domain error the entry points map to UNAVAILABLE."""
     try:
         yield
-    except LedgerUnavailable as err:
+    except StoreUnavailable as err:
         raise Unavailable(LEDGER_DOWN_MESSAGE) from err
 
 

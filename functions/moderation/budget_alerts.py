@@ -36,10 +36,10 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, Protocol
 
+from errors import StoreUnavailable
 from identity import Caller
 from log_fields import log_fields
 from moderation.admin import AdminChange
-from moderation.ports import LedgerUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class VisionSwitch(Protocol):
 
 class BudgetAlertRecords(Protocol):
     """`budget_alerts/{key}` (one per (budget, interval, action, share)) and the admin
-    notice that goes with it. Raise LedgerUnavailable when Firestore cannot be reached."""
+    notice that goes with it. Raise StoreUnavailable when Firestore cannot be reached."""
 
     def seen(self, key: str) -> bool:
         """Whether the record of `key` exists (the alert acted already)."""
@@ -143,7 +143,7 @@ class VisionBudgetAlerts:
     def handle(self, message_id: str, data: str | None,
                attributes: Mapping[str, str] | None) -> Handled:
         """One Pub/Sub message (data as base64 text, as Pub/Sub delivers it). Returns
-        normally for everything a retry cannot change; raises LedgerUnavailable when
+        normally for everything a retry cannot change; raises StoreUnavailable when
         Firestore is down, so that Pub/Sub delivers the message again."""
         attributes = attributes or {}
         with log_fields(message_id=message_id, budget_id=_text(attributes.get("budgetId"))):
@@ -154,7 +154,7 @@ class VisionBudgetAlerts:
                 return Handled("malformed", reason=str(err))
             try:
                 return self._act(message_id, alert)
-            except LedgerUnavailable as err:
+            except StoreUnavailable as err:
                 log.warning("budget notification %s not handled, Firestore is unreachable "
                             "(Pub/Sub delivers it again): %s", message_id, err)
                 raise

@@ -108,14 +108,6 @@ class Location:
     generation: str
 
 
-class LedgerUnavailable(Exception):
-    """The quota ledger (Firestore) could not be reached or the transaction kept failing."""
-
-
-class LedgerBusy(LedgerUnavailable):
-    """A reservation gave up within its time budget because of contention."""
-
-
 BeginKind = Literal["reserved", "done", "busy", "disabled", "exhausted"]
 
 

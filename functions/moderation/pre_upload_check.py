@@ -16,15 +16,21 @@ import logging
 import re
 from typing import Any
 
-from errors import InvalidInput, NotFound, PayloadTooLarge, PermissionDenied, Unavailable
+from errors import (
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    StoreBusy,
+    StoreUnavailable,
+    Unavailable,
+)
 from identity import Caller, require_signed_in
 from messages import Msg
 from moderation.fallback import Fallback
 from moderation.outcome import UNITS_PER_IMAGE, Outcome, verdict_outcome
 from moderation.ports import (
     ImageSource,
-    LedgerBusy,
-    LedgerUnavailable,
     ObjectStore,
     QuotaLedger,
     SafeSearchClassifier,
@@ -67,9 +73,9 @@ class PreUploadCheck:
                 "sha256": digest, "size": len(content), "format": image_format,
                 "firstRequestedBy": caller.uid,
             })
-        except LedgerUnavailable as err:
+        except StoreUnavailable as err:
             log.error("quota ledger gave no reservation for an analysis: %s", err)
-            cause = "ledger_busy" if isinstance(err, LedgerBusy) else "ledger_unavailable"
+            cause = "ledger_busy" if isinstance(err, StoreBusy) else "ledger_unavailable"
             return _analysis_reply(self._decide.decide(
                 self._defaults.fallback_strategy, cause, lambda: content), cached=False)
         if begin.kind == "done" and begin.prior_result:

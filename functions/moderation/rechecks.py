@@ -26,14 +26,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from errors import InvalidInput, Unavailable
+from errors import InvalidInput, StoreUnavailable, Unavailable
 from log_fields import log_fields
 from messages import Msg, in_every_language
 from moderation.outcome import UNITS_PER_IMAGE, Outcome, verdict_outcome
 from moderation.placement import Placement
 from moderation.ports import (
     ImageSource,
-    LedgerUnavailable,
     Location,
     ObjectInfo,
     ObjectStore,
@@ -103,7 +102,7 @@ class ModerationRechecks:
                           uploader_uid=uploader_uid)
         try:
             recheck = self._store.add(recheck)
-        except LedgerUnavailable as err:
+        except StoreUnavailable as err:
             # The task carries everything the re-check needs; it records itself later.
             log.error("could not record the re-check of gs://%s/%s: %s", obj.bucket,
                       obj.name, err)
@@ -123,7 +122,7 @@ class ModerationRechecks:
         try:
             return self._store.claim_restore(key, token, obj.name, job_path, record_key,
                                              record_fields)
-        except LedgerUnavailable as err:
+        except StoreUnavailable as err:
             log.warning("could not check the restore token of gs://%s/%s: %s", obj.bucket,
                         obj.name, err)
             return False
@@ -141,7 +140,7 @@ class ModerationRechecks:
         try:
             recheck = self._store.get(task.key) or self._store.add(task)
             judged = recheck.state != "done" and self._store.judged(recheck.key)
-        except LedgerUnavailable as err:
+        except StoreUnavailable as err:
             raise Unavailable(Msg("moderation.recheck.database_down")) from err
         if recheck.state == "done":
             return "done"
@@ -160,7 +159,7 @@ class ModerationRechecks:
         try:
             begin = self._ledger.begin(job, UNITS_PER_IMAGE, {
                 "attempts": recheck.attempts + 1, "lastAttemptAt": self._clock()})
-        except LedgerUnavailable as err:
+        except StoreUnavailable as err:
             raise Unavailable(Msg("moderation.recheck.quota_busy")) from err
         if begin.kind in ("busy", "done"):
             return begin.kind

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from errors import StoreBusy, StoreUnavailable
 from log_fields import log_fields
 from moderation.fallback import Fallback, ImageBytes
 from moderation.outcome import UNITS_PER_IMAGE, Outcome, verdict_outcome
@@ -26,8 +27,6 @@ from moderation.placement import Placement
 from moderation.ports import (
     Begin,
     ImageSource,
-    LedgerBusy,
-    LedgerUnavailable,
     Location,
     ModerationRecords,
     ObjectInfo,
@@ -115,11 +114,11 @@ class UploadModeration:
             return self._fallback(job, obj, outcome, current, fields)
         try:
             begin = self._ledger.begin(job, UNITS_PER_IMAGE, fields)
-        except LedgerUnavailable as err:
+        except StoreUnavailable as err:
             # No reservation, no Vision call: the budget stays a hard limit. The configured
             # default strategy decides, the object's metadata tells the client, and the
             # image is re-checked once the ledger answers again.
-            cause = "ledger_busy" if isinstance(err, LedgerBusy) else "ledger_unavailable"
+            cause = "ledger_busy" if isinstance(err, StoreBusy) else "ledger_unavailable"
             log.error("quota ledger gave no reservation for gs://%s/%s: %s", obj.bucket,
                       obj.name, err)
             outcome = self._decide.decide(self._defaults.fallback_strategy, cause,
@@ -183,7 +182,7 @@ class UploadModeration:
         """The admin's current settings; the configured defaults if Firestore is down."""
         try:
             return self._ledger.read_settings()
-        except LedgerUnavailable:
+        except StoreUnavailable:
             return self._defaults
 
     def _fallback(self, job: str, obj: ObjectInfo, outcome: Outcome, settings: VisionSettings,
@@ -197,7 +196,7 @@ class UploadModeration:
         try:
             self._ledger.complete(job, result, release=release, fields=fields)
             self._save_record(key, fields, outcome, result, location)
-        except LedgerUnavailable as err:
+        except StoreUnavailable as err:
             log.error("could not record the moderation of gs://%s/%s: %s", obj.bucket,
                       obj.name, err)
         self._rechecks.schedule(key, obj, outcome, location, fields["uploaderUid"])

@@ -126,6 +126,31 @@ def test_two_calls_at_once_count_each_unit_once(stock, call, user_token, firesto
     assert reasons <= {"first caller"}
 
 
+def test_twenty_calls_at_once_all_answer_and_count_each_unit_once(stock, call, user_token,
+                                                                  firestore_client):
+    """Hammered from 20 threads: nobody waits on anybody's lock, every call answers 200, and
+    exactly one of them marks each unit."""
+    wanted = stock["USE-A"] + stock["USE-B"]
+    start = threading.Barrier(20)
+
+    def mark_all(n: int) -> dict[str, Any]:
+        start.wait()
+        reply = mark(call, {"qr_ids": wanted, "reason": f"caller {n}"}, user_token)
+        assert reply.status_code == 200, reply.get_data(as_text=True)
+        return reply.get_json()["result"]
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(mark_all, range(20)))
+
+    assert sum(r["marked"] for r in results) == len(wanted)
+    for qr_id in wanted:
+        assert sum(qr_id in r["already_used"] for r in results) == 19
+    assert (used_count(firestore_client, "USE-A"), used_count(firestore_client, "USE-B")) == (
+        4, 3)
+    # Every reply's counts are the totals after its own commit: never above the truth.
+    assert all(r["parts"]["USE-A"] <= 4 and r["parts"]["USE-B"] <= 3 for r in results)
+
+
 def test_a_call_of_500_units_over_many_parts_spans_transactions_and_counts_right(
         functions_env, call, user_token, firestore_client, drain):
     # 400 units of one part (more than one transaction holds) and 100 parts of one unit

@@ -23,13 +23,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from errors import Unavailable
+from errors import StoreBusy, StoreUnavailable, Unavailable
 from moderation.ports import (
     Begin,
     BeginKind,
     ImageSource,
-    LedgerBusy,
-    LedgerUnavailable,
     LocalModelUnavailable,
     Location,
     ObjectInfo,
@@ -80,8 +78,8 @@ class FakeLedger:
         self.alerts: dict[str, list[int]] = {}   # month key -> alert levels sent
         # Job documents by path (merged writes, as the adapter makes them).
         self.jobs: dict[str, dict[str, Any]] = {}
-        self.unavailable = False  # every call raises LedgerUnavailable
-        self.busy = False         # begin gives up on contention: LedgerBusy
+        self.unavailable = False  # every call raises StoreUnavailable
+        self.busy = False         # begin gives up on contention: StoreBusy
         self.calls: list[str] = []
 
     # -- helpers for tests -----------------------------------------------------------------
@@ -108,14 +106,14 @@ class FakeLedger:
     def _enter(self, call: str) -> None:
         self.calls.append(call)
         if self.unavailable:
-            raise LedgerUnavailable("the quota ledger is unreachable (fake)")
+            raise StoreUnavailable(detail="the quota ledger is unreachable (fake)")
 
     def begin(self, job_path: str, units: int, fields: dict[str, Any]) -> Begin:
         self._enter("begin")
         if isinstance(units, bool) or not isinstance(units, int) or units < 1:
             raise ValueError("units must be a positive whole number")
         if self.busy:
-            raise LedgerBusy("gave up reserving Vision quota (fake contention)")
+            raise StoreBusy(detail="gave up reserving Vision quota (fake contention)")
         now, key, settings = self.clock(), self.month, self.settings
 
         def outcome(kind: BeginKind, prior: dict[str, Any] | None = None) -> Begin:
@@ -333,7 +331,7 @@ class FakeRecheckStore:
 
     def _check(self) -> None:
         if self.unavailable:
-            raise LedgerUnavailable("the re-check store is unreachable (fake)")
+            raise StoreUnavailable(detail="the re-check store is unreachable (fake)")
 
     def _doc(self, key: str) -> dict[str, Any] | None:
         return self.ledger.jobs.get(self.job_path(key))

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from errors import StoreUnavailable
 from identity import Caller
 from infra.config import ConfigError, load_settings
 from log_fields import current_fields
@@ -24,7 +25,6 @@ from moderation.budget_alerts import (
     alert_key,
     parse_alert,
 )
-from moderation.ports import LedgerUnavailable
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 NOVEMBER = "2026-11-01T07:00:00Z"
@@ -47,7 +47,7 @@ class Switch:
                     audit: dict[str, Any] | None = None, audit_id: str | None = None,
                     only_if_changed: bool = False) -> AdminChange:
         if self.down:
-            raise LedgerUnavailable("down")
+            raise StoreUnavailable(detail="down")
         if audit_id in self.audits:
             done = self.audits[audit_id]
             return AdminChange(done["before"], done["after"])
@@ -70,12 +70,12 @@ class Records:
 
     def seen(self, key: str) -> bool:
         if self.down:
-            raise LedgerUnavailable("down")
+            raise StoreUnavailable(detail="down")
         return key in self.records
 
     def record_once(self, key: str, record: dict[str, Any], notice: dict[str, Any]) -> bool:
         if self.down or self.record_fails:
-            raise LedgerUnavailable("down")
+            raise StoreUnavailable(detail="down")
         if self.someone_else_first:
             self.records[key] = {"by": "another delivery"}
         if key in self.records:
@@ -170,7 +170,7 @@ def test_an_admin_who_turns_vision_back_on_is_not_overruled_by_repeats() -> None
 def test_a_delivery_that_died_after_switching_is_finished_by_its_retry() -> None:
     alerts, switch, records = make()
     records.record_fails = True
-    with pytest.raises(LedgerUnavailable):
+    with pytest.raises(StoreUnavailable):
         alerts.handle("m1", data(cost=101), ATTRIBUTES)
     # Vision went off (the ledger's commit landed) but nothing was recorded or announced.
     assert switch.enabled is False and records.notices == []
@@ -296,7 +296,7 @@ def test_parse_reads_every_field() -> None:
 def test_firestore_down_raises_so_pubsub_delivers_again(part: str) -> None:
     alerts, switch, records = make()
     (records if part == "records" else switch).down = True
-    with pytest.raises(LedgerUnavailable):
+    with pytest.raises(StoreUnavailable):
         alerts.handle("m1", data(cost=101), ATTRIBUTES)
     assert records.notices == []
 
