@@ -25,6 +25,7 @@ sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
 from bench.stats import percentile  # noqa: E402
 from devtools import firestore_emulator  # noqa: E402
+from tests.support.spenders import MonthLedger  # noqa: E402
 
 PROJECT = "demo-bench"
 TZ = ZoneInfo("America/Los_Angeles")
@@ -33,11 +34,10 @@ TZ = ZoneInfo("America/Los_Angeles")
 def make_ledger(limit: int):  # -> FirestoreVisionLedger
     from google.cloud import firestore
 
-    from infra.firestore_vision_ledger import FirestoreVisionLedger
     from moderation.settings import VisionSettings
 
     client = firestore.Client(project=PROJECT)
-    return FirestoreVisionLedger(client, VisionSettings(monthly_limit=limit), TZ,
+    return MonthLedger(client, VisionSettings(monthly_limit=limit), TZ,
                                  lambda: datetime.now(UTC))
 
 

@@ -53,6 +53,7 @@ sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 from bench.stats import percentile  # noqa: E402
 from devtools import firestore_emulator  # noqa: E402
 from identity import Caller  # noqa: E402
+from tests.support.spenders import MonthLedger  # noqa: E402
 
 PROJECT = "demo-bench-storm"
 TZ = ZoneInfo("America/Los_Angeles")
@@ -71,11 +72,10 @@ def current_month() -> str:
 def make_ledger(limit: int) -> Any:  # -> FirestoreVisionLedger
     from google.cloud import firestore
 
-    from infra.firestore_vision_ledger import FirestoreVisionLedger
     from moderation.settings import VisionSettings
 
     client = firestore.Client(project=PROJECT)
-    return FirestoreVisionLedger(client, VisionSettings(monthly_limit=limit), TZ,
+    return MonthLedger(client, VisionSettings(monthly_limit=limit), TZ,
                                  lambda: datetime.now(UTC))
 
 

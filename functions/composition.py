@@ -21,12 +21,14 @@ if TYPE_CHECKING:
     from google.cloud import firestore
 
     from infra.firestore_rechecks import FirestoreRecheckStore
+    from moderation.accounts import Spenders
     from moderation.activity import AdminActivity
     from moderation.admin import VisionAdmin
     from moderation.budget_alerts import VisionBudgetAlerts
     from moderation.fallback import Fallback
+    from moderation.paid_vision import PaidVision
     from moderation.placement import Placement
-    from moderation.ports import LocalImageClassifier, RecheckQueue
+    from moderation.ports import AccountDirectory, LocalImageClassifier, RecheckQueue
     from moderation.pre_upload_check import PreUploadCheck
     from moderation.rechecks import ModerationRechecks
     from moderation.uploaded_images import UploadModeration
@@ -183,11 +185,38 @@ def vision_ledger():  # -> infra.firestore_vision_ledger.FirestoreVisionLedger
 
 
 def default_vision_settings():  # -> moderation.settings.VisionSettings
+    from moderation.allowance import AllowanceSettings
     from moderation.settings import VisionSettings
 
     config = settings()
     return VisionSettings(fallback_strategy=config.vision_default_fallback,
-                          monthly_limit=config.vision_default_monthly_limit)
+                          monthly_limit=config.vision_default_monthly_limit,
+                          allowance=AllowanceSettings(
+                              daily=config.vision_allowance_daily,
+                              monthly=config.vision_allowance_monthly,
+                              new_account_daily=config.vision_allowance_new_account_daily,
+                              unattributed_daily=config.vision_allowance_unattributed_daily))
+
+
+@_once
+def account_directory() -> AccountDirectory:
+    from infra.account_directory import CachedAccountDirectory
+
+    return CachedAccountDirectory(_firebase_app)
+
+
+def spenders() -> Spenders:
+    from moderation.accounts import Spenders
+
+    return Spenders(account_directory())
+
+
+@_once
+def paid_vision() -> PaidVision:
+    """The one path of every paid Vision call (trigger, pre-upload check, re-check)."""
+    from moderation.paid_vision import PaidVision
+
+    return PaidVision(vision_ledger(), vision_classifier(), default_vision_settings())
 
 
 @_once
@@ -259,8 +288,8 @@ def moderation_rechecks() -> ModerationRechecks:
 
     config = settings()
     return ModerationRechecks(
-        store=moderation_store(), queue=recheck_queue(),
-        ledger=vision_ledger(), classifier=vision_classifier(), objects=object_store(),
+        store=moderation_store(), queue=recheck_queue(), ledger=vision_ledger(),
+        paid=paid_vision(), spenders=spenders(), objects=object_store(),
         placement=placement(), clock=utc_now, tz=config.quota_timezone,
         retry_delay_s=config.recheck_delay_s)
 
@@ -271,10 +300,9 @@ def upload_moderation() -> UploadModeration:
 
     config = settings()
     return UploadModeration(
-        ledger=vision_ledger(), classifier=vision_classifier(), fallback=fallback(),
+        paid=paid_vision(), spenders=spenders(), fallback=fallback(),
         objects=object_store(), placement=placement(), rechecks=moderation_rechecks(),
-        records=moderation_store(),
-        defaults=default_vision_settings(), quarantine_prefix=config.quarantine_prefix,
+        records=moderation_store(), quarantine_prefix=config.quarantine_prefix,
         skip_prefixes=config.moderation_skip_prefixes, clock=utc_now)
 
 
@@ -283,10 +311,15 @@ def pre_upload_check() -> PreUploadCheck:
     from moderation.pre_upload_check import PreUploadCheck
 
     config = settings()
+    replay_guard = None
+    if config.app_check_replay_protection:
+        from infra.app_check_tokens import FirebaseAppCheckTokens
+
+        replay_guard = FirebaseAppCheckTokens(_firebase_app)
     return PreUploadCheck(
-        ledger=vision_ledger(), classifier=vision_classifier(), fallback=fallback(),
-        objects=object_store(), defaults=default_vision_settings(),
-        max_analyze_bytes=config.max_analyze_bytes, own_bucket=config.storage_bucket)
+        paid=paid_vision(), spenders=spenders(), fallback=fallback(),
+        objects=object_store(), max_analyze_bytes=config.max_analyze_bytes,
+        own_bucket=config.storage_bucket, replay_guard=replay_guard)
 
 
 @_once
@@ -296,7 +329,7 @@ def vision_admin() -> VisionAdmin:
     config = settings()
     return VisionAdmin(vision_ledger(), utc_now, config.quota_timezone,
                        config.vision_free_units, config.vision_price_per_1000_units,
-                       rechecks=moderation_rechecks())
+                       rechecks=moderation_rechecks(), directory=account_directory())
 
 
 @_once
@@ -375,6 +408,7 @@ def reset() -> None:
     factories: tuple[_Factory[object], ...] = (
         settings, _firebase_app, firestore_client, blob_store, store_queue, qr_labels,
         vision_ledger, vision_classifier, object_store, recheck_queue, moderation_store,
+        account_directory, paid_vision,
         moderation_rechecks, fallback,
         upload_moderation, pre_upload_check, vision_admin, vision_budget_alerts,
         role_management, count_sessions, listings, parts_listing, sessions_listing,

@@ -38,3 +38,13 @@ VISION_BUDGET_TOPIC = params.StringParam(
 VISION_BUDGET_DISABLE_AT = params.StringParam(
     "VISION_BUDGET_DISABLE_AT", default="1.0",
     description="Share of the budget (cost / budget) at which Vision is switched off")
+
+# App Check on the pre-upload check (README "App Check"): enforce a token, and consume each
+# one (replay protection). Off by default so the local run works without App Check.
+ENFORCE_APP_CHECK = params.BoolParam("ENFORCE_APP_CHECK", default=False)
+APP_CHECK_REPLAY_PROTECTION = params.BoolParam("APP_CHECK_REPLAY_PROTECTION", default=False)
+# The per-account Vision allowances until an admin changes them (README "Allowances").
+VISION_ALLOWANCE_DAILY = params.IntParam("VISION_ALLOWANCE_DAILY", default=20)
+VISION_ALLOWANCE_MONTHLY = params.IntParam("VISION_ALLOWANCE_MONTHLY", default=200)
+VISION_ALLOWANCE_NEW_ACCOUNT_DAILY = params.IntParam("VISION_ALLOWANCE_NEW_ACCOUNT_DAILY",
+                                                     default=5)

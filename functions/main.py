@@ -39,8 +39,12 @@ def _callable(handler: Callable[[https_fn.CallableRequest], Any], **overrides: A
     return http.limit_callable_input(https_fn.on_call(**{**_CALLABLE, **overrides})(handler))
 
 
-def _callable_judging_locally(handler: Callable[[https_fn.CallableRequest], Any]) -> Any:
-    return _callable(handler, memory=_JUDGES_LOCALLY)
+def _callable_for_app_users(handler: Callable[[https_fn.CallableRequest], Any]) -> Any:
+    """What app users call (the pre-upload check): it may judge with the on-device model,
+    and App Check is enforced when ENFORCE_APP_CHECK is on (a call without a valid token is
+    refused by the protocol before any of our code runs)."""
+    return _callable(handler, memory=_JUDGES_LOCALLY,
+                     enforce_app_check=app.settings().enforce_app_check)
 
 
 # -- Inventory QR labels (HTTP, Firebase ID token in "Authorization: Bearer ...") -----------
@@ -238,15 +242,17 @@ def sweep_moderation_rechecks(event: scheduler_fn.ScheduledEvent) -> None:
 
 
 def _analyze(req: https_fn.CallableRequest) -> Any:
-    return http.serve_callable(req.data, req.auth, app.pre_upload_check().analyze)
+    token = req.raw_request.headers.get("X-Firebase-AppCheck")
+    return http.serve_callable(req.data, req.auth, lambda caller, data: (
+        app.pre_upload_check().analyze(caller, data, app_check_token=token)))
 
 
-@_callable_judging_locally
+@_callable_for_app_users
 def analyze_image_before_upload(req: https_fn.CallableRequest) -> Any:
     return _analyze(req)
 
 
-@_callable_judging_locally
+@_callable_for_app_users
 def analyzeImageBeforeUpload(req: https_fn.CallableRequest) -> Any:
     return _analyze(req)
 
@@ -309,6 +315,24 @@ def drain_moderation_rechecks(req: https_fn.CallableRequest) -> Any:
 @_callable
 def drainModerationRechecks(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.vision_admin().drain_rechecks)
+
+
+@_callable
+def set_vision_api_account_allowance(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.vision_admin().set_account_allowance)
+
+@_callable
+def setVisionApiAccountAllowance(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.vision_admin().set_account_allowance)
+
+
+@_callable
+def manage_vision_account(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.vision_admin().manage_account)
+
+@_callable
+def manageVisionAccount(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.vision_admin().manage_account)
 
 
 @_callable

@@ -96,6 +96,15 @@ class Settings:
     # A Cloud Billing budget notification whose cost / budget reaches this share switches
     # Vision off (moderation/budget_alerts.py); 1.0 = 100 %.
     vision_budget_disable_at: float = 1.0
+    # App Check on the callables app users call (the pre-upload check): enforce a valid
+    # token, and consume each one (replay protection, limited-use tokens).
+    enforce_app_check: bool = False
+    app_check_replay_protection: bool = False
+    # The per-account Vision allowances until an admin sets them (moderation/allowance.py).
+    vision_allowance_daily: int = 20
+    vision_allowance_monthly: int = 200
+    vision_allowance_new_account_daily: int = 5
+    vision_allowance_unattributed_daily: int | None = None  # None: daily x 5
     # Local-only switches
     auth_emulator_host: str | None = None
     firestore_emulator_host: str | None = None
@@ -128,6 +137,18 @@ def _float(env: Mapping[str, str], name: str, default: float, problems: list[str
     if value <= 0:
         problems.append(f"{name} must be > 0, got {value}")
     return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool, problems: list[str]) -> bool:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if raw in ("true", "True", "TRUE", "1"):
+        return True
+    if raw in ("false", "False", "FALSE", "0"):
+        return False
+    problems.append(f"{name} must be true or false, got {env.get(name)!r}")
+    return default
 
 
 def _project_id(env: Mapping[str, str]) -> str:
@@ -264,6 +285,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_format=log_format,
         count_finish_grace_s=_float(env, "COUNT_FINISH_GRACE_S", 3.0, problems),
         vision_budget_disable_at=_float(env, "VISION_BUDGET_DISABLE_AT", 1.0, problems),
+        enforce_app_check=_bool(env, "ENFORCE_APP_CHECK", False, problems),
+        app_check_replay_protection=_bool(env, "APP_CHECK_REPLAY_PROTECTION", False, problems),
+        vision_allowance_daily=_int(env, "VISION_ALLOWANCE_DAILY", 20, problems),
+        vision_allowance_monthly=_int(env, "VISION_ALLOWANCE_MONTHLY", 200, problems),
+        vision_allowance_new_account_daily=_int(env, "VISION_ALLOWANCE_NEW_ACCOUNT_DAILY", 5,
+                                                problems),
+        vision_allowance_unattributed_daily=(
+            _int(env, "VISION_ALLOWANCE_UNATTRIBUTED_DAILY", 0, problems)
+            if env.get("VISION_ALLOWANCE_UNATTRIBUTED_DAILY") else None),
         auth_emulator_host=auth_emulator,
         firestore_emulator_host=env.get("FIRESTORE_EMULATOR_HOST") or None,
     )

@@ -3,16 +3,18 @@
 Documents:
   moderation_rechecks/{key}  the re-check (key = the image's moderation record key): bucket,
                              name, generation, location {name, generation}, cause, state
-                             waiting|queued|reserved|done, waitingFor, queuedAt (first),
-                             lastQueuedAt, attempts, lastError, restoreToken, restoreResult;
-                             plus the quota ledger's job fields while it holds a unit
-  moderation_jobs/{key}      the trigger's quota-ledger job for an upload (never shown to
-                             clients); scanned for uploads whose trigger died mid-way
+                             waiting|queued|done, waitingFor, notBefore (waiting for an
+                             account), queuedAt (first), lastQueuedAt, attempts, lastError,
+                             restoreToken, restoreResult
+  moderation_jobs/{key}      the upload's quota-ledger job (never shown to clients), shared
+                             by the trigger and the re-check; scanned for uploads whose
+                             trigger or re-check died mid-way
   image_moderation/{key}     the image's record: the re-check replaces `result` and keeps
                              the fallback as `firstResult`
 
-Queries (indexes in firestore.indexes.json): waiting by queuedAt; queued by lastQueuedAt;
-reserved by leaseUntil; counts per state for the quota status.
+Queries (indexes in firestore.indexes.json): waiting for the budget by queuedAt; waiting
+for an account by notBefore; queued by lastQueuedAt; reserved by leaseUntil; counts per
+state for the quota status.
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from infra.firestore_calls import Conflict, Doc, FirestoreCalls, Write
 from moderation.ports import Location, Recheck, RecheckState
+from moderation.rechecks import ACCOUNT_WAITS, WAIT_FOR
 
 RECHECKS_COLLECTION = "moderation_rechecks"
 RECORDS_COLLECTION = "image_moderation"
 UPLOAD_JOBS_COLLECTION = "moderation_jobs"  # the trigger's ledger jobs
 _STATES: tuple[RecheckState, ...] = ("waiting", "queued", "reserved", "done")
+# What a re-check waiting for the whole budget waits for (the others wait for an account).
+BUDGET_WAITS = tuple(w for w in WAIT_FOR.values() if w not in ACCOUNT_WAITS)
 
 
 class FirestoreRecheckStore:
@@ -44,9 +49,6 @@ class FirestoreRecheckStore:
 
     def _ref(self, key: str) -> firestore.DocumentReference:
         return self._db.collection(RECHECKS_COLLECTION).document(key)
-
-    def job_path(self, key: str) -> str:
-        return f"{RECHECKS_COLLECTION}/{key}"
 
     def add(self, recheck: Recheck) -> Recheck:
         now = self._clock()
@@ -76,7 +78,15 @@ class FirestoreRecheckStore:
         return True
 
     def waiting(self, limit: int) -> list[Recheck]:
-        return self._query(self._state("waiting").order_by("queuedAt").limit(limit))
+        return self._query(self._state("waiting")
+                           .where(filter=FieldFilter("waitingFor", "in", list(BUDGET_WAITS)))
+                           .order_by("queuedAt").limit(limit))
+
+    def due(self, now: datetime, limit: int) -> list[Recheck]:
+        return self._query(self._state("waiting")
+                           .where(filter=FieldFilter("waitingFor", "in", list(ACCOUNT_WAITS)))
+                           .where(filter=FieldFilter("notBefore", "<=", now))
+                           .order_by("notBefore").limit(limit))
 
     def stale(self, before: datetime, limit: int) -> list[Recheck]:
         queued = (self._state("queued").where(filter=FieldFilter("lastQueuedAt", "<", before))
@@ -115,24 +125,22 @@ class FirestoreRecheckStore:
             lambda timeout: ref.set(record, merge=True, retry=None, timeout=timeout))
 
     def backlog(self) -> dict[str, Any]:
-        def count(state: RecheckState) -> int:
-            query = self._state(state).count()
+        def count(query: firestore.Query) -> int:
+            counted = query.count()
             result: Any = self._calls.with_retries(
-                lambda timeout: query.get(retry=None, timeout=timeout))  # type: ignore[call-arg]
+                lambda timeout: counted.get(retry=None, timeout=timeout))  # type: ignore[call-arg]
             return int(result[0][0].value)
 
         oldest = self._query(self._state("waiting").order_by("queuedAt").limit(1)) + \
             self._query(self._state("queued").order_by("queuedAt").limit(1))
         stamps = [r.queued_at for r in oldest if r.queued_at is not None]
-        return {"waiting": count("waiting"), "queued": count("queued"),
-                "inProgress": count("reserved"),
+        # In progress: the uploads whose job is leased right now (to the trigger or a
+        # re-check).
+        in_progress = self._db.collection(UPLOAD_JOBS_COLLECTION).where(
+            filter=FieldFilter("state", "==", "reserved"))
+        return {"waiting": count(self._state("waiting")), "queued": count(self._state("queued")),
+                "inProgress": count(in_progress),
                 "oldestQueuedAt": min(stamps) if stamps else None}
-
-    def judged(self, key: str) -> bool:
-        (record,) = self._calls.read_view(
-            [self._db.collection(RECORDS_COLLECTION).document(key)])
-        result = (record.data or {}).get("result")
-        return isinstance(result, dict) and result.get("checked") is True
 
     def record_verdict(self, key: str, record: dict[str, Any],
                        location: Location | None) -> None:
@@ -199,7 +207,7 @@ def _to_document(recheck: Recheck) -> dict[str, Any]:
     return {"bucket": recheck.bucket, "name": recheck.name, "generation": recheck.generation,
             "location": _location(recheck.location), "cause": recheck.cause,
             "state": recheck.state, "waitingFor": recheck.waiting_for,
-            "uploaderUid": recheck.uploader_uid}
+            "notBefore": recheck.not_before, "uploaderUid": recheck.uploader_uid}
 
 
 def _from_document(key: str, data: dict[str, Any]) -> Recheck:
@@ -216,4 +224,6 @@ def _from_document(key: str, data: dict[str, Any]) -> Recheck:
                    waiting_for=data.get("waitingFor"), queued_at=data.get("queuedAt"),
                    attempts=attempts if isinstance(attempts, int) else 0,
                    uploader_uid=data.get("uploaderUid"),
-                   restore_token=data.get("restoreToken"))
+                   restore_token=data.get("restoreToken"),
+                   not_before=data.get("notBefore") if isinstance(data.get("notBefore"),
+                                                                  datetime) else None)

@@ -70,7 +70,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -80,10 +80,28 @@ from google.cloud import firestore
 from errors import StoreBusy, StoreUnavailable
 from identity import Caller
 from infra.firestore_calls import Conflict, Doc, FirestoreCalls, Write
-from moderation import allotment
+from moderation import allotment, allowance
+from moderation.accounts import (
+    ACCOUNTS_COLLECTION,
+    STANDINGS_COLLECTION,
+    AccountRow,
+    account_audit,
+    allowance_state,
+    flag_notice,
+    flag_notice_id,
+)
 from moderation.admin import AdminChange
-from moderation.ports import Begin, BeginKind
-from moderation.quota import crossed_levels, decide, month_bounds, month_key
+from moderation.allowance import (
+    AccountAction,
+    AccountStanding,
+    AccountUsage,
+    AllowanceSettings,
+    Spender,
+    account_key,
+)
+from moderation.ports import AllowanceState, Begin, BeginKind
+from moderation.quota import crossed_levels, month_bounds, month_key
+from moderation.reservation import JobState, job_fields, job_step, spend_decision
 from moderation.settings import VisionSettings
 from moderation.strategy import FallbackStrategy
 
@@ -188,6 +206,15 @@ class FirestoreVisionLedger:
         shards = self._month_ref(key).collection(SHARDS_COLLECTION)
         return [shards.document(str(i)) for i in range(count or self._shard_count)]
 
+    def _account_ref(self, key: str, account: str) -> firestore.DocumentReference:
+        return self._month_ref(key).collection(ACCOUNTS_COLLECTION).document(account)
+
+    def _standing_ref(self, account: str) -> firestore.DocumentReference:
+        return self._db.collection(STANDINGS_COLLECTION).document(account)
+
+    def _notification_ref(self, notice_id: str) -> firestore.DocumentReference:
+        return self._db.collection(NOTIFICATIONS_COLLECTION).document(notice_id)
+
     def _settings(self, cfg: Doc) -> VisionSettings:
         return VisionSettings.from_document(cfg.data, self._defaults)
 
@@ -209,16 +236,18 @@ class FirestoreVisionLedger:
 
     # -- reservation --------------------------------------------------------------------
 
-    def begin(self, job_path: str, units: int, fields: dict[str, Any]) -> Begin:
+    def begin(self, job_path: str, units: int, fields: dict[str, Any], spender: Spender, *,
+              after_fallback: bool = False) -> Begin:
         if isinstance(units, bool) or not isinstance(units, int) or units < 1:
             raise ValueError("units must be a positive whole number")
         job_ref = self._db.document(job_path)
         # Identifies this call: if a commit landed but its reply was lost, the next round
-        # finds the job reserved by itself and must not answer "busy".
+        # finds the job leased to itself and must not answer "busy".
         owner = uuid.uuid4().hex
         deadline = time.monotonic() + self._reserve_budget_s
         try:
-            return self._reserve(job_ref, units, fields, owner, deadline)
+            return self._reserve(job_ref, units, fields, spender, after_fallback, owner,
+                                 deadline)
         except StoreUnavailable as err:
             if time.monotonic() < deadline - _DEADLINE_SLACK_S or isinstance(err, StoreBusy):
                 raise
@@ -227,42 +256,59 @@ class FirestoreVisionLedger:
                              f"{self._reserve_budget_s:.0f} s of contention.") from err
 
     def _reserve(self, job_ref: firestore.DocumentReference, units: int,
-                 fields: dict[str, Any], owner: str, deadline: float) -> Begin:
+                 fields: dict[str, Any], spender: Spender, after_fallback: bool, owner: str,
+                 deadline: float) -> Begin:
         for attempt in range(1_000_000):
             if attempt and time.monotonic() >= deadline:
                 raise StoreBusy(detail=f"Gave up reserving Vision quota after "
                                  f"{self._reserve_budget_s:.0f} s of contention.")
             now = self._clock()
             key = month_key(now, self._tz)
-            settings, view, (job,) = self._view(key, [job_ref], deadline=deadline)
+            settings, view, (job, account, standing) = self._view(
+                key, [job_ref, self._account_ref(key, spender.account),
+                      self._standing_ref(spender.account)], deadline=deadline)
             limit = settings.monthly_limit
 
             def outcome(kind: BeginKind, usage: int = view.used, prior: Any = None,
-                        settings: VisionSettings = settings, key: str = key,
-                        limit: int = limit) -> Begin:
-                return Begin(kind, settings, key, usage, limit, prior)
+                        renews_at: datetime | None = None, settings: VisionSettings = settings,
+                        key: str = key, limit: int = limit) -> Begin:
+                return Begin(kind, settings, key, usage, limit, prior, renews_at, owner)
 
-            state = (job.data or {}).get("state")
-            if state == "done":
+            state = JobState.from_document(job.data)
+            step = job_step(state, owner, now, after_fallback=after_fallback)
+            if step == "done":
                 return outcome("done", prior=(job.data or {}).get("result") or {})
-            if state == "reserved":
+            if step == "busy":
+                return outcome("busy")
+            if step == "mine":
+                renews = (job.data or {}).get("renewsAt")
+                return outcome(_claim(state.claim),
+                               renews_at=renews if isinstance(renews, datetime) else None)
+            if step == "take_over":
                 assert job.data is not None
-                if job.data.get("leaseOwner") == owner:
-                    return outcome("reserved")
-                lease_until = job.data.get("leaseUntil")
-                if isinstance(lease_until, datetime) and lease_until > now:
-                    return outcome("busy")
-                # The earlier delivery died holding the lease: its units are already
-                # counted, so take the job over without reserving again.
+                # The earlier caller died holding the lease: its units are already
+                # counted (and charged), so take the job over without reserving again.
                 if self._commit([(job, {
                         "leaseUntil": now + self._lease, "leaseOwner": owner,
                         "deliveries": _int(job.data, "deliveries") + 1,
                         "lastDeliveryAt": now})], attempt, deadline):
                     return outcome("reserved")
                 continue
-            decision = decide(settings, view.used, units)
-            if decision != "reserved":
-                return outcome(decision)
+            usage = AccountUsage.from_document(account.data)
+            spend = spend_decision(settings, view.used, units, spender, usage,
+                                   AccountStanding.from_document(standing.data), now, self._tz)
+            lease = {**fields, "state": "reserved", "claim": spend.kind,
+                     "leaseUntil": now + self._lease, "leaseOwner": owner, "reservedAt": now,
+                     "renewsAt": spend.renews_at, "epoch": view.epoch,
+                     "deliveries": _int(job.data, "deliveries") + 1}
+            if spend.kind != "reserved":
+                # No unit: the caller applies a fallback under this lease, so a concurrent
+                # delivery waits instead of applying another one.
+                if self._commit([(job, {**lease, "units": 0,
+                                        **job_fields(spender, 0, key, now, self._tz)})],
+                                attempt, deadline):
+                    return outcome(spend.kind, renews_at=spend.renews_at)
+                continue
             fenced = _fence_remaining(view.month.data)
             if fenced > 0:
                 time.sleep(min(_FENCE_POLL_S, fenced))  # an admin is dealing the caps
@@ -277,14 +323,13 @@ class FirestoreVisionLedger:
                 self._redeal(key, units, deadline)
                 continue
             shard = view.shards[chosen]
-            reservation = {
-                **fields,
-                "state": "reserved", "units": units, "monthKey": key, "epoch": view.epoch,
-                "shard": chosen, "leaseUntil": now + self._lease, "leaseOwner": owner,
-                "reservedAt": now, "deliveries": _int(job.data, "deliveries") + 1,
-            }
+            reservation = {**lease, "units": units, "shard": chosen,
+                           **job_fields(spender, units, key, now, self._tz)}
+            charged = allowance.charged(usage, units, now, self._tz)
             if self._commit([(shard, {"used": shards[chosen].used + units}),
-                             (job, reservation)], attempt, deadline):
+                             (job, reservation),
+                             (account, _account_fields(charged, spender, now))],
+                            attempt, deadline):
                 self._settle_if_due(view, now)
                 return outcome("reserved", usage=view.used + units)
         raise AssertionError("unreachable")
@@ -302,52 +347,77 @@ class FirestoreVisionLedger:
 
     # -- completion and release ---------------------------------------------------------
 
-    def complete(self, job_path: str, result: dict[str, Any], *, release: bool,
-                 fields: dict[str, Any] | None = None) -> None:
-        """Record the job's result; with `release`, give its reserved units back (once).
-        `fields` describe a job that had no reservation (begin wrote them otherwise)."""
+    def complete(self, job_path: str, result: dict[str, Any], *, owner: str | None = None,
+                 rejected: bool = False, release: bool = False,
+                 fields: dict[str, Any] | None = None) -> bool:
+        """Record the job's result for good; with `release`, give its reserved units back
+        (once). `fields` describe a job that had no reservation (begin wrote them
+        otherwise). A Vision rejection (`rejected`) counts towards the account's flag in
+        the same commit."""
 
-        def finish(job: Doc, now: datetime) -> dict[str, Any] | None:
+        def finish(job: Doc, state: JobState, now: datetime) -> _Settle | None:
+            if state.state == "done" or _held_by_another(state, owner, now):
+                return None
+            if state.state != "reserved":
+                # An outcome decided without a reservation: remember it, so a redelivery
+                # of the same job is recognised as done.
+                return _Settle({**(fields or {}), "state": "done", "final": True, "units": 0,
+                                "deliveries": _int(job.data, "deliveries") or 1,
+                                "monthKey": (job.data or {}).get("monthKey")
+                                or month_key(now, self._tz),
+                                "result": result, "completedAt": now}, give_back=False)
+            return _Settle({"state": "done", "final": True, "result": result,
+                            "completedAt": now}, give_back=release, rejected=rejected)
+
+        return self._settle_job(job_path, finish)
+
+    def release(self, job_path: str, result: dict[str, Any] | None = None, *,
+                owner: str | None = None, fields: dict[str, Any] | None = None) -> bool:
+        """No verdict: the job's units go back and it waits in the fallback state for a
+        re-check; a job never begun is recorded as a fallback only if it does not exist."""
+
+        def to_fallback(job: Doc, state: JobState, now: datetime) -> _Settle | None:
             if not job.exists:
-                # A fallback outcome decided without a reservation: remember it, so a
-                # redelivery of the same job is recognised as done.
-                return {**(fields or {}), "state": "done", "units": 0, "deliveries": 1,
-                        "monthKey": month_key(now, self._tz), "result": result,
-                        "completedAt": now}
-            return {"state": "done", "result": result, "completedAt": now}
+                if owner is not None:
+                    return None
+                return _Settle({**(fields or {}), "state": "fallback", "units": 0,
+                                "deliveries": 1, "monthKey": month_key(now, self._tz),
+                                "result": result or {}, "completedAt": now}, give_back=False)
+            if state.state != "reserved" or _held_by_another(state, owner, now) or (
+                    owner is not None and state.lease_owner != owner):
+                return None
+            return _Settle({"state": "fallback", "completedAt": now,
+                            **({"result": result} if result is not None else {})},
+                           give_back=True)
 
-        self._change_job(job_path, finish, give_back=release, skip_done=True)
+        return self._settle_job(job_path, to_fallback)
 
     def abandon(self, job_path: str) -> None:
         """Give a reserved job's units back and delete the job: there is nothing to keep."""
-        self._change_job(job_path, lambda _job, _now: None, give_back=True,
-                         only_reserved=True)
+        self._settle_job(job_path, lambda job, state, _now: _Settle(None, give_back=True)
+                         if state.state == "reserved" else None)
 
-    def release(self, job_path: str, fields: dict[str, Any]) -> None:
-        """Give a reserved job's units back and write `fields` (its next state) into it."""
-        self._change_job(job_path, lambda _job, _now: dict(fields), give_back=True,
-                         only_reserved=True)
-
-    def _change_job(self, job_path: str,
-                    change: Callable[[Doc, datetime], dict[str, Any] | None], *,
-                    give_back: bool, skip_done: bool = False,
-                    only_reserved: bool = False) -> None:
-        """Write `change(job)` into the job (None deletes it) and, with `give_back`, return
-        a reserved job's units to its shard in the same atomic commit."""
+    def _settle_job(self, job_path: str,
+                    plan: Callable[[Doc, JobState, datetime], _Settle | None]) -> bool:
+        """Write what `plan(job)` says into the job (None deletes it) and, in the same
+        atomic commit, give a reserved job's units back to its shard and its account, and
+        count a rejection against its account. True when it wrote."""
         job_ref = self._db.document(job_path)
         deadline = time.monotonic() + self._reserve_budget_s
         for attempt in range(1_000_000):
             if attempt and time.monotonic() >= deadline:
-                raise StoreBusy(detail="Gave up recording a Vision job after repeated contention.")
+                raise StoreBusy(detail="Gave up recording a Vision job after repeated "
+                                       "contention.")
             now = self._clock()
             (job,) = self._calls.read_view([job_ref], deadline=deadline)
-            state = (job.data or {}).get("state")
-            if (skip_done and state == "done") or (only_reserved and state != "reserved"):
-                return
-            writes: list[tuple[Doc, dict[str, Any] | None]] = []
+            state = JobState.from_document(job.data)
+            settle = plan(job, state, now)
+            if settle is None:
+                return False
+            writes: list[Write] = []
             released = 0
             view: MonthView | None = None
-            if give_back and state == "reserved":
+            if settle.give_back and state.state == "reserved":
                 found = self._counted_in(job, deadline)
                 if isinstance(found, str):  # "redeal"
                     self._redeal(str((job.data or {}).get("monthKey")), 0, deadline)
@@ -357,18 +427,56 @@ class FirestoreVisionLedger:
                     released = min(_int(job.data, "units"), _int(shard.data, "used"))
                     if released:
                         writes.append((shard, {"used": _int(shard.data, "used") - released}))
-            fields = change(job, now)
-            if fields is not None and job.exists and state == "reserved":
+            writes += self._account_writes(job, settle, now, deadline)
+            fields = settle.fields
+            if fields is not None and state.state == "reserved":
                 fields = {**fields, "releasedUnits": released, "leaseUntil": None,
                           "leaseOwner": None}
+                if settle.give_back:
+                    fields["accountUnits"] = 0
             elif fields is not None and job.exists:
                 fields = {**fields, "releasedUnits": 0}
             writes.append((job, fields))
             if self._commit(writes, attempt, deadline):
                 if released and view is not None:
                     self._settle_if_due(view, now)
-                return
+                return True
         raise AssertionError("unreachable")
+
+    def _account_writes(self, job: Doc, settle: _Settle, now: datetime,
+                        deadline: float) -> list[Write]:
+        """The account's side of a settle: its units back (to the month and, if it is still
+        the day they were charged on, the day), or one more rejection (which may flag it:
+        one notice per account per day)."""
+        data = job.data or {}
+        account, month = data.get("account"), data.get("monthKey")
+        charged = _int(data, "accountUnits") if settle.give_back else 0
+        if not isinstance(account, str) or not isinstance(month, str) or not (
+                charged or settle.rejected):
+            return []
+        refs = [self._account_ref(month, account), self._standing_ref(account)]
+        if settle.rejected:
+            refs.append(self._notification_ref(
+                flag_notice_id(account, allowance.day_key(now, self._tz))))
+        docs = self._calls.read_view(refs, deadline=deadline)
+        usage = AccountUsage.from_document(docs[0].data)
+        if charged:
+            usage = allowance.refunded(usage, charged, data.get("chargedDay"))
+        if not settle.rejected:
+            return [(docs[0], usage.to_document())]
+        settings = self._settings(self._calls.read_view([self._config_ref()],
+                                                        deadline=deadline)[0])
+        standing, newly = allowance.after_rejection(
+            settings.allowance, AccountStanding.from_document(docs[1].data), now)
+        usage = replace(usage, rejections=usage.rejections + 1)
+        writes: list[Write] = [(docs[0], {**usage.to_document(), "account": account}),
+                               (docs[1], {**standing.to_document(), "account": account,
+                                          "uid": data.get("accountUid")})]
+        if newly and not docs[2].exists:
+            writes.append((docs[2], flag_notice(
+                account, data.get("accountUid"), allowance.recent_rejections(standing, now),
+                now)))
+        return writes
 
     def _counted_in(self, job: Doc, deadline: float) -> tuple[MonthView, Doc] | str | None:
         """The shard that holds a reserved job's units, if they still count: None when a
@@ -530,7 +638,72 @@ class FirestoreVisionLedger:
             return 0, settings.monthly_limit, []
         return view.used, _int(view.month.data, "limit"), _alerts(view.month.data)
 
+    def allowance(self, spender: Spender) -> AllowanceState:
+        """The account's allowance as it stands now (one snapshot, no write)."""
+        now = self._clock()
+        cfg, account, standing = self._calls.read_view(
+            [self._config_ref(), self._account_ref(month_key(now, self._tz), spender.account),
+             self._standing_ref(spender.account)])
+        return allowance_state(self._settings(cfg).allowance, spender,
+                               AccountUsage.from_document(account.data),
+                               AccountStanding.from_document(standing.data), now, self._tz)
+
+    def top_accounts(self, month: str, limit: int) -> list[AccountRow]:
+        """The month's accounts with the most units, most first, with their standing."""
+        query = (self._month_ref(month).collection(ACCOUNTS_COLLECTION)
+                 .order_by("units", direction=firestore.Query.DESCENDING).limit(limit))
+        usages = [(snap.id, AccountUsage.from_document(snap.to_dict()))
+                  for snap in self._calls.query(query)]
+        standings = self._calls.read_view([self._standing_ref(a) for a, _ in usages]) \
+            if usages else []
+        return [AccountRow(account, usage, AccountStanding.from_document(doc.data))
+                for (account, usage), doc in zip(usages, standings, strict=True)]
+
     # -- admin writes -------------------------------------------------------------------
+
+    def set_allowance(self, caller: Caller, rules: AllowanceSettings) -> AdminChange:
+        return self._admin_write(caller, "set_vision_account_allowance", (),
+                                 lambda s, _views, _now: (
+                                     {"accountAllowance": rules.to_document()},
+                                     s.allowance.to_document(), rules.to_document(), []))
+
+    def manage_account(self, caller: Caller, uid: str | None, action: AccountAction
+                       ) -> AdminChange:
+        """An admin's flag, unflag or reset of the day, with its audit record, in one
+        optimistic transaction over the account's standing and this month's usage."""
+        account = account_key(uid)
+        now = self._clock()
+        refs = [self._standing_ref(account),
+                self._account_ref(month_key(now, self._tz), account),
+                self._db.collection(ACTIONS_COLLECTION).document()]
+
+        def plan(docs: list[Doc]) -> tuple[list[Write], AdminChange]:
+            standing_doc, usage_doc, audit = docs
+            standing = AccountStanding.from_document(standing_doc.data)
+            usage = AccountUsage.from_document(usage_doc.data)
+            new_standing, new_usage = allowance.apply_action(action, standing, usage, now,
+                                                             self._tz)
+            change = AdminChange(account_audit(standing, usage, now, self._tz),
+                                 account_audit(new_standing, new_usage, now, self._tz))
+            record: dict[str, Any] = {"action": f"vision_account_{action}",
+                                      "adminUid": caller.uid,
+                                      "target": {"uid": uid, "account": account},
+                                      "before": change.before, "after": change.after,
+                                      "at": now}
+            if caller.email:
+                record["adminEmail"] = caller.email
+            writes: list[Write] = [
+                (standing_doc, {**new_standing.to_document(), "account": account, "uid": uid,
+                                "changedAt": now, "changedBy": caller.uid}),
+                (audit, record)]
+            if new_usage != usage:
+                writes.append((usage_doc, {**new_usage.to_document(), "account": account,
+                                           "uid": uid}))
+            return writes, change
+
+        return self._calls.optimistic(refs, plan,
+                                      deadline=time.monotonic() + _ADMIN_BUDGET_S)
+
 
     def set_enabled(self, caller: Caller, enabled: bool, *,
                     audit: dict[str, Any] | None = None, audit_id: str | None = None,
@@ -649,6 +822,33 @@ class FirestoreVisionLedger:
             return writes, levels
 
         return self._calls.optimistic(refs, plan)
+
+
+@dataclass(frozen=True)
+class _Settle:
+    """What settling a job writes: its new fields (None deletes it), whether its reserved
+    units go back, and whether Vision rejected the image."""
+
+    fields: dict[str, Any] | None
+    give_back: bool
+    rejected: bool = False
+
+
+def _held_by_another(state: JobState, owner: str | None, now: datetime) -> bool:
+    """Leased, live, to a caller other than `owner`: not ours to settle."""
+    return state.state == "reserved" and state.lease_owner != owner \
+        and state.lease_until is not None and state.lease_until > now
+
+
+def _claim(claim: str | None) -> BeginKind:
+    kinds: tuple[BeginKind, ...] = ("reserved", "disabled", "exhausted", "over_allowance",
+                                    "flagged")
+    return next((k for k in kinds if k == claim), "reserved")
+
+
+def _account_fields(usage: AccountUsage, spender: Spender, now: datetime) -> dict[str, Any]:
+    return {**usage.to_document(), "account": spender.account, "uid": spender.uid,
+            "lastAt": now}
 
 
 # (settings fields, audit before, audit after, writes conditional on their documents)

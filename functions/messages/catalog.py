@@ -995,6 +995,72 @@ CATALOG: dict[str, dict[str, str]] = {
         "tr": "Moderasyon şu anda kullanılamadığı için görsel reddedildi; daha sonra yeniden "
               "yükleyin.",
     },
+    "moderation.status.account_flagged": {
+        "en": "The image is held for review by a person.",
+        "tr": "Görsel, bir kişinin incelemesi için bekletiliyor.",
+    },
+    "moderation.allowance.held_back": {
+        "en": "The image was held back: this account has used up its image checks until "
+              "{renews_at}; it will be checked then.",
+        "tr": "Görsel geri tutuldu: bu hesap görsel denetim hakkını {renews_at} tarihine "
+              "kadar kullandı; o zaman denetlenecek.",
+    },
+    "moderation.allowance.kept": {
+        "en": "The image was kept without a check: this account has used up its image "
+              "checks until {renews_at}; it will be checked then.",
+        "tr": "Görsel denetlenmeden tutuldu: bu hesap görsel denetim hakkını {renews_at} "
+              "tarihine kadar kullandı; o zaman denetlenecek.",
+    },
+    "moderation.allowance.exhausted": {
+        "en": "This account has used up its image checks until {renews_at}. Try again "
+              "then.",
+        "tr": "Bu hesap görsel denetim hakkını {renews_at} tarihine kadar kullandı. O zaman "
+              "yeniden deneyin.",
+    },
+    "moderation.allowance.body": {
+        "en": "Send an object with at least one of: {fields}.",
+        "tr": "Şu alanlardan en az birini içeren bir nesne gönderin: {fields}.",
+    },
+    "moderation.allowance.unknown_field": {
+        "en": "'{name}' is not a field this function takes.",
+        "tr": "'{name}' bu fonksiyonun aldığı bir alan değil.",
+    },
+    "moderation.allowance.range": {
+        "en": "'{name}' must be a whole number from {low} to {high}.",
+        "tr": "'{name}' {low} ile {high} arasında bir tam sayı olmalıdır.",
+    },
+    "moderation.allowance.roles": {
+        "en": "'exempt_roles' must be a list of roles from: {roles}.",
+        "tr": "'exempt_roles' şu rollerden oluşan bir liste olmalıdır: {roles}.",
+    },
+    "moderation.account.body": {
+        "en": "Send {{\"uid\": ..., \"action\": ...}} with an action from: {actions}.",
+        "tr": "Şu eylemlerden biriyle {{\"uid\": ..., \"action\": ...}} gönderin: {actions}.",
+    },
+    "moderation.account.uid": {
+        "en": "'uid' must be an account's uid (at most 128 characters).",
+        "tr": "'uid' bir hesabın uid değeri olmalıdır (en çok 128 karakter).",
+    },
+    "moderation.account.action": {
+        "en": "'action' must be one of: {actions}.",
+        "tr": "'action' şunlardan biri olmalıdır: {actions}.",
+    },
+    "moderation.check.app_check_missing": {
+        "en": "This call needs an App Check token; update the app and try again.",
+        "tr": "Bu çağrı bir App Check jetonu gerektiriyor; uygulamayı güncelleyip yeniden "
+              "deneyin.",
+    },
+    "moderation.check.app_check_replayed": {
+        "en": "This App Check token was already used or is not valid; get a new one and "
+              "try again.",
+        "tr": "Bu App Check jetonu zaten kullanılmış ya da geçerli değil; yenisini alıp "
+              "yeniden deneyin.",
+    },
+    "moderation.recheck.busy": {
+        "en": "The image is being judged by another delivery right now; try again later.",
+        "tr": "Görsel şu anda başka bir teslimat tarafından değerlendiriliyor; daha sonra "
+              "yeniden deneyin.",
+    },
     "moderation.status.interrupted": {
         "en": "The check of this image was interrupted; it will be checked again.",
         "tr": "Bu görselin denetimi yarıda kaldı; yeniden denetlenecek.",

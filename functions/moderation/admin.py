@@ -20,6 +20,17 @@ from zoneinfo import ZoneInfo
 from errors import StoreUnavailable, Unavailable
 from identity import Caller, require_admin
 from messages import Msg
+from moderation.accounts import AccountRow
+from moderation.allowance import (
+    UNATTRIBUTED,
+    AccountAction,
+    AllowanceSettings,
+    day_key,
+    parse_account_action,
+    parse_allowance_change,
+    recent_rejections,
+)
+from moderation.ports import AccountDirectory
 from moderation.quota import estimated_cost_usd, month_key, projection
 from moderation.settings import VisionSettings, parse_enabled, parse_limit, parse_strategy
 from moderation.strategy import FallbackStrategy
@@ -57,6 +68,13 @@ class VisionLedgerAdmin(Protocol):
 
     def ensure_months(self, now: datetime) -> list[str]: ...
 
+    def set_allowance(self, caller: Caller, rules: AllowanceSettings) -> AdminChange: ...
+
+    def manage_account(self, caller: Caller, uid: str | None, action: AccountAction
+                       ) -> AdminChange: ...
+
+    def top_accounts(self, month: str, limit: int) -> list[AccountRow]: ...
+
 
 class RecheckBacklog(Protocol):
     """The part of moderation.rechecks.ModerationRechecks the admin use cases need."""
@@ -66,12 +84,17 @@ class RecheckBacklog(Protocol):
     def backlog(self) -> dict[str, Any]: ...
 
 
+TOP_ACCOUNTS = 10
+
+
 class VisionAdmin:
     def __init__(self, ledger: VisionLedgerAdmin, clock: Callable[[], datetime], tz: ZoneInfo,
                  free_units: int, price_per_1000: float,
-                 rechecks: RecheckBacklog | None = None) -> None:
+                 rechecks: RecheckBacklog | None = None,
+                 directory: AccountDirectory | None = None) -> None:
         self._ledger = ledger
         self._rechecks = rechecks
+        self._directory = directory
         self._clock = clock
         self._tz = tz
         self._free_units = free_units
@@ -85,6 +108,7 @@ class VisionAdmin:
             settings = self._ledger.read_settings()
             used, _, alerts = self._ledger.month_usage(key)
             backlog = self._rechecks.backlog() if self._rechecks else None
+            top = self._ledger.top_accounts(key, TOP_ACCOUNTS)
         # The settings' limit is what reservations obey; the month document's copy may lag.
         limit = settings.monthly_limit
         projected = projection(used, now, self._tz)
@@ -105,7 +129,45 @@ class VisionAdmin:
             "updatedAt": _iso(settings.updated_at),
             "updatedBy": settings.updated_by,
             "recheckBacklog": _backlog_reply(backlog),
+            "allowance": settings.allowance.to_reply(),
+            "topAccounts": [self._account_reply(row, now) for row in top],
         }
+
+    def _account_reply(self, row: AccountRow, now: datetime) -> dict[str, Any]:
+        facts = self._directory.facts(row.uid) if self._directory and row.uid else None
+        return {"uid": row.uid if row.uid is not None else UNATTRIBUTED,
+                "email": facts.email if facts else None,
+                "unattributed": row.uid is None,
+                "unitsToday": row.usage.units_on(day_key(now, self._tz)),
+                "unitsThisMonth": row.usage.month_units,
+                "rejections": row.usage.rejections,
+                "recentRejections": recent_rejections(row.standing, now),
+                "flagged": row.standing.flagged}
+
+    def set_account_allowance(self, caller: Caller | None, data: Any) -> dict[str, Any]:
+        """`set_vision_api_account_allowance`: any of the allowance settings, audited."""
+        admin = require_admin(caller)
+        with _ledger_errors():
+            current = self._ledger.read_settings().allowance
+        rules = parse_allowance_change(data, current)
+        with _ledger_errors():
+            change = self._ledger.set_allowance(admin, rules)
+        # Raised allowances may let waiting re-checks go now.
+        return {"success": True, "allowance": rules.to_reply(), "previous": change.before,
+                "rechecksQueued": self._drain_after_change()}
+
+    def manage_account(self, caller: Caller | None, data: Any) -> dict[str, Any]:
+        """`manage_vision_account` {uid, action: flag | unflag | reset_day}, audited."""
+        admin = require_admin(caller)
+        uid, action = parse_account_action(data)
+        with _ledger_errors():
+            change = self._ledger.manage_account(admin, uid, action)
+        reply: dict[str, Any] = {"success": True, "uid": uid if uid is not None
+                                 else UNATTRIBUTED, "action": action,
+                                 "before": change.before, "after": change.after}
+        if action in ("unflag", "reset_day"):
+            reply["rechecksQueued"] = self._drain_after_change()
+        return reply
 
     def set_enabled(self, caller: Caller | None, data: Any) -> dict[str, Any]:
         admin = require_admin(caller)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from messages import Msg, in_every_language
@@ -27,6 +28,7 @@ UNCHECKED_REJECTION_MESSAGES = {
     "spoofed_content_type": Msg("moderation.status.not_an_image"),
 }
 MODERATION_UNAVAILABLE = Msg("moderation.status.unavailable")
+ACCOUNT_FLAGGED = Msg("moderation.status.account_flagged")
 # Who decided, when it was not Vision.
 LOCAL_MODEL = "local_model"
 LOCAL_MESSAGES = {
@@ -50,6 +52,7 @@ class Outcome:
     likelihoods: dict[str, str] | None = None
     verdict_by: str | None = None     # "vision", or LOCAL_MODEL for the local strategy
     local_score: float | None = None  # the on-device model's adult-content score
+    renews_at: datetime | None = None  # cause account_allowance: when the account may spend
 
     @property
     def kept(self) -> bool:
@@ -58,6 +61,13 @@ class Outcome:
     @property
     def message(self) -> Msg:
         """What the uploader reads (a Msg: as a str, the English)."""
+        if self.cause == "account_flagged":
+            return ACCOUNT_FLAGGED
+        if self.cause == "account_allowance" and self.renews_at is not None:
+            when = renewal_text(self.renews_at)
+            if self.status == "rejected":
+                return Msg("moderation.allowance.held_back", renews_at=when)
+            return Msg("moderation.allowance.kept", renews_at=when)
         if self.verdict_by == LOCAL_MODEL:
             return LOCAL_MESSAGES[self.status]
         if self.status == "rejected" and not self.checked:
@@ -74,9 +84,15 @@ class Outcome:
             "likelihoods": self.likelihoods,
             "verdictBy": self.verdict_by,
             "localScore": self.local_score,
+            "renewsAt": self.renews_at.isoformat() if self.renews_at else None,
             "message": str(self.message),
             "messages": in_every_language(self.message),
         }
+
+
+def renewal_text(when: datetime) -> str:
+    """When an allowance renews, as people read it in any language: UTC, to the minute."""
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def verdict_outcome(annotation: SafeSearchAnnotation, settings: VisionSettings) -> Outcome:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from moderation.allowance import Spender
 from moderation.safesearch import SafeSearchAnnotation
 from moderation.settings import VisionSettings
 
@@ -108,19 +109,25 @@ class Location:
     generation: str
 
 
-BeginKind = Literal["reserved", "done", "busy", "disabled", "exhausted"]
+BeginKind = Literal["reserved", "done", "busy", "disabled", "exhausted", "over_allowance",
+                    "flagged"]
 
 
 @dataclass(frozen=True)
 class Begin:
-    """The outcome of QuotaLedger.begin.
+    """The outcome of QuotaLedger.begin (moderation/reservation.py decides it).
 
-    reserved  -- units are reserved for this job (or were already, by an earlier
-                 delivery whose lease ran out): call Vision now.
-    done      -- the job finished before; `prior_result` holds what it recorded.
-    busy      -- another delivery holds the job's lease right now; do nothing.
-    disabled  -- Vision is switched off by an admin: apply the fallback strategy.
-    exhausted -- the month's limit does not allow `units` more: apply the fallback.
+    reserved       -- units are reserved for this job (or were already, by an earlier
+                      caller whose lease ran out): call Vision now.
+    done           -- the job finished before; `prior_result` holds what it recorded.
+    busy           -- another caller holds the job's lease right now; do nothing.
+    disabled       -- Vision is switched off by an admin: apply the fallback strategy.
+    exhausted      -- the month's limit does not allow `units` more: apply the fallback.
+    over_allowance -- the account's allowance does not: the fallback, until `renews_at`.
+    flagged        -- the account is flagged: no Vision, a person decides.
+
+    Every kind but done and busy leases the job to the caller (`owner`), who settles it:
+    complete (a verdict), release (no verdict) or abandon.
     """
 
     kind: BeginKind
@@ -129,26 +136,87 @@ class Begin:
     usage: int
     limit: int
     prior_result: dict[str, Any] | None = None
+    renews_at: datetime | None = None
+    owner: str | None = None
+
+
+@dataclass(frozen=True)
+class AllowanceState:
+    """An account's allowance as it stands: units it may still spend (None: no allowance,
+    exempt), when it renews once used up, and whether it is flagged."""
+
+    room: int | None
+    renews_at: datetime | None
+    flagged: bool
+    skip_vision: bool  # flagged, and flagged accounts skip Vision
 
 
 class QuotaLedger(Protocol):
-    def begin(self, job_path: str, units: int, fields: dict[str, Any]) -> Begin: ...
+    """The one place a Vision unit is reserved, charged and given back (behind
+    moderation/paid_vision.py, which every paid call goes through)."""
 
-    def complete(self, job_path: str, result: dict[str, Any], *, release: bool,
-                 fields: dict[str, Any] | None = None) -> None: ...
+    def begin(self, job_path: str, units: int, fields: dict[str, Any], spender: Spender, *,
+              after_fallback: bool = False) -> Begin:
+        """Decide and lease the job: reserve `units` on the month and charge them to the
+        spender's account in one commit (or say why not)."""
+        ...
+
+    def complete(self, job_path: str, result: dict[str, Any], *, owner: str | None = None,
+                 rejected: bool = False, release: bool = False,
+                 fields: dict[str, Any] | None = None) -> bool:
+        """Finish the job with `result` for good (state done), unless it is done already or
+        leased to someone other than `owner` (the Begin's owner; None: never begun).
+        `rejected`: Vision rejected the image, which counts towards its account's flag.
+        `release` gives a reserved job's units back (month and account); `fields`
+        describe a job never begun. True when this call finished the job."""
+        ...
+
+    def release(self, job_path: str, result: dict[str, Any] | None = None, *,
+                owner: str | None = None, fields: dict[str, Any] | None = None) -> bool:
+        """No verdict: give the units of a job leased to `owner` back and leave it in the
+        fallback state (with `result` when given), for a re-check to judge. With no owner
+        (never begun: the ledger was down) the job is recorded as a fallback only if it
+        does not exist. True when this call settled the job."""
+        ...
 
     def abandon(self, job_path: str) -> None:
         """Give the job's reserved units back and forget the job (nothing to cache)."""
         ...
 
-    def release(self, job_path: str, fields: dict[str, Any]) -> None:
-        """Give a reserved job's units back and write `fields` (its next state) into it."""
-        ...
+    def allowance(self, spender: Spender) -> AllowanceState: ...
 
     def read_settings(self) -> VisionSettings: ...
 
     def month_usage(self, month_key: str) -> tuple[int, int, list[int]]:
         """(units used, limit, alert levels sent) of a month, exact."""
+        ...
+
+
+class AppCheckTokens(Protocol):
+    def consume(self, token: str) -> bool:
+        """Verify an App Check token and mark it used: True the first time, False when it
+        was used before. Raises AppCheckRefused for a token that is not valid."""
+        ...
+
+
+class AppCheckRefused(Exception):
+    """The App Check token is not valid (or the service could not verify it)."""
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    """What Firebase Auth knows of an account: its roles (custom claims) and creation."""
+
+    uid: str
+    email: str | None
+    roles: frozenset[str]
+    created_at: datetime | None
+
+
+class AccountDirectory(Protocol):
+    def facts(self, uid: str) -> AccountFacts | None:
+        """The account, from a short cache; None when Auth does not know it or cannot
+        answer now (the account then counts as new and holds no role)."""
         ...
 
 
@@ -161,10 +229,11 @@ RecheckState = Literal["waiting", "queued", "reserved", "done"]
 class Recheck:
     """An image that got a fallback outcome and is to be judged again by Vision.
 
-    waiting  -- needs capacity (Vision switched off, or the month's budget used up); a
-                drain moves it to queued when there is some.
+    waiting  -- needs capacity (Vision switched off, the month's budget or the account's
+                allowance used up, the account flagged); a drain moves it to queued when
+                there is some.
     queued   -- a task is (or should be) on the re-check queue.
-    reserved -- a re-check holds a quota reservation and is calling Vision.
+    reserved -- (older versions only: the upload's job holds the lease now)
     done     -- judged (or nothing left to judge).
     """
 
@@ -180,6 +249,7 @@ class Recheck:
     attempts: int = 0
     uploader_uid: str | None = None
     restore_token: str | None = None
+    not_before: datetime | None = None  # waiting for an account: due from then on
 
     def task(self) -> dict[str, Any]:
         """The task payload: enough to redo the re-check even if Firestore lost it."""
@@ -205,10 +275,6 @@ class RecheckQueue(Protocol):
 class RecheckStore(ModerationRecords, Protocol):
     """The re-check backlog (`moderation_rechecks/{key}`) and the moderation records."""
 
-    def job_path(self, key: str) -> str:
-        """The re-check's quota-ledger job (its reservation is counted once)."""
-        ...
-
     def add(self, recheck: Recheck) -> Recheck:
         """Store it unless it is there already; returns what is stored."""
         ...
@@ -222,7 +288,12 @@ class RecheckStore(ModerationRecords, Protocol):
         ...
 
     def waiting(self, limit: int) -> list[Recheck]:
-        """The oldest waiting re-checks, oldest first."""
+        """The oldest re-checks waiting for the budget (or Vision), oldest first."""
+        ...
+
+    def due(self, now: datetime, limit: int) -> list[Recheck]:
+        """Re-checks waiting for an account (its allowance, its flag) that are due by
+        `now`, the longest due first."""
         ...
 
     def stale(self, before: datetime, limit: int) -> list[Recheck]:
@@ -240,10 +311,6 @@ class RecheckStore(ModerationRecords, Protocol):
 
     def backlog(self) -> dict[str, Any]:
         """{"waiting": n, "queued": n, "inProgress": n, "oldestQueuedAt": datetime|None}"""
-        ...
-
-    def judged(self, key: str) -> bool:
-        """Whether the image's moderation record already holds a Vision verdict."""
         ...
 
     def record_verdict(self, key: str, record: dict[str, Any],

@@ -14,6 +14,8 @@ import binascii
 import hashlib
 import logging
 import re
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from errors import (
@@ -21,22 +23,25 @@ from errors import (
     NotFound,
     PayloadTooLarge,
     PermissionDenied,
-    StoreBusy,
+    QuotaExhausted,
     StoreUnavailable,
+    Unauthenticated,
     Unavailable,
 )
 from identity import Caller, require_signed_in
 from messages import Msg
+from moderation.accounts import Spenders
+from moderation.allowance import Spender
 from moderation.fallback import Fallback
-from moderation.outcome import UNITS_PER_IMAGE, Outcome, verdict_outcome
+from moderation.outcome import Outcome, renewal_text
+from moderation.paid_vision import Judgement, PaidVision
 from moderation.ports import (
+    AllowanceState,
+    AppCheckRefused,
+    AppCheckTokens,
     ImageSource,
     ObjectStore,
-    QuotaLedger,
-    SafeSearchClassifier,
-    VisionUnavailable,
 )
-from moderation.settings import VisionSettings
 from moderation.verdict import SNIFF_BYTES, sniff_image_format
 
 log = logging.getLogger(__name__)
@@ -48,60 +53,89 @@ _OWNER_IN_PATH = re.compile(r"^(?:quarantine/)?(?:users|uploads|images)/([^/]+)/
 
 
 class PreUploadCheck:
-    def __init__(self, *, ledger: QuotaLedger, classifier: SafeSearchClassifier,
-                 fallback: Fallback,
-                 objects: ObjectStore, defaults: VisionSettings, max_analyze_bytes: int,
-                 own_bucket: str | None) -> None:
-        self._ledger = ledger
-        self._vision = classifier
+    def __init__(self, *, paid: PaidVision, spenders: Spenders, fallback: Fallback,
+                 objects: ObjectStore, max_analyze_bytes: int, own_bucket: str | None,
+                 replay_guard: AppCheckTokens | None = None) -> None:
+        self._paid = paid
+        self._spenders = spenders
         self._decide = fallback
         self._objects = objects
-        self._defaults = defaults
         self._max_analyze_bytes = max_analyze_bytes
         self._own_bucket = own_bucket
+        self._replay_guard = replay_guard
 
-    def analyze(self, caller: Caller | None, data: Any) -> dict[str, Any]:
+    def analyze(self, caller: Caller | None, data: Any, app_check_token: str | None = None
+                ) -> dict[str, Any]:
+        """Judge one image for a signed-in caller. Refused before any read and without a
+        unit: a replayed App Check token (with replay protection on), a malformed request,
+        an account over its allowance (RESOURCE_EXHAUSTED, saying when it renews)."""
         caller = require_signed_in(caller)
-        content = self._analyze_input(caller, data)
-        image_format = sniff_image_format(content[:SNIFF_BYTES])
-        if image_format is None:
-            raise InvalidInput(Msg("moderation.check.not_an_image"))
+        if self._replay_guard is not None:
+            self._consume(app_check_token)
+        read = self._parse_input(caller, data)
+        spender = self._spenders.for_caller(caller)
+        standing = self._allowance(spender)
+        if standing is not None and standing.skip_vision:
+            return _analysis_reply(Outcome(status="needs_review", checked=False,
+                                           cause="account_flagged"), cached=False)
+        if standing is not None and standing.room == 0 and standing.renews_at is not None:
+            raise QuotaExhausted(_exhausted(standing.renews_at))
+        content, image_format = self._checked(read())
         digest = hashlib.sha256(content).hexdigest()
-        job = f"{ANALYSIS_COLLECTION}/{digest}"
-        try:
-            begin = self._ledger.begin(job, UNITS_PER_IMAGE, {
-                "sha256": digest, "size": len(content), "format": image_format,
-                "firstRequestedBy": caller.uid,
-            })
-        except StoreUnavailable as err:
-            log.error("quota ledger gave no reservation for an analysis: %s", err)
-            cause = "ledger_busy" if isinstance(err, StoreBusy) else "ledger_unavailable"
-            return _analysis_reply(self._decide.decide(
-                self._defaults.fallback_strategy, cause, lambda: content), cached=False)
-        if begin.kind == "done" and begin.prior_result:
-            return _cached_reply(begin.prior_result)
-        if begin.kind == "busy":
+        # Fallbacks are never cached: the same bytes asked again are judged again.
+        judgement = self._paid.judge(f"{ANALYSIS_COLLECTION}/{digest}",
+                                     ImageSource(content=content),
+                                     {"sha256": digest, "size": len(content),
+                                      "format": image_format, "firstRequestedBy": caller.uid},
+                                     spender, after_fallback=True)
+        if judgement.kind == "done" and judgement.prior:
+            return _cached_reply(judgement.prior)
+        if judgement.kind in ("done", "busy"):
             raise Unavailable(Msg("moderation.check.busy"))
-        settings: VisionSettings = begin.settings
-        if begin.kind in ("disabled", "exhausted"):
-            cause = "disabled" if begin.kind == "disabled" else "quota_exhausted"
-            # Not cached: once Vision is back, the same image gets a real verdict.
-            return _analysis_reply(self._decide.decide(
-                settings.fallback_strategy, cause, lambda: content), cached=False)
-        try:
-            annotation = self._vision.classify(ImageSource(content=content))
-        except VisionUnavailable as err:
-            log.warning("Vision gave no verdict for an analysis: %s (%s)", err.reason,
-                        err.message)
-            self._ledger.abandon(job)
-            return _analysis_reply(self._decide.decide(
-                settings.fallback_strategy, err.reason, lambda: content), cached=False)
-        reply = _analysis_reply(verdict_outcome(annotation, settings), cached=False)
-        self._ledger.complete(job, {k: v for k, v in reply.items() if k != "cached"},
-                              release=False)
+        if judgement.kind == "fallback":
+            return self._fallback(judgement, content)
+        assert judgement.outcome is not None
+        reply = _analysis_reply(judgement.outcome, cached=False)
+        self._paid.settle_verdict(judgement, {k: v for k, v in reply.items() if k != "cached"})
         return reply
 
-    def _analyze_input(self, caller: Caller, data: Any) -> bytes:
+    def _fallback(self, judgement: Judgement, content: bytes) -> dict[str, Any]:
+        if judgement.leased:
+            # Nothing to keep: the unit (if any) goes back and the next ask decides anew.
+            self._paid.abandon(judgement)
+        cause = str(judgement.cause)
+        if cause == "account_allowance" and judgement.renews_at is not None:
+            raise QuotaExhausted(_exhausted(judgement.renews_at))
+        if cause == "account_flagged":
+            return _analysis_reply(Outcome(status="needs_review", checked=False, cause=cause),
+                                   cached=False)
+        return _analysis_reply(self._decide.decide(
+            judgement.settings.fallback_strategy, cause, lambda: content), cached=False)
+
+    def _allowance(self, spender: Spender) -> AllowanceState | None:
+        try:
+            return self._paid.allowance(spender)
+        except StoreUnavailable as err:
+            # The reservation decides again (and gives the fallback if the ledger is down).
+            log.warning("no allowance read for %s: %s", spender.account, err)
+            return None
+
+    def _consume(self, token: str | None) -> None:
+        """Replay protection: each App Check token is good for one call."""
+        assert self._replay_guard is not None
+        if not token:
+            raise Unauthenticated(Msg("moderation.check.app_check_missing"))
+        try:
+            fresh = self._replay_guard.consume(token)
+        except AppCheckRefused as err:
+            log.warning("App Check token refused: %s", err)
+            fresh = False
+        if not fresh:
+            raise Unauthenticated(Msg("moderation.check.app_check_replayed"))
+
+    def _parse_input(self, caller: Caller, data: Any) -> Callable[[], bytes]:
+        """Check the request without reading any image; returns how to get its bytes (an
+        inline image is decoded here, an object is read from the bucket only when called)."""
         if not isinstance(data, dict) or (("image" in data) == ("path" in data)):
             raise InvalidInput(Msg("moderation.check.body"))
         limit = self._max_analyze_bytes
@@ -118,20 +152,33 @@ class PreUploadCheck:
                 content = base64.b64decode(raw, validate=True)
             except (binascii.Error, ValueError) as err:
                 raise InvalidInput(Msg("moderation.check.bad_base64")) from err
-        else:
-            name = _object_path(data["path"])
-            if not _may_read(caller, name):
-                raise PermissionDenied(Msg("moderation.check.not_own_path"))
-            if not self._own_bucket:
-                raise InvalidInput(Msg("moderation.check.no_bucket"))
-            content = self._objects.head(self._own_bucket, name, limit + 1)
+            self._checked(content)
+            return lambda: content
+        name = _object_path(data["path"])
+        if not _may_read(caller, name):
+            raise PermissionDenied(Msg("moderation.check.not_own_path"))
+        bucket = self._own_bucket
+        if not bucket:
+            raise InvalidInput(Msg("moderation.check.no_bucket"))
+
+        def read() -> bytes:
+            content = self._objects.head(bucket, name, limit + 1)
             if not content:
                 raise NotFound(Msg("moderation.check.no_object", name=repr(name)))
+            return content
+        return read
+
+    def _checked(self, content: bytes) -> tuple[bytes, str]:
+        """The image and its format; InvalidInput when it is empty, too large or no image."""
+        limit = self._max_analyze_bytes
         if not content:
             raise InvalidInput(Msg("moderation.check.image_empty"))
         if len(content) > limit:
             raise PayloadTooLarge(Msg("moderation.check.too_large", limit_kb=limit // 1024))
-        return content
+        image_format = sniff_image_format(content[:SNIFF_BYTES])
+        if image_format is None:
+            raise InvalidInput(Msg("moderation.check.not_an_image"))
+        return content, image_format
 
 
 def _object_path(raw: Any) -> str:
@@ -151,6 +198,10 @@ def _may_read(caller: Caller, name: str) -> bool:
         return True
     match = _OWNER_IN_PATH.match(name)
     return match is not None and match.group(1) == caller.uid
+
+
+def _exhausted(renews_at: datetime) -> Msg:
+    return Msg("moderation.allowance.exhausted", renews_at=renewal_text(renews_at))
 
 
 def _cached_reply(prior: dict[str, Any]) -> dict[str, Any]:
@@ -175,6 +226,7 @@ def _analysis_reply(outcome: Outcome, *, cached: bool) -> dict[str, Any]:
         "likelihoods": outcome.likelihoods,
         "verdictBy": outcome.verdict_by,
         "localScore": outcome.local_score,
+        "renewsAt": outcome.renews_at.isoformat() if outcome.renews_at else None,
         "message": outcome.message,
         "cached": cached,
     }

@@ -2,14 +2,17 @@
 
 The trigger applies the fallback strategy at once (an upload never waits on capacity),
 then hands the image here when the cause can pass: the reservation gave up under
-contention, the ledger or Vision was unavailable, Vision was switched off, or the month's
-budget was used up. The first two kinds go on the re-check queue with a delay and are
-retried with back-off; the last two wait until a drain finds capacity (an admin turning
-Vision back on, a reset, a raised limit, the next month, or a drain on demand), oldest
-first and never more than the budget left.
+contention, the ledger or Vision was unavailable, Vision was switched off, the month's
+budget or the account's allowance was used up, or the account is flagged. The first two
+kinds go on the re-check queue with a delay and are retried with back-off; the others wait
+until a drain finds capacity (an admin turning Vision back on, a reset, a raised limit,
+the next month, the account's allowance renewing, its flag lifted, or a drain on demand),
+oldest first and never more than the budget (or the account's allowance) left.
 
-A re-check reserves its unit through the same ledger, under its own job
-(`moderation_rechecks/{key}`), so a redelivered task is counted once. Its verdict then
+A re-check judges the image through moderation/paid_vision.py under the upload's own job
+(`moderation_jobs/{key}`, shared with the trigger and its redeliveries), so however many
+deliveries, tasks and sweeps reach one object generation it is judged and paid for once.
+`moderation_rechecks/{key}` is the backlog entry only. Its verdict then
 replaces the fallback in the record and in the object's metadata: a kept image that
 Vision approves becomes approved, an image that "deny" quarantined goes back to its
 original path (unless a newer upload holds it), and one that Vision rejects follows the
@@ -29,7 +32,9 @@ from zoneinfo import ZoneInfo
 from errors import InvalidInput, StoreUnavailable, Unavailable
 from log_fields import log_fields
 from messages import Msg, in_every_language
-from moderation.outcome import UNITS_PER_IMAGE, Outcome, verdict_outcome
+from moderation.accounts import Spenders
+from moderation.outcome import Outcome
+from moderation.paid_vision import Judgement, PaidVision
 from moderation.placement import Placement
 from moderation.ports import (
     ImageSource,
@@ -40,18 +45,22 @@ from moderation.ports import (
     Recheck,
     RecheckQueue,
     RecheckStore,
-    SafeSearchClassifier,
-    VisionUnavailable,
 )
 from moderation.quota import month_key
 from moderation.settings import VisionSettings
 
 log = logging.getLogger(__name__)
 
-# Causes that only capacity cures: wait for a drain instead of retrying on a timer.
-WAIT_FOR = {"disabled": "vision_enabled", "quota_exhausted": "budget"}
-# Causes Vision will not judge better later.
-NOT_RECHECKED = frozenset({"bad_image", "spoofed_content_type", "too_large"})
+# Causes that only capacity cures: wait for a drain instead of retrying on a timer. The
+# first two wait for the whole budget, the last two for one account.
+WAIT_FOR = {"disabled": "vision_enabled", "quota_exhausted": "budget",
+            "account_allowance": "account_allowance", "account_flagged": "account_flagged"}
+ACCOUNT_WAITS = frozenset({"account_allowance", "account_flagged"})
+# Causes Vision will not judge better later (a flagged account's image waits for a person).
+NOT_RECHECKED = frozenset({"bad_image", "spoofed_content_type", "too_large",
+                           "account_flagged"})
+# A flagged account's re-checks look again this often (an admin may have lifted the flag).
+FLAGGED_RETRY = timedelta(hours=1)
 # Object metadata that marks a restored image, so its finalized event is not judged (and
 # paid for) a second time. The token is random and single-use.
 RECHECK_KEY_META = "moderationRecheckKey"
@@ -69,14 +78,15 @@ def is_rechecked(outcome: Outcome) -> bool:
 
 class ModerationRechecks:
     def __init__(self, *, store: RecheckStore, queue: RecheckQueue, ledger: QuotaLedger,
-                 classifier: SafeSearchClassifier, objects: ObjectStore,
+                 paid: PaidVision, spenders: Spenders, objects: ObjectStore,
                  placement: Placement, clock: Callable[[], datetime], tz: ZoneInfo,
                  retry_delay_s: float = 30.0, stale_after_s: float = 1800.0,
                  drain_batch: int = 200) -> None:
         self._store = store
         self._queue = queue
         self._ledger = ledger
-        self._vision = classifier
+        self._paid = paid
+        self._spenders = spenders
         self._objects = objects
         self._placement = placement
         self._clock = clock
@@ -99,7 +109,9 @@ class ModerationRechecks:
                           generation=obj.generation, location=location, cause=cause,
                           state="waiting" if waiting_for else "queued",
                           waiting_for=waiting_for, queued_at=self._clock(),
-                          uploader_uid=uploader_uid)
+                          uploader_uid=uploader_uid,
+                          not_before=outcome.renews_at if waiting_for in ACCOUNT_WAITS
+                          else None)
         try:
             recheck = self._store.add(recheck)
         except StoreUnavailable as err:
@@ -139,56 +151,71 @@ class ModerationRechecks:
     def _run(self, task: Recheck) -> str:
         try:
             recheck = self._store.get(task.key) or self._store.add(task)
-            judged = recheck.state != "done" and self._store.judged(recheck.key)
         except StoreUnavailable as err:
             raise Unavailable(Msg("moderation.recheck.database_down")) from err
         if recheck.state == "done":
             return "done"
-        if judged:
-            # A later delivery of the upload got Vision's verdict (the first could not even
-            # record its fallback): judging it again would count it twice.
-            self._store.update(recheck.key, {"state": "done", "completedAt": self._clock(),
-                                             "result": {"status": "already_judged"}})
-            return "already_judged"
         at = self._locate(recheck)
         if at is None:
-            self._store.update(recheck.key, {"state": "done", "result": {"status": "gone"},
-                                             "completedAt": self._clock()})
+            self._done(recheck, {"status": "gone"})
             return "gone"
-        job = self._store.job_path(recheck.key)
-        try:
-            begin = self._ledger.begin(job, UNITS_PER_IMAGE, {
-                "attempts": recheck.attempts + 1, "lastAttemptAt": self._clock()})
-        except StoreUnavailable as err:
-            raise Unavailable(Msg("moderation.recheck.quota_busy")) from err
-        if begin.kind in ("busy", "done"):
-            return begin.kind
-        settings: VisionSettings = begin.settings
-        if begin.kind in ("disabled", "exhausted"):
-            waiting_for = "vision_enabled" if begin.kind == "disabled" else "budget"
-            self._store.update(recheck.key, {"state": "waiting", "waitingFor": waiting_for})
-            return "waiting"
-        try:
-            annotation = self._vision.classify(
-                ImageSource(gcs_uri=f"gs://{recheck.bucket}/{at.name}"))
-        except VisionUnavailable as err:
-            if err.reason == "bad_image":
-                self._ledger.complete(job, {"status": "bad_image", "cause": err.reason},
-                                      release=True)
-                return "bad_image"
-            self._ledger.release(job, {"state": "queued", "lastError": err.reason,
-                                       "lastQueuedAt": self._clock()})
-            raise Unavailable(Msg("moderation.recheck.no_verdict", reason=err.reason)) \
-                from err
-        outcome = verdict_outcome(annotation, settings)
-        result = {**outcome.as_dict(), "monthKey": begin.month_key, "units": UNITS_PER_IMAGE,
-                  "at": self._clock(), "recheck": True}
-        final = self._place(recheck, at, outcome, settings, result)
+        # The upload's own job: the trigger, its redeliveries and this re-check share it,
+        # so the image is judged and paid for once whoever gets there first.
+        judgement = self._paid.judge(
+            self._store.upload_job_path(recheck.key),
+            ImageSource(gcs_uri=f"gs://{recheck.bucket}/{at.name}"),
+            {**_description(recheck), "recheckAttempts": recheck.attempts + 1},
+            self._spenders.for_uid(recheck.uploader_uid), after_fallback=True)
+        if judgement.kind == "done":
+            # Judged meanwhile (a later delivery of the upload got Vision's verdict).
+            self._done(recheck, {"status": "already_judged"})
+            return "already_judged"
+        if judgement.kind == "busy":
+            raise Unavailable(Msg("moderation.recheck.busy"))
+        if judgement.kind == "fallback":
+            return self._no_verdict(recheck, judgement)
+        outcome = judgement.outcome
+        assert outcome is not None
+        result = {**outcome.as_dict(), "monthKey": judgement.month_key,
+                  "units": self._paid.spent(judgement), "at": self._clock(), "recheck": True}
+        final = self._place(recheck, at, outcome, judgement.settings, result)
         self._store.record_verdict(recheck.key, {**_description(recheck), "result": result},
                                    final)
-        self._ledger.complete(job, result, release=False)
+        self._paid.settle_verdict(judgement, result)
+        self._done(recheck, result)
         log.info("re-checked gs://%s/%s: %s", recheck.bucket, recheck.name, outcome.status)
         return outcome.status
+
+    def _no_verdict(self, recheck: Recheck, judgement: Judgement) -> str:
+        """Settle the job again as a fallback (the first outcome stays), then wait for
+        capacity, finish, or raise Unavailable for the queue to try again later."""
+        cause = str(judgement.cause)
+        if cause in ("ledger_busy", "ledger_unavailable"):
+            raise Unavailable(Msg("moderation.recheck.quota_busy"))
+        now = self._clock()
+        if cause == "bad_image":
+            self._paid.settle_fallback(judgement, {"status": "bad_image", "cause": cause,
+                                                   "checked": False}, final=True)
+            self._done(recheck, {"status": "bad_image"})
+            return "bad_image"
+        self._paid.settle_fallback(judgement, None)
+        waiting_for = WAIT_FOR.get(cause)
+        if waiting_for is not None:
+            not_before = (judgement.renews_at if cause == "account_allowance"
+                          else now + FLAGGED_RETRY if cause == "account_flagged" else None)
+            self._store.update(recheck.key, {
+                "state": "waiting", "waitingFor": waiting_for, "notBefore": not_before,
+                "attempts": recheck.attempts + 1, "lastAttemptAt": now})
+            return "waiting"
+        self._store.update(recheck.key, {"state": "queued", "lastError": cause,
+                                         "attempts": recheck.attempts + 1,
+                                         "lastAttemptAt": now, "lastQueuedAt": now})
+        raise Unavailable(Msg("moderation.recheck.no_verdict", reason=cause))
+
+    def _done(self, recheck: Recheck, result: dict[str, Any]) -> None:
+        self._store.update(recheck.key, {"state": "done", "result": result,
+                                         "completedAt": self._clock(),
+                                         "attempts": recheck.attempts + 1})
 
     def _locate(self, recheck: Recheck) -> Location | None:
         """Where the image is now: where we left it, or back at its name if a restore
@@ -223,8 +250,10 @@ class ModerationRechecks:
     # -- drains and sweeps --------------------------------------------------------------
 
     def drain(self) -> int:
-        """Queue the oldest waiting re-checks, as many as the month's budget has room for
-        (none while Vision is off). Returns how many were queued."""
+        """Queue waiting re-checks, as many as the month's budget has room for (none while
+        Vision is off): first those waiting for the budget, oldest first; then those whose
+        account's allowance has renewed, each account's oldest first and no more than its
+        allowance. Returns how many were queued."""
         settings = self._ledger.read_settings()
         if not settings.enabled:
             return 0
@@ -234,17 +263,45 @@ class ModerationRechecks:
             return 0
         queued = 0
         for recheck in self._store.waiting(min(room, self._drain_batch)):
-            if self._store.move_state(recheck.key, "waiting", {
-                    "state": "queued", "waitingFor": None, "lastQueuedAt": self._clock()}):
-                self._enqueue(recheck, 0.0)
-                queued += 1
+            queued += self._queue_waiting(recheck)
+        if room > queued:
+            queued += self._drain_accounts(min(room - queued, self._drain_batch))
         if queued:
             log.info("queued %d waiting re-checks (room for %d)", queued, room)
         return queued
 
+    def _drain_accounts(self, limit: int) -> int:
+        now = self._clock()
+        left: dict[str, tuple[int | None, datetime | None]] = {}
+        queued = 0
+        for recheck in self._store.due(now, limit):
+            spender = self._spenders.for_uid(recheck.uploader_uid)
+            if spender.account not in left:
+                state = self._ledger.allowance(spender)
+                room = 0 if state.skip_vision else state.room
+                renews = now + FLAGGED_RETRY if state.skip_vision else state.renews_at
+                left[spender.account] = (room, renews)
+            room, renews = left[spender.account]
+            if room is not None and room <= 0:
+                # Not yet: look again when the account can spend, behind the others.
+                self._store.update(recheck.key, {"notBefore": renews or now + FLAGGED_RETRY})
+                continue
+            if room is not None:
+                left[spender.account] = (room - 1, renews)
+            queued += self._queue_waiting(recheck)
+        return queued
+
+    def _queue_waiting(self, recheck: Recheck) -> int:
+        if self._store.move_state(recheck.key, "waiting", {
+                "state": "queued", "waitingFor": None, "notBefore": None,
+                "lastQueuedAt": self._clock()}):
+            self._enqueue(recheck, 0.0)
+            return 1
+        return 0
+
     def sweep(self) -> dict[str, int]:
         """The scheduled safety net: re-enqueue re-checks whose task was lost, hand uploads
-        whose trigger died mid-way to the re-check, then drain."""
+        whose trigger (or re-check) died mid-way to the re-check, then drain."""
         requeued = 0
         for recheck in self._store.stale(self._clock() - self._stale_after,
                                          self._drain_batch):
@@ -259,15 +316,20 @@ class ModerationRechecks:
             interrupted = {"status": "interrupted", "checked": False, "cause": "interrupted",
                            "message": str(message), "messages": in_every_language(message),
                            "at": self._clock()}
-            self._ledger.complete(self._store.upload_job_path(recheck.key), interrupted,
-                                  release=True)
-            self._store.save(recheck.key, {**_description(recheck), "result": interrupted,
-                                           "status": "interrupted",
-                                           "message": interrupted["message"],
-                                           "messages": interrupted["messages"],
-                                           "recheck": "pending"})
-            self._store.add(recheck)
-            self._enqueue(recheck, 0.0)
+            if not self._ledger.release(self._store.upload_job_path(recheck.key),
+                                        interrupted):
+                continue  # settled meanwhile
+            existing = self._store.get(recheck.key)
+            if existing is None:
+                # The trigger died before recording anything: the uploader learns that a
+                # verdict is still to come. (A re-check that died has its record already.)
+                self._store.save(recheck.key, {**_description(recheck),
+                                               "result": interrupted, "status": "interrupted",
+                                               "message": interrupted["message"],
+                                               "messages": interrupted["messages"],
+                                               "recheck": "pending"})
+                existing = self._store.add(recheck)
+            self._enqueue(existing, 0.0)
             rescued += 1
         return {"requeued": requeued, "rescued": rescued, "drained": self.drain()}
 

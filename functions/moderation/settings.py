@@ -12,6 +12,7 @@ from typing import Any
 
 from errors import InvalidInput
 from messages import Msg
+from moderation.allowance import AllowanceSettings
 from moderation.safesearch import CATEGORIES, Likelihood
 from moderation.strategy import FallbackStrategy
 
@@ -37,6 +38,7 @@ class VisionSettings:
     reject_action: str = "quarantine"
     thresholds: dict[str, Likelihood | None] = field(
         default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    allowance: AllowanceSettings = field(default_factory=AllowanceSettings)
     updated_at: datetime | None = None
     updated_by: str | None = None
 
@@ -49,6 +51,7 @@ class VisionSettings:
             "rejectAction": self.reject_action,
             "thresholds": {k: (v.name if v is not None else None)
                            for k, v in self.thresholds.items()},
+            "accountAllowance": self.allowance.to_document(),
             "updatedAt": self.updated_at,
             "updatedBy": self.updated_by,
         }
@@ -82,6 +85,8 @@ class VisionSettings:
                     elif isinstance(value, str) and value in Likelihood.__members__:
                         thresholds[category] = Likelihood[value]
             result = replace(result, thresholds=thresholds)
+        result = replace(result, allowance=AllowanceSettings.from_document(
+            doc.get("accountAllowance"), result.allowance))
         return replace(result, updated_at=doc.get("updatedAt"), updated_by=doc.get("updatedBy"))
 
 

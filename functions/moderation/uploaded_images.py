@@ -1,13 +1,15 @@
 """Judge an object that landed in Cloud Storage (the storage trigger's use case).
 
-Every Vision call is paid for first: `QuotaLedger.begin` reserves the unit in one Firestore
-transaction together with the job's idempotency record (one per bucket, name and
-generation), so the monthly limit is never exceeded and a redelivered event is judged and
-counted once. When Vision is disabled, the quota is exhausted, Vision fails or the ledger
-is unreachable or too busy, the fallback strategy decides at once (moderation/fallback.py:
+Every Vision call goes through moderation/paid_vision.py: the unit is reserved (and charged
+to the uploader's account) before the call, under the job of the object's generation, which
+the trigger's redeliveries and the deferred re-check share, so the monthly limit and the
+allowances are never exceeded and an image is judged and counted once. When Vision is
+disabled, the quota or the account's allowance is used up, Vision fails or the ledger is
+unreachable or too busy, the fallback strategy decides at once (moderation/fallback.py:
 deny, allow, warn, or the on-device model for local), and the image goes to the deferred
-re-check (moderation/rechecks.py), which replaces the
-fallback with Vision's verdict when there is capacity. An error never deletes an image.
+re-check (moderation/rechecks.py), which replaces the fallback with Vision's verdict when
+there is capacity. A flagged account's image skips Vision and waits for a person. An error
+never deletes an image.
 """
 
 from __future__ import annotations
@@ -16,25 +18,18 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from errors import StoreBusy, StoreUnavailable
+from errors import StoreUnavailable
 from log_fields import log_fields
+from moderation.accounts import Spenders
 from moderation.fallback import Fallback, ImageBytes
-from moderation.outcome import UNITS_PER_IMAGE, Outcome, verdict_outcome
+from moderation.outcome import Outcome
+from moderation.paid_vision import Judgement, PaidVision
 from moderation.placement import Placement
-from moderation.ports import (
-    Begin,
-    ImageSource,
-    Location,
-    ModerationRecords,
-    ObjectInfo,
-    ObjectStore,
-    QuotaLedger,
-    SafeSearchClassifier,
-    VisionUnavailable,
-)
+from moderation.ports import ImageSource, Location, ModerationRecords, ObjectInfo, ObjectStore
 from moderation.rechecks import RECHECK_META, ModerationRechecks, is_rechecked
 from moderation.settings import VisionSettings
 from moderation.verdict import SNIFF_BYTES, sniff_image_format
@@ -58,20 +53,17 @@ def moderation_key(bucket: str, name: str, generation: str) -> str:
 
 
 class UploadModeration:
-    def __init__(self, *, ledger: QuotaLedger, classifier: SafeSearchClassifier,
-                 fallback: Fallback,
+    def __init__(self, *, paid: PaidVision, spenders: Spenders, fallback: Fallback,
                  objects: ObjectStore, placement: Placement, rechecks: ModerationRechecks,
-                 records: ModerationRecords,
-                 defaults: VisionSettings, quarantine_prefix: str,
+                 records: ModerationRecords, quarantine_prefix: str,
                  skip_prefixes: tuple[str, ...], clock: Callable[[], datetime]) -> None:
-        self._ledger = ledger
-        self._vision = classifier
+        self._paid = paid
+        self._spenders = spenders
         self._decide = fallback
         self._objects = objects
         self._placement = placement
         self._rechecks = rechecks
         self._records = records
-        self._defaults = defaults
         self._quarantine = quarantine_prefix
         self._skip_prefixes = skip_prefixes
         self._clock = clock
@@ -93,10 +85,11 @@ class UploadModeration:
             return None
         key = moderation_key(obj.bucket, obj.name, obj.generation)
         job = f"{JOB_COLLECTION}/{key}"
-        fields = {
+        uploader = _uploader_uid(obj)
+        fields: dict[str, Any] = {
             "bucket": obj.bucket, "name": obj.name, "generation": obj.generation,
             "contentType": obj.content_type, "size": obj.size, "eventId": event_id,
-            "uploaderUid": _uploader_uid(obj),
+            "uploaderUid": uploader,
         }
         if self._rechecks.claim_restore(obj, job, key, _record_fields(fields)):
             log.info("gs://%s/%s#%s is a re-checked image put back; already judged",
@@ -106,52 +99,31 @@ class UploadModeration:
             # Claims to be an image but is not one: reject without paying for Vision.
             outcome = Outcome(status="rejected", checked=False, cause="spoofed_content_type",
                               reasons=(f"content is not an image (claimed {obj.content_type})",))
-            return self._fallback(job, obj, outcome, self._current_settings(), fields)
+            return self._unjudged(job, obj, outcome, self._paid.current_settings(), fields)
         if obj.size > VISION_MAX_IMAGE_BYTES:
-            current = self._current_settings()
+            current = self._paid.current_settings()
             outcome = self._decide.decide(current.fallback_strategy, "too_large",
                                           self._image_bytes(obj))
-            return self._fallback(job, obj, outcome, current, fields)
-        try:
-            begin = self._ledger.begin(job, UNITS_PER_IMAGE, fields)
-        except StoreUnavailable as err:
-            # No reservation, no Vision call: the budget stays a hard limit. The configured
-            # default strategy decides, the object's metadata tells the client, and the
-            # image is re-checked once the ledger answers again.
-            cause = "ledger_busy" if isinstance(err, StoreBusy) else "ledger_unavailable"
-            log.error("quota ledger gave no reservation for gs://%s/%s: %s", obj.bucket,
-                      obj.name, err)
-            outcome = self._decide.decide(self._defaults.fallback_strategy, cause,
-                                          self._image_bytes(obj))
-            return self._fallback(job, obj, outcome, self._defaults, fields)
-        if begin.kind == "done":
+            return self._unjudged(job, obj, outcome, current, fields)
+        judgement = self._paid.judge(job, ImageSource(gcs_uri=f"gs://{obj.bucket}/{obj.name}"),
+                                     fields, self._spenders.for_uid(uploader))
+        if judgement.kind == "done":
             log.info("gs://%s/%s#%s already moderated; delivery %s ignored",
                      obj.bucket, obj.name, obj.generation, event_id)
             return None
-        if begin.kind == "busy":
+        if judgement.kind == "busy":
             log.info("gs://%s/%s#%s is being moderated by another delivery",
                      obj.bucket, obj.name, obj.generation)
             return None
-        settings: VisionSettings = begin.settings
-        if begin.kind in ("disabled", "exhausted"):
-            cause = "disabled" if begin.kind == "disabled" else "quota_exhausted"
-            outcome = self._decide.decide(settings.fallback_strategy, cause,
-                                          self._image_bytes(obj))
-            return self._fallback(job, obj, outcome, settings, fields, begin)
-        try:
-            annotation = self._vision.classify(ImageSource(gcs_uri=f"gs://{obj.bucket}/{obj.name}"))
-        except VisionUnavailable as err:
-            log.warning("Vision gave no verdict for gs://%s/%s: %s (%s)", obj.bucket, obj.name,
-                        err.reason, err.message)
-            outcome = self._decide.decide(settings.fallback_strategy, err.reason,
-                                          self._image_bytes(obj))
-            return self._fallback(job, obj, outcome, settings, fields, begin, release=True)
-        outcome = verdict_outcome(annotation, settings)
-        location = self._apply(obj, outcome, settings)
-        result = self._result(outcome, begin)
-        self._ledger.complete(job, result, release=False)
-        self._save_record(key, fields, outcome, result, location)
-        return outcome
+        if judgement.kind == "fallback":
+            return self._fallback(judgement, obj, fields)
+        verdict = judgement.outcome
+        assert verdict is not None
+        location = self._apply(obj, verdict, judgement.settings)
+        result = self._result(verdict, judgement)
+        self._paid.settle_verdict(judgement, result)
+        self._save_record(key, fields, verdict, result, location)
+        return verdict
 
     def _skip_reason(self, obj: ObjectInfo) -> str | None:
         if obj.name.startswith(self._quarantine):
@@ -178,24 +150,43 @@ class UploadModeration:
             return content if 0 < len(content) <= LOCAL_MAX_IMAGE_BYTES else None
         return read
 
-    def _current_settings(self) -> VisionSettings:
-        """The admin's current settings; the configured defaults if Firestore is down."""
+    def _fallback(self, judgement: Judgement, obj: ObjectInfo, fields: dict[str, Any]
+                  ) -> Outcome:
+        """No verdict: the fallback strategy decides (a flagged account's image waits for
+        a person whatever the strategy), the outcome is applied and recorded, the reserved
+        unit (if any) goes back, and the image goes to the deferred re-check."""
+        cause = str(judgement.cause)
+        if cause == "account_flagged":
+            outcome = Outcome(status="needs_review", checked=False, cause=cause)
+        else:
+            outcome = replace(self._decide.decide(judgement.settings.fallback_strategy, cause,
+                                                  self._image_bytes(obj)),
+                              renews_at=judgement.renews_at)
+        location = self._apply(obj, outcome, judgement.settings)
+        key = judgement.job.rsplit("/", 1)[1]
+        result = self._result(outcome, judgement)
         try:
-            return self._ledger.read_settings()
-        except StoreUnavailable:
-            return self._defaults
+            if self._paid.settle_fallback(judgement, result, fields=fields,
+                                          final=not is_rechecked(outcome)):
+                self._save_record(key, fields, outcome, result, location)
+            else:
+                log.warning("gs://%s/%s#%s was settled by another delivery meanwhile",
+                            obj.bucket, obj.name, obj.generation)
+        except StoreUnavailable as err:
+            log.error("could not record the moderation of gs://%s/%s: %s", obj.bucket,
+                      obj.name, err)
+        self._rechecks.schedule(key, obj, outcome, location, fields["uploaderUid"])
+        return outcome
 
-    def _fallback(self, job: str, obj: ObjectInfo, outcome: Outcome, settings: VisionSettings,
-                  fields: dict[str, Any], begin: Begin | None = None, *,
-                  release: bool = False) -> Outcome:
-        """An outcome Vision did not decide: apply it, record it (giving a reserved unit
-        back with `release`), and hand the image to the deferred re-check."""
+    def _unjudged(self, job: str, obj: ObjectInfo, outcome: Outcome, settings: VisionSettings,
+                  fields: dict[str, Any]) -> Outcome:
+        """An outcome decided without Vision (not an image, too large for Vision)."""
         location = self._apply(obj, outcome, settings)
         key = job.rsplit("/", 1)[1]
-        result = self._result(outcome, begin, released=release)
+        result = self._result(outcome, None)
         try:
-            self._ledger.complete(job, result, release=release, fields=fields)
-            self._save_record(key, fields, outcome, result, location)
+            if self._paid.record_unjudged(job, result, fields):
+                self._save_record(key, fields, outcome, result, location)
         except StoreUnavailable as err:
             log.error("could not record the moderation of gs://%s/%s: %s", obj.bucket,
                       obj.name, err)
@@ -222,13 +213,11 @@ class UploadModeration:
         return self._placement.apply(obj.bucket, Location(obj.name, obj.generation), outcome,
                                      settings, extra)
 
-    def _result(self, outcome: Outcome, begin: Begin | None, *, released: bool = False
-                ) -> dict[str, Any]:
-        spent = begin is not None and begin.kind == "reserved" and not released
+    def _result(self, outcome: Outcome, judgement: Judgement | None) -> dict[str, Any]:
         return {
             **outcome.as_dict(),
-            "monthKey": begin.month_key if begin else None,
-            "units": UNITS_PER_IMAGE if spent else 0,
+            "monthKey": judgement.month_key if judgement else None,
+            "units": self._paid.spent(judgement) if judgement else 0,
             "at": self._clock(),
         }
 

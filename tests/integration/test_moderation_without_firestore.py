@@ -22,7 +22,9 @@ from infra.firestore_rechecks import FirestoreRecheckStore
 from infra.firestore_vision_ledger import FirestoreVisionLedger
 from infra.gcs_objects import GcsObjectStore
 from infra.vision_safesearch import VisionSafeSearch
+from moderation.accounts import Spenders
 from moderation.fallback import LocalThresholds, StrategyFallback
+from moderation.paid_vision import PaidVision
 from moderation.placement import Placement
 from moderation.ports import ObjectInfo
 from moderation.rechecks import ModerationRechecks, parse_task
@@ -73,15 +75,14 @@ def test_unreachable_ledger_applies_the_default_strategy_without_vision(
         placement = Placement(objects, "quarantine/", clock)
         store = FirestoreRecheckStore(client, clock, rpc_timeout_s=1.0,
                                       unavailable_budget_s=0.5)
+        paid = PaidVision(ledger, classifier, defaults)
         rechecks = ModerationRechecks(
-            store=store,
-            queue=queue, ledger=ledger, classifier=classifier, objects=objects,
-            placement=placement, clock=clock, tz=tz, retry_delay_s=30.0)
+            store=store, queue=queue, ledger=ledger, paid=paid, spenders=Spenders(None),
+            objects=objects, placement=placement, clock=clock, tz=tz, retry_delay_s=30.0)
         moderation = UploadModeration(
-            ledger=ledger, classifier=classifier, objects=objects, placement=placement,
+            paid=paid, spenders=Spenders(None), objects=objects, placement=placement,
             fallback=StrategyFallback(None, LocalThresholds()),
-            rechecks=rechecks, records=store, defaults=defaults,
-            quarantine_prefix="quarantine/",
+            rechecks=rechecks, records=store, quarantine_prefix="quarantine/",
             skip_prefixes=(), clock=clock)
 
         outcome = moderation.moderate_event("e1", ObjectInfo(

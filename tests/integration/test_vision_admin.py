@@ -17,10 +17,13 @@ from infra.firestore_rechecks import FirestoreRecheckStore
 from infra.firestore_vision_ledger import FirestoreVisionLedger
 from infra.gcs_objects import GcsObjectStore
 from infra.vision_safesearch import VisionSafeSearch
+from moderation.accounts import Spenders
 from moderation.admin import VisionAdmin
+from moderation.paid_vision import PaidVision
 from moderation.placement import Placement
 from moderation.rechecks import ModerationRechecks
 from moderation.settings import VisionSettings
+from tests.support.spenders import MonthLedger
 
 pytestmark = pytest.mark.emulator
 
@@ -44,15 +47,16 @@ class RecordingQueue:
 def make(client: firestore.Client, limit: int = 1000, queue: RecordingQueue | None = None,
          **ledger_kwargs: object) -> tuple[VisionAdmin, FirestoreVisionLedger]:
     clock = lambda: NOW  # noqa: E731
-    ledger = FirestoreVisionLedger(client, VisionSettings(monthly_limit=limit), LA, clock,
-                                   **ledger_kwargs)  # type: ignore[arg-type]
+    ledger = MonthLedger(client, VisionSettings(monthly_limit=limit), LA, clock,
+                         **ledger_kwargs)  # type: ignore[arg-type]
     # Drains and the backlog touch only Firestore and the queue; the clients stay unbuilt.
     objects = GcsObjectStore.create("demo-test")
     rechecks = ModerationRechecks(
         store=FirestoreRecheckStore(client, clock), queue=queue or RecordingQueue(),
-        ledger=ledger, classifier=VisionSafeSearch.create("http://127.0.0.1:9", 1.0),
-        objects=objects, placement=Placement(objects, "quarantine/", clock), clock=clock,
-        tz=LA)
+        ledger=ledger, spenders=Spenders(None), objects=objects,
+        paid=PaidVision(ledger, VisionSafeSearch.create("http://127.0.0.1:9", 1.0),
+                        VisionSettings()),
+        placement=Placement(objects, "quarantine/", clock), clock=clock, tz=LA)
     return VisionAdmin(ledger, clock, LA, free_units=1000, price_per_1000=1.5,
                        rechecks=rechecks), ledger
 
@@ -74,6 +78,10 @@ def test_status_of_a_fresh_project_is_the_defaults(firestore_client) -> None:
         "costSoFarUsd": 0.0, "updatedAt": None, "updatedBy": None,
         "recheckBacklog": {"waiting": 0, "queued": 0, "inProgress": 0,
                            "oldestQueuedAt": None},
+        "allowance": {"daily": 20, "monthly": 200, "new_account_daily": 5,
+                      "unattributed_daily": 100, "exempt_roles": ["admin", "staff"],
+                      "flag_after_rejections": 3, "flagged_skip_vision": True},
+        "topAccounts": [],
     }
 
 
@@ -131,8 +139,9 @@ def test_set_enabled_switches_reservations_off_and_on(firestore_client) -> None:
     assert admin.set_enabled(ADMIN, {"enabled": False}) == {
         "success": True, "enabled": False, "previousEnabled": True}
     assert ledger.begin("jobs/a", 1, {}).kind == "disabled"
+    ledger.release("jobs/a")  # the refused caller applied its fallback
     assert admin.set_enabled(ADMIN, {"enabled": True})["previousEnabled"] is False
-    assert ledger.begin("jobs/a", 1, {}).kind == "reserved"
+    assert ledger.begin("jobs/a", 1, {}, after_fallback=True).kind == "reserved"
     assert [a["action"] for a in actions(firestore_client)] == ["set_vision_enabled"] * 2
 
 
@@ -157,10 +166,11 @@ def test_reset_quota_reports_the_previous_usage_and_frees_the_month(firestore_cl
     admin, ledger = make(firestore_client, limit=2)
     ledger.begin("jobs/a", 2, {})
     assert ledger.begin("jobs/b", 1, {}).kind == "exhausted"
+    ledger.release("jobs/b")  # the refused caller applied its fallback
     assert admin.reset_quota(ADMIN, None) == {"success": True, "monthKey": "2026_11",
                                               "previousUsage": 2, "usage": 0,
                                               "rechecksQueued": 0}
-    assert ledger.begin("jobs/b", 1, {}).kind == "reserved"
+    assert ledger.begin("jobs/b", 1, {}, after_fallback=True).kind == "reserved"
     (record,) = actions(firestore_client)
     assert record["before"]["usageCount"] == 2
 

@@ -18,6 +18,7 @@ from identity import Caller
 from infra.firestore_vision_ledger import FirestoreVisionLedger
 from moderation.settings import VisionSettings
 from moderation.strategy import FallbackStrategy
+from tests.support.spenders import MonthLedger
 
 pytestmark = pytest.mark.emulator
 
@@ -44,7 +45,7 @@ def make_ledger(client: firestore.Client, clock: Clock | None = None, *,
     defaults = VisionSettings(enabled=enabled, monthly_limit=limit)
     # Settle usageCount after every reservation, so the month document can be asserted on.
     kwargs.setdefault("settle_interval_s", 0.0)
-    return FirestoreVisionLedger(client, defaults, LA, clock or Clock(NOW), lease_s=LEASE_S,
+    return MonthLedger(client, defaults, LA, clock or Clock(NOW), lease_s=LEASE_S,
                                  **kwargs)  # type: ignore[arg-type]
 
 
@@ -95,23 +96,30 @@ def test_units_are_counted_not_calls(firestore_client) -> None:
     assert doc(firestore_client, "jobs/b")["units"] == 3
 
 
-def test_the_limit_is_never_exceeded_and_a_refusal_writes_nothing(firestore_client) -> None:
+def leased_without_units(client: firestore.Client, path: str, claim: str) -> bool:
+    """A refusal leases its job to the caller (who applies a fallback) and counts nothing."""
+    job = doc(client, path) or {}
+    return (job.get("state"), job.get("units"), job.get("claim")) == ("reserved", 0, claim)
+
+
+def test_the_limit_is_never_exceeded_and_a_refusal_only_leases_its_job(
+        firestore_client) -> None:
     ledger = make_ledger(firestore_client, limit=3)
     assert ledger.begin("jobs/a", 2, {}).kind == "reserved"
     refused = ledger.begin("jobs/b", 2, {})
     assert (refused.kind, refused.usage, refused.limit) == ("exhausted", 2, 3)
-    assert doc(firestore_client, "jobs/b") is None
+    assert leased_without_units(firestore_client, "jobs/b", "exhausted")
     assert ledger.begin("jobs/c", 1, {}).kind == "reserved"  # exactly at the limit
     assert ledger.begin("jobs/d", 1, {}).kind == "exhausted"
     assert usage(firestore_client) == 3
-    assert doc(firestore_client, "jobs/d") is None
+    assert leased_without_units(firestore_client, "jobs/d", "exhausted")
 
 
-def test_disabled_writes_nothing_and_wins_over_exhausted(firestore_client) -> None:
+def test_disabled_counts_nothing_and_wins_over_exhausted(firestore_client) -> None:
     ledger = make_ledger(firestore_client, limit=0, enabled=False)
     begin = ledger.begin("jobs/a", 1, {})
     assert (begin.kind, begin.usage, begin.limit) == ("disabled", 0, 0)
-    assert doc(firestore_client, "jobs/a") is None
+    assert leased_without_units(firestore_client, "jobs/a", "disabled")
     assert doc(firestore_client, "vision_api_quota/2026_11") is None
 
 
@@ -199,8 +207,9 @@ def test_complete_without_release_keeps_the_units(firestore_client) -> None:
 def test_complete_without_a_reservation_records_a_done_job_with_no_units(
         firestore_client) -> None:
     ledger = make_ledger(firestore_client, limit=0)
-    assert ledger.begin("jobs/a", 1, {}).kind == "exhausted"
-    ledger.complete("jobs/a", {"status": "needs_review"}, release=True)
+    refused = ledger.begin("jobs/a", 1, {})
+    assert refused.kind == "exhausted"
+    ledger.complete("jobs/a", {"status": "needs_review"}, owner=refused.owner, release=True)
     job = doc(firestore_client, "jobs/a")
     assert (job["state"], job["units"], job["monthKey"]) == ("done", 0, "2026_11")
     redelivery = ledger.begin("jobs/a", 1, {})
@@ -389,7 +398,7 @@ def test_concurrent_reservations_never_pass_the_limit(firestore_client) -> None:
     assert ledger.settle("2026_11") == 15  # concurrent settles skip; one more makes it exact
     assert usage(firestore_client) == 15
     reserved_jobs = [d for d in collection(firestore_client, "jobs")
-                     if d.get("state") == "reserved"]
+                     if d.get("state") == "reserved" and d.get("units")]
     assert len(reserved_jobs) == 15
 
 
@@ -650,7 +659,8 @@ def test_a_storm_grants_exactly_the_limit(firestore_client, threads: int, per_th
     assert kinds.count("reserved") == limit
     assert kinds.count("exhausted") == threads * per_thread - limit
     assert ledger.month_usage("2026_11")[0] == limit
-    reserved = [d for d in collection(firestore_client, "jobs") if d["state"] == "reserved"]
+    reserved = [d for d in collection(firestore_client, "jobs")
+                if d["state"] == "reserved" and d["units"]]
     assert len(reserved) == limit
     per_shard: dict[int, int] = {}
     for job in reserved:

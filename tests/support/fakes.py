@@ -5,8 +5,8 @@ their tests against the real parts (emulators, b2sdk's simulator).
 Each fake keeps the contract its adapter documents, as simply as it can:
   FakeLedger          infra/firestore_vision_ledger.py (reserve before the call, one job
                       counted once, a release gives the units back once)
-  FakeRecheckStore    infra/firestore_rechecks.py (a re-check's ledger job is its own
-                      document, so it shares the ledger's `jobs`)
+  FakeRecheckStore    infra/firestore_rechecks.py (the re-checks and the upload jobs live
+                      in the ledger's `jobs`, as the adapter's live in one database)
   FakeObjectStore     infra/gcs_objects.py (a gone object or generation is not an error)
   FakeQrRepository    infra/firestore_qr_repository.py
   FakeBlobStore       infra/local_blob_store.py / b2_blob_store.py
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,25 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from errors import StoreBusy, StoreUnavailable, Unavailable
+from moderation import allowance
+from moderation.accounts import (
+    AccountRow,
+    account_audit,
+    allowance_state,
+    flag_notice,
+    flag_notice_id,
+)
+from moderation.admin import AdminChange
+from moderation.allowance import (
+    AccountAction,
+    AccountStanding,
+    AccountUsage,
+    AllowanceSettings,
+    Spender,
+    account_key,
+)
 from moderation.ports import (
+    AllowanceState,
     Begin,
     BeginKind,
     ImageSource,
@@ -36,7 +55,9 @@ from moderation.ports import (
     TargetExists,
     VisionUnavailable,
 )
-from moderation.quota import decide, month_key
+from moderation.quota import month_key
+from moderation.rechecks import ACCOUNT_WAITS
+from moderation.reservation import JobState, job_fields, job_step, spend_decision
 from moderation.safesearch import Likelihood, SafeSearchAnnotation
 from moderation.settings import VisionSettings
 from qr.ports import BlobStoreError, PartOutcome, PartRequest, QrRecord, StoredBlob, UsedOutcome
@@ -64,7 +85,10 @@ class FakeClock:
 
 
 class FakeLedger:
-    """moderation.ports.QuotaLedger in memory: settings, per-month usage, job records."""
+    """moderation.ports.QuotaLedger in memory: settings, per-month usage, job records,
+    account usage and standing. It decides with the same pure rules as the Firestore
+    ledger (moderation/reservation.py, moderation/allowance.py), and
+    tests/contract/test_quota_ledger_contract.py runs one behaviour suite on both."""
 
     def __init__(self, settings: VisionSettings | None = None, *,
                  clock: Callable[[], datetime] | None = None, tz: ZoneInfo = PACIFIC,
@@ -78,6 +102,10 @@ class FakeLedger:
         self.alerts: dict[str, list[int]] = {}   # month key -> alert levels sent
         # Job documents by path (merged writes, as the adapter makes them).
         self.jobs: dict[str, dict[str, Any]] = {}
+        self.accounts: dict[tuple[str, str], AccountUsage] = {}  # (month, account)
+        self.standings: dict[str, AccountStanding] = {}          # account -> standing
+        self.notifications: dict[str, dict[str, Any]] = {}       # id -> notice
+        self.audit: list[dict[str, Any]] = []
         self.unavailable = False  # every call raises StoreUnavailable
         self.busy = False         # begin gives up on contention: StoreBusy
         self.calls: list[str] = []
@@ -96,6 +124,12 @@ class FakeLedger:
     def state(self, job_path: str) -> str | None:
         return (self.jobs.get(job_path) or {}).get("state")
 
+    def account_usage(self, uid: str | None, month: str | None = None) -> AccountUsage:
+        return self.accounts.get((month or self.month, account_key(uid)), AccountUsage())
+
+    def standing(self, uid: str | None) -> AccountStanding:
+        return self.standings.get(account_key(uid), AccountStanding())
+
     def reset_month(self) -> None:
         """An admin's reset: the count starts again, earlier units never come back."""
         self.usage[self.month] = 0
@@ -108,66 +142,133 @@ class FakeLedger:
         if self.unavailable:
             raise StoreUnavailable(detail="the quota ledger is unreachable (fake)")
 
-    def begin(self, job_path: str, units: int, fields: dict[str, Any]) -> Begin:
+    def begin(self, job_path: str, units: int, fields: dict[str, Any], spender: Spender, *,
+              after_fallback: bool = False) -> Begin:
         self._enter("begin")
         if isinstance(units, bool) or not isinstance(units, int) or units < 1:
             raise ValueError("units must be a positive whole number")
         if self.busy:
             raise StoreBusy(detail="gave up reserving Vision quota (fake contention)")
         now, key, settings = self.clock(), self.month, self.settings
+        owner = uuid.uuid4().hex
 
-        def outcome(kind: BeginKind, prior: dict[str, Any] | None = None) -> Begin:
+        def outcome(kind: BeginKind, prior: dict[str, Any] | None = None,
+                    renews_at: datetime | None = None) -> Begin:
             return Begin(kind, settings, key, self.usage.get(key, 0), settings.monthly_limit,
-                         prior)
+                         prior, renews_at, owner)
 
         job = self.jobs.get(job_path)
-        state = (job or {}).get("state")
-        if job is not None and state == "done":
-            return outcome("done", prior=dict(job.get("result") or {}))
-        if job is not None and state == "reserved":
-            lease = job.get("leaseUntil")
-            if lease is not None and lease > now:
-                return outcome("busy")
-            # The earlier delivery died holding the lease: its units are counted already.
-            job.update(leaseUntil=now + self.lease, deliveries=job.get("deliveries", 0) + 1)
+        step = job_step(JobState.from_document(job), owner, now, after_fallback=after_fallback)
+        if step == "done":
+            return outcome("done", prior=dict((job or {}).get("result") or {}))
+        if step == "busy":
+            return outcome("busy")
+        if step == "take_over":
+            # The earlier caller died holding the lease: its units are counted already.
+            assert job is not None
+            job.update(leaseUntil=now + self.lease, leaseOwner=owner,
+                       deliveries=job.get("deliveries", 0) + 1)
             return outcome("reserved")
-        decision = decide(settings, self.usage.get(key, 0), units)
-        if decision != "reserved":
-            return outcome(decision)
-        self.usage[key] = self.usage.get(key, 0) + units
-        self.jobs.setdefault(job_path, {}).update({
-            **fields, "state": "reserved", "units": units, "monthKey": key,
-            "epoch": self.epochs.get(key, 0), "leaseUntil": now + self.lease,
-            "reservedAt": now, "deliveries": (job or {}).get("deliveries", 0) + 1})
-        return outcome("reserved")
+        usage = self.accounts.get((key, spender.account), AccountUsage())
+        spend = spend_decision(settings, self.usage.get(key, 0), units, spender, usage,
+                               self.standings.get(spender.account, AccountStanding()),
+                               now, self.tz)
+        charged = units if spend.kind == "reserved" else 0
+        if charged:
+            self.usage[key] = self.usage.get(key, 0) + charged
+            self.accounts[(key, spender.account)] = allowance.charged(usage, charged, now,
+                                                                      self.tz)
+        self.jobs[job_path] = {
+            **(job or {}), **fields, "state": "reserved", "units": charged,
+            "claim": spend.kind, "epoch": self.epochs.get(key, 0),
+            "leaseUntil": now + self.lease, "leaseOwner": owner, "reservedAt": now,
+            "deliveries": (job or {}).get("deliveries", 0) + 1,
+            **job_fields(spender, charged, key, now, self.tz)}
+        return outcome(spend.kind, renews_at=spend.renews_at)
 
     def _give_back(self, job: dict[str, Any]) -> int:
-        """Return a reserved job's units to its month, once, and only in its epoch."""
+        """Return a reserved job's units to its month (once, and only in its epoch) and to
+        its account."""
         key = job.get("monthKey")
-        if job.get("state") != "reserved" or key not in self.usage \
-                or job.get("epoch", 0) != self.epochs.get(key, 0):
-            return 0
-        released = min(int(job.get("units") or 0), self.usage[key])
-        self.usage[key] -= released
+        released = 0
+        if job.get("state") == "reserved" and key in self.usage \
+                and job.get("epoch", 0) == self.epochs.get(key, 0):
+            released = min(int(job.get("units") or 0), self.usage[key])
+            self.usage[key] -= released
+        account, charged = job.get("account"), int(job.get("accountUnits") or 0)
+        if job.get("state") == "reserved" and isinstance(account, str) and charged:
+            usage = self.accounts.get((str(key), account), AccountUsage())
+            self.accounts[(str(key), account)] = allowance.refunded(
+                usage, charged, job.get("chargedDay"))
+            job["accountUnits"] = 0
         return released
 
-    def complete(self, job_path: str, result: dict[str, Any], *, release: bool,
-                 fields: dict[str, Any] | None = None) -> None:
+    def _held_by_another(self, job: dict[str, Any] | None, owner: str | None) -> bool:
+        state = JobState.from_document(job)
+        return state.state == "reserved" and state.lease_owner != owner \
+            and state.lease_until is not None and state.lease_until > self.clock()
+
+    def complete(self, job_path: str, result: dict[str, Any], *, owner: str | None = None,
+                 rejected: bool = False, release: bool = False,
+                 fields: dict[str, Any] | None = None) -> bool:
         self._enter("complete")
         now = self.clock()
         job = self.jobs.get(job_path)
-        if job is None:
-            # A fallback decided without a reservation: remembered, so a redelivery is done.
-            self.jobs[job_path] = {**(fields or {}), "state": "done", "units": 0,
-                                   "deliveries": 1, "monthKey": self.month,
+        state = JobState.from_document(job).state
+        if state == "done" or self._held_by_another(job, owner):
+            return False
+        if job is None or state != "reserved":
+            # An outcome decided without a reservation: remembered, so a redelivery is done.
+            self.jobs[job_path] = {**(job or {}), **(fields or {}), "state": "done",
+                                   "final": True, "units": 0,
+                                   "deliveries": (job or {}).get("deliveries", 1),
+                                   "monthKey": (job or {}).get("monthKey", self.month),
                                    "result": dict(result), "completedAt": now}
-            return
-        if job.get("state") == "done":
-            return
+            return True
         released = self._give_back(job) if release else 0
-        if job.get("state") == "reserved":
-            job.update(releasedUnits=released, leaseUntil=None)
-        job.update(state="done", result=dict(result), completedAt=now)
+        job.update(state="done", final=True, result=dict(result), completedAt=now,
+                   releasedUnits=released, leaseUntil=None, leaseOwner=None)
+        if rejected:
+            self._count_rejection(job, now)
+        return True
+
+    def _count_rejection(self, job: dict[str, Any], now: datetime) -> None:
+        account, month = job.get("account"), job.get("monthKey")
+        if not isinstance(account, str) or not isinstance(month, str):
+            return
+        rules = self.settings.allowance
+        standing, newly = allowance.after_rejection(
+            rules, self.standings.get(account, AccountStanding()), now)
+        self.standings[account] = standing
+        usage = self.accounts.get((month, account), AccountUsage())
+        self.accounts[(month, account)] = replace(usage, rejections=usage.rejections + 1)
+        if newly:
+            notice_id = flag_notice_id(account, allowance.day_key(now, self.tz))
+            self.notifications.setdefault(notice_id, flag_notice(
+                account, job.get("uploaderUid"), allowance.recent_rejections(standing, now),
+                now))
+
+    def release(self, job_path: str, result: dict[str, Any] | None = None, *,
+                owner: str | None = None, fields: dict[str, Any] | None = None) -> bool:
+        self._enter("release")
+        now = self.clock()
+        job = self.jobs.get(job_path)
+        if job is None:
+            if owner is not None:
+                return False
+            self.jobs[job_path] = {**(fields or {}), "state": "fallback", "units": 0,
+                                   "deliveries": 1, "monthKey": self.month,
+                                   "result": dict(result or {}), "completedAt": now}
+            return True
+        state = JobState.from_document(job)
+        if state.state != "reserved" or self._held_by_another(job, owner) or (
+                owner is not None and state.lease_owner != owner):
+            return False
+        released = self._give_back(job)
+        job.update(state="fallback", releasedUnits=released, leaseUntil=None,
+                   leaseOwner=None, completedAt=now, **({"result": dict(result)}
+                                                        if result is not None else {}))
+        return True
 
     def abandon(self, job_path: str) -> None:
         self._enter("abandon")
@@ -177,13 +278,13 @@ class FakeLedger:
         self._give_back(job)
         del self.jobs[job_path]
 
-    def release(self, job_path: str, fields: dict[str, Any]) -> None:
-        self._enter("release")
-        job = self.jobs.get(job_path)
-        if job is None or job.get("state") != "reserved":
-            return
-        released = self._give_back(job)
-        job.update({**fields, "releasedUnits": released, "leaseUntil": None})
+    def allowance(self, spender: Spender) -> AllowanceState:
+        self._enter("allowance")
+        now, rules = self.clock(), self.settings.allowance
+        return allowance_state(rules, spender,
+                               self.accounts.get((self.month, spender.account), AccountUsage()),
+                               self.standings.get(spender.account, AccountStanding()), now,
+                               self.tz)
 
     def read_settings(self) -> VisionSettings:
         self._enter("read_settings")
@@ -193,6 +294,39 @@ class FakeLedger:
         self._enter("month_usage")
         return (self.usage.get(month_key, 0), self.settings.monthly_limit,
                 list(self.alerts.get(month_key, [])))
+
+    # -- accounts (the admin side) -----------------------------------------------------------
+
+    def set_allowance(self, caller: Any, rules: AllowanceSettings) -> AdminChange:
+        self._enter("set_allowance")
+        before = self.settings.allowance.to_document()
+        self.settings = replace(self.settings, allowance=rules)
+        self.audit.append({"action": "set_vision_account_allowance", "adminUid": caller.uid,
+                           "before": before, "after": rules.to_document()})
+        return AdminChange(before, rules.to_document())
+
+    def manage_account(self, caller: Any, uid: str | None, action: AccountAction
+                       ) -> AdminChange:
+        self._enter("manage_account")
+        now, account = self.clock(), account_key(uid)
+        standing = self.standings.get(account, AccountStanding())
+        usage = self.accounts.get((self.month, account), AccountUsage())
+        new_standing, new_usage = allowance.apply_action(action, standing, usage, now, self.tz)
+        self.standings[account] = new_standing
+        self.accounts[(self.month, account)] = new_usage
+        before = account_audit(standing, usage, now, self.tz)
+        after = account_audit(new_standing, new_usage, now, self.tz)
+        self.audit.append({"action": f"vision_account_{action}", "adminUid": caller.uid,
+                           "target": {"uid": uid, "account": account},
+                           "before": before, "after": after})
+        return AdminChange(before, after)
+
+    def top_accounts(self, month: str, limit: int) -> list[AccountRow]:
+        self._enter("top_accounts")
+        usages = [(account, usage) for (m, account), usage in self.accounts.items()
+                  if m == month]
+        return [AccountRow(account, usage, self.standings.get(account, AccountStanding()))
+                for account, usage in allowance.top_accounts(usages, limit)]
 
 
 SAFE = SafeSearchAnnotation(*(Likelihood.VERY_UNLIKELY,) * 5)
@@ -334,14 +468,14 @@ class FakeRecheckStore:
             raise StoreUnavailable(detail="the re-check store is unreachable (fake)")
 
     def _doc(self, key: str) -> dict[str, Any] | None:
-        return self.ledger.jobs.get(self.job_path(key))
+        return self.ledger.jobs.get(self._path(key))
 
     def rechecks(self) -> list[Recheck]:
         prefix = f"{RECHECKS_COLLECTION}/"
         return [_recheck(path[len(prefix):], doc) for path, doc in self.ledger.jobs.items()
                 if path.startswith(prefix)]
 
-    def job_path(self, key: str) -> str:
+    def _path(self, key: str) -> str:
         return f"{RECHECKS_COLLECTION}/{key}"
 
     def upload_job_path(self, key: str) -> str:
@@ -356,9 +490,10 @@ class FakeRecheckStore:
         doc = {"bucket": recheck.bucket, "name": recheck.name,
                "generation": recheck.generation, "location": _location(recheck.location),
                "cause": recheck.cause, "state": recheck.state,
-               "waitingFor": recheck.waiting_for, "uploaderUid": recheck.uploader_uid,
+               "waitingFor": recheck.waiting_for, "notBefore": recheck.not_before,
+               "uploaderUid": recheck.uploader_uid,
                "queuedAt": recheck.queued_at or now, "lastQueuedAt": now, "attempts": 0}
-        self.ledger.jobs[self.job_path(recheck.key)] = doc
+        self.ledger.jobs[self._path(recheck.key)] = doc
         return _recheck(recheck.key, doc)
 
     def get(self, key: str) -> Recheck | None:
@@ -368,7 +503,7 @@ class FakeRecheckStore:
 
     def update(self, key: str, fields: dict[str, Any]) -> None:
         self._check()
-        self.ledger.jobs.setdefault(self.job_path(key), {}).update(fields)
+        self.ledger.jobs.setdefault(self._path(key), {}).update(fields)
 
     def move_state(self, key: str, from_state: RecheckState, fields: dict[str, Any]) -> bool:
         self._check()
@@ -380,8 +515,16 @@ class FakeRecheckStore:
 
     def waiting(self, limit: int) -> list[Recheck]:
         self._check()
-        found = [r for r in self.rechecks() if r.state == "waiting"]
+        found = [r for r in self.rechecks()
+                 if r.state == "waiting" and r.waiting_for not in ACCOUNT_WAITS]
         return sorted(found, key=lambda r: r.queued_at or self.clock())[:limit]
+
+    def due(self, now: datetime, limit: int) -> list[Recheck]:
+        self._check()
+        found = [r for r in self.rechecks()
+                 if r.state == "waiting" and r.waiting_for in ACCOUNT_WAITS
+                 and r.not_before is not None and r.not_before <= now]
+        return sorted(found, key=lambda r: r.not_before or now)[:limit]
 
     def stale(self, before: datetime, limit: int) -> list[Recheck]:
         self._check()
@@ -424,15 +567,12 @@ class FakeRecheckStore:
         rechecks = self.rechecks()
         stamps = [r.queued_at for r in rechecks
                   if r.state in ("waiting", "queued") and r.queued_at is not None]
+        prefix = f"{UPLOAD_JOBS_COLLECTION}/"
         return {"waiting": sum(r.state == "waiting" for r in rechecks),
                 "queued": sum(r.state == "queued" for r in rechecks),
-                "inProgress": sum(r.state == "reserved" for r in rechecks),
+                "inProgress": sum(path.startswith(prefix) and doc.get("state") == "reserved"
+                                  for path, doc in self.ledger.jobs.items()),
                 "oldestQueuedAt": min(stamps) if stamps else None}
-
-    def judged(self, key: str) -> bool:
-        self._check()
-        result = (self.records.get(key) or {}).get("result")
-        return isinstance(result, dict) and result.get("checked") is True
 
     def record_verdict(self, key: str, record: dict[str, Any],
                        location: Location | None) -> None:
@@ -483,7 +623,8 @@ def _recheck(key: str, doc: dict[str, Any]) -> Recheck:
                    state=state if state in _STATES else "queued",
                    waiting_for=doc.get("waitingFor"), queued_at=doc.get("queuedAt"),
                    attempts=attempts if isinstance(attempts, int) else 0,
-                   uploader_uid=doc.get("uploaderUid"), restore_token=doc.get("restoreToken"))
+                   uploader_uid=doc.get("uploaderUid"), restore_token=doc.get("restoreToken"),
+                   not_before=doc.get("notBefore"))
 
 
 # -- QR labels --------------------------------------------------------------------------------

@@ -19,8 +19,11 @@ from errors import (
     Unavailable,
 )
 from identity import Caller
+from moderation.accounts import Spenders
+from moderation.allowance import Spender
 from moderation.fallback import LocalThresholds, StrategyFallback
 from moderation.outcome import MODERATION_UNAVAILABLE, STATUS_MESSAGES
+from moderation.paid_vision import PaidVision
 from moderation.ports import LocalModelUnavailable, VisionUnavailable
 from moderation.pre_upload_check import ANALYSIS_COLLECTION, PreUploadCheck
 from moderation.safesearch import Likelihood, SafeSearchAnnotation
@@ -61,10 +64,11 @@ def world(strategy: str = "warn", *, enabled: bool = True, limit: int = 1000,
                                        fallback_strategy=FallbackStrategy(strategy),
                                        monthly_limit=limit), clock=FakeClock())
     vision, model, objects = FakeClassifier(), FakeLocalModel(score), FakeObjectStore()
+    paid = PaidVision(ledger, vision,
+                      VisionSettings(fallback_strategy=FallbackStrategy(default_strategy)))
     check = PreUploadCheck(
-        ledger=ledger, classifier=vision,
+        paid=paid, spenders=Spenders(None),
         fallback=StrategyFallback(model.factory, LocalThresholds()), objects=objects,
-        defaults=VisionSettings(fallback_strategy=FallbackStrategy(default_strategy)),
         max_analyze_bytes=LIMIT, own_bucket=own_bucket)
     return World(ledger, vision, model, objects, check)
 
@@ -194,7 +198,7 @@ def test_a_path_to_an_object_over_the_limit_is_refused() -> None:
     w.objects.put(OWN_BUCKET, "uploads/alice/big.png", PNG + bytes(LIMIT))
     with pytest.raises(PayloadTooLarge):
         analyze(w, {"path": "uploads/alice/big.png"})
-    assert w.ledger.calls == []
+    assert "begin" not in w.ledger.calls and w.vision.calls == []
 
 
 def test_a_path_without_a_configured_bucket_is_refused() -> None:
@@ -210,7 +214,7 @@ def test_a_path_to_a_missing_object_is_not_found() -> None:
     with pytest.raises(NotFound) as err:
         analyze(w, {"path": "uploads/alice/none.png"})
     assert err.value.message == "No object 'uploads/alice/none.png' in this project's bucket."
-    assert w.ledger.calls == []
+    assert "begin" not in w.ledger.calls
 
 
 @pytest.mark.parametrize("data", [{"image": b64(PNG)}, None])
@@ -256,8 +260,8 @@ def test_a_verdict_is_recorded_and_the_same_bytes_are_answered_from_it() -> None
         "reasons": ["racy=LIKELY (threshold LIKELY)"], "cause": None,
         "likelihoods": {"adult": "UNLIKELY", "racy": "LIKELY", "violence": "UNKNOWN",
                         "medical": "UNKNOWN", "spoof": "UNKNOWN"},
-        "verdictBy": "vision", "localScore": None, "message": STATUS_MESSAGES["rejected"],
-        "cached": False}
+        "verdictBy": "vision", "localScore": None, "renewsAt": None,
+        "message": STATUS_MESSAGES["rejected"], "cached": False}
     assert second == {**first, "cached": True}
     assert len(w.vision.calls) == 1 and w.ledger.used == 1
     job = w.ledger.jobs[JOB]
@@ -268,7 +272,7 @@ def test_a_verdict_is_recorded_and_the_same_bytes_are_answered_from_it() -> None
 
 def test_the_same_image_being_checked_right_now_is_unavailable() -> None:
     w = world()
-    w.ledger.begin(JOB, 1, {})  # another caller's check holds the lease
+    w.ledger.begin(JOB, 1, {}, Spender("bob"))  # another caller's check holds the lease
 
     with pytest.raises(Unavailable) as err:
         analyze(w, {"image": b64(PNG)})

@@ -42,7 +42,16 @@ def test_verdicts_and_hopeless_cases_are_not_rechecked(outcome: Outcome) -> None
 
 
 def test_only_capacity_causes_wait_for_a_drain() -> None:
-    assert WAIT_FOR == {"disabled": "vision_enabled", "quota_exhausted": "budget"}
+    assert WAIT_FOR == {"disabled": "vision_enabled", "quota_exhausted": "budget",
+                        "account_allowance": "account_allowance",
+                        "account_flagged": "account_flagged"}
+
+
+def test_an_allowance_fallback_is_rechecked_and_a_flagged_account_waits_for_a_person() -> None:
+    for strategy in ("deny", "allow", "warn", "local"):
+        assert is_rechecked(fallback_outcome(strategy, "account_allowance"))
+    assert not is_rechecked(Outcome(status="needs_review", checked=False,
+                                    cause="account_flagged"))
 
 
 def test_a_task_survives_json_and_parses_back() -> None:

@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 
+from moderation.accounts import Spenders
+from moderation.allowance import Spender
 from moderation.fallback import LocalThresholds, StrategyFallback
 from moderation.outcome import LOCAL_MESSAGES, MODERATION_UNAVAILABLE, STATUS_MESSAGES, Outcome
+from moderation.paid_vision import PaidVision
 from moderation.placement import Placement
 from moderation.ports import LocalModelUnavailable, ObjectInfo, Recheck, VisionUnavailable
 from moderation.rechecks import (
@@ -103,14 +106,16 @@ def world(strategy: str = "warn", *, enabled: bool = True, limit: int = 1000,
     vision, model, objects = FakeClassifier(), FakeLocalModel(score), FakeObjectStore()
     queue, store = FakeRecheckQueue(), FakeRecheckStore(ledger)
     placement = Placement(objects, QUARANTINE, clock)
-    rechecks = ModerationRechecks(store=store, queue=queue, ledger=ledger, classifier=vision,
-                                  objects=objects, placement=placement, clock=clock,
-                                  tz=ledger.tz, retry_delay_s=RETRY_DELAY_S)
     defaults = VisionSettings(fallback_strategy=FallbackStrategy(default_strategy))
+    paid = PaidVision(ledger, vision, defaults)
+    rechecks = ModerationRechecks(store=store, queue=queue, ledger=ledger, paid=paid,
+                                  spenders=Spenders(None), objects=objects,
+                                  placement=placement, clock=clock, tz=ledger.tz,
+                                  retry_delay_s=RETRY_DELAY_S)
     fallback = StrategyFallback(model.factory if local_installed else None, LocalThresholds())
     moderation = UploadModeration(
-        ledger=ledger, classifier=vision, fallback=fallback, objects=objects,
-        placement=placement, rechecks=rechecks, records=store, defaults=defaults,
+        paid=paid, spenders=Spenders(None), fallback=fallback, objects=objects,
+        placement=placement, rechecks=rechecks, records=store,
         quarantine_prefix=QUARANTINE, skip_prefixes=skip_prefixes, clock=clock)
     return World(clock, ledger, vision, model, objects, queue, store, rechecks, moderation,
                  defaults)
@@ -372,8 +377,9 @@ def test_with_the_ledger_busy_the_fallback_is_recorded_and_a_redelivery_ignored(
 
     job, record = w.job(obj), w.record(obj)
     assert job is not None and record is not None
+    # A fallback: the trigger's redeliveries leave it to the re-check, which judges it.
     assert (job["state"], job["units"], record["status"], record["recheck"]) == (
-        "done", 0, "needs_review", "pending")
+        "fallback", 0, "needs_review", "pending")
     assert w.moderate(obj, "event-2") is None
     assert w.vision.calls == [] and len(w.queue.tasks) == 1
 
@@ -399,7 +405,7 @@ def test_a_delivery_that_finds_the_job_leased_does_nothing_then_takes_over_later
     w = world()
     obj = w.upload()
     job = f"{JOB_COLLECTION}/{moderation_key(BUCKET, NAME, obj.generation)}"
-    assert w.ledger.begin(job, 1, {"eventId": "event-1"}).kind == "reserved"
+    assert w.ledger.begin(job, 1, {"eventId": "event-1"}, Spender(None)).kind == "reserved"
 
     assert w.moderate(obj, "event-2") is None
     assert w.vision.calls == [] and w.metadata() == {} and w.record(obj) is None
@@ -443,7 +449,7 @@ def test_without_capacity_the_strategy_decides_and_the_recheck_waits(
     assert (metadata["moderationStatus"], metadata[RECHECK_META]) == (status, "pending")
     job, record = w.job(obj), w.record(obj)
     assert job is not None and record is not None
-    assert (job["state"], job["units"], job["result"]["cause"]) == ("done", 0, cause)
+    assert (job["state"], job["units"], job["result"]["cause"]) == ("fallback", 0, cause)
     assert (record["status"], record["recheck"], record["result"]["units"]) == (
         status, "pending", 0)
     assert record["location"]["name"] == where(w, status)
@@ -478,7 +484,7 @@ def test_when_vision_fails_the_unit_is_given_back_and_the_recheck_queued(
     assert w.vision.calls[0].gcs_uri == f"gs://{BUCKET}/{NAME}"
     assert w.ledger.used == 0, "the unit reserved for the failed call is given back"
     job = w.job(obj)
-    assert job is not None and (job["state"], job["releasedUnits"]) == ("done", 1)
+    assert job is not None and (job["state"], job["releasedUnits"]) == ("fallback", 1)
     assert (w.model.calls == [PNG]) is (strategy == "local")
     metadata = w.metadata(where(w, status))
     assert metadata is not None and metadata[RECHECK_META] == "pending"
