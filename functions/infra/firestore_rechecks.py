@@ -86,7 +86,7 @@ class FirestoreRecheckStore:
         return self._query(self._state("waiting")
                            .where(filter=FieldFilter("waitingFor", "in", list(ACCOUNT_WAITS)))
                            .where(filter=FieldFilter("notBefore", "<=", now))
-                           .order_by("notBefore").limit(limit))
+                           .order_by("notBefore").order_by("queuedAt").limit(limit))
 
     def stale(self, before: datetime, limit: int) -> list[Recheck]:
         queued = (self._state("queued").where(filter=FieldFilter("lastQueuedAt", "<", before))

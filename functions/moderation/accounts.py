@@ -35,8 +35,9 @@ def allowance_state(rules: allowance.AllowanceSettings, spender: Spender, usage:
                     standing: AccountStanding, now: datetime, tz: ZoneInfo) -> AllowanceState:
     room = allowance.room(rules, spender, usage, now, tz)
     renews = None
-    if room == 0:
-        refusal = allowance.check(rules, spender, usage, 1, now, tz)
+    if room is not None:
+        # When it renews once used up (now, if it is).
+        refusal = allowance.check(rules, spender, usage, room + 1, now, tz)
         renews = refusal.renews_at if refusal else None
     return AllowanceState(room=room, renews_at=renews, flagged=standing.flagged,
                           skip_vision=standing.flagged and rules.flagged_skip_vision)

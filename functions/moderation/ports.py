@@ -293,7 +293,7 @@ class RecheckStore(ModerationRecords, Protocol):
 
     def due(self, now: datetime, limit: int) -> list[Recheck]:
         """Re-checks waiting for an account (its allowance, its flag) that are due by
-        `now`, the longest due first."""
+        `now`: the longest due first, then the oldest."""
         ...
 
     def stale(self, before: datetime, limit: int) -> list[Recheck]:

@@ -524,7 +524,7 @@ class FakeRecheckStore:
         found = [r for r in self.rechecks()
                  if r.state == "waiting" and r.waiting_for in ACCOUNT_WAITS
                  and r.not_before is not None and r.not_before <= now]
-        return sorted(found, key=lambda r: r.not_before or now)[:limit]
+        return sorted(found, key=lambda r: (r.not_before or now, r.queued_at or now))[:limit]
 
     def stale(self, before: datetime, limit: int) -> list[Recheck]:
         self._check()
