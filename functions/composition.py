@@ -28,7 +28,12 @@ if TYPE_CHECKING:
     from moderation.fallback import Fallback
     from moderation.paid_vision import PaidVision
     from moderation.placement import Placement
-    from moderation.ports import AccountDirectory, LocalImageClassifier, RecheckQueue
+    from moderation.ports import (
+        AccountDirectory,
+        AppCheckTokens,
+        LocalImageClassifier,
+        RecheckQueue,
+    )
     from moderation.pre_upload_check import PreUploadCheck
     from moderation.rechecks import ModerationRechecks
     from moderation.uploaded_images import UploadModeration
@@ -311,15 +316,18 @@ def pre_upload_check() -> PreUploadCheck:
     from moderation.pre_upload_check import PreUploadCheck
 
     config = settings()
-    replay_guard = None
-    if config.app_check_replay_protection:
-        from infra.app_check_tokens import FirebaseAppCheckTokens
-
-        replay_guard = FirebaseAppCheckTokens(_firebase_app)
     return PreUploadCheck(
         paid=paid_vision(), spenders=spenders(), fallback=fallback(),
         objects=object_store(), max_analyze_bytes=config.max_analyze_bytes,
-        own_bucket=config.storage_bucket, replay_guard=replay_guard)
+        own_bucket=config.storage_bucket,
+        replay_guard=app_check_tokens() if config.app_check_replay_protection else None)
+
+
+def app_check_tokens() -> AppCheckTokens:
+    """App Check replay protection: each limited-use token consumed once."""
+    from infra.app_check_tokens import FirebaseAppCheckTokens
+
+    return FirebaseAppCheckTokens(_firebase_app)
 
 
 @_once

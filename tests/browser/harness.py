@@ -140,16 +140,18 @@ class LocalRun:
             stop_process_tree(self.process, also=self.groups)
 
 
-def start_local_run(work: Path) -> LocalRun:
-    """Start the local run and wait until the functions answer and the seeded accounts sign
-    in; on any failure everything started is stopped and NotReady names the log."""
+def start_local_run(work: Path, extra_env: dict[str, str] | None = None) -> LocalRun:
+    """Start the local run (with `extra_env` on top of ours) and wait until the functions
+    answer and the seeded accounts sign in; on any failure everything started is stopped
+    and NotReady names the log."""
     from devtools.auth_emulator import free_ports
 
     port, firestore, auth, vision, storage = free_ports(5)
     env = {key: value for key, value in os.environ.items()
            if key not in _NOT_INHERITED and not key.endswith("_EMULATOR_HOST")}
     env.update({"GOOGLE_CLOUD_PROJECT": PROJECT, "LOCAL_BLOB_DIR": str(work / "blobs"),
-                "PYTHONPATH": f"{REPO / 'functions'}:{REPO}", "PYTHONUNBUFFERED": "1"})
+                "PYTHONPATH": f"{REPO / 'functions'}:{REPO}", "PYTHONUNBUFFERED": "1",
+                **(extra_env or {})})
     log = work / "local_run.log"
     command = [sys.executable, "-m", "devtools.local_run", "--port", str(port),
                "--firestore-port", str(firestore), "--auth-port", str(auth),

@@ -44,6 +44,7 @@ from moderation.allowance import (
 )
 from moderation.ports import (
     AllowanceState,
+    AppCheckRefused,
     Begin,
     BeginKind,
     ImageSource,
@@ -437,6 +438,22 @@ class FakeObjectStore:
     def delete(self, bucket: str, name: str, generation: str) -> None:
         if self._live(bucket, name, generation) is not None:
             del self.objects[(bucket, name)]
+
+
+class FakeAppCheckTokens:
+    """moderation.ports.AppCheckTokens: tokens starting "bad" are invalid; any other is
+    good once, as App Check's replay protection makes a limited-use token."""
+
+    def __init__(self) -> None:
+        self.consumed: list[str] = []
+
+    def consume(self, token: str) -> bool:
+        if token.startswith("bad"):
+            raise AppCheckRefused("not a valid App Check token (fake)")
+        if token in self.consumed:
+            return False
+        self.consumed.append(token)
+        return True
 
 
 class FakeRecheckQueue:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -15,12 +15,13 @@ from errors import (
     NotFound,
     PayloadTooLarge,
     PermissionDenied,
+    QuotaExhausted,
     Unauthenticated,
     Unavailable,
 )
 from identity import Caller
 from moderation.accounts import Spenders
-from moderation.allowance import Spender
+from moderation.allowance import AllowanceSettings, Spender
 from moderation.fallback import LocalThresholds, StrategyFallback
 from moderation.outcome import MODERATION_UNAVAILABLE, STATUS_MESSAGES
 from moderation.paid_vision import PaidVision
@@ -30,6 +31,7 @@ from moderation.safesearch import Likelihood, SafeSearchAnnotation
 from moderation.settings import VisionSettings
 from moderation.strategy import FallbackStrategy
 from tests.support.fakes import (
+    FakeAppCheckTokens,
     FakeClassifier,
     FakeClock,
     FakeLedger,
@@ -59,7 +61,8 @@ class World:
 
 def world(strategy: str = "warn", *, enabled: bool = True, limit: int = 1000,
           default_strategy: str = "warn", own_bucket: str | None = OWN_BUCKET,
-          score: float | LocalModelUnavailable = 0.05) -> World:
+          score: float | LocalModelUnavailable = 0.05,
+          replay_guard: FakeAppCheckTokens | None = None) -> World:
     ledger = FakeLedger(VisionSettings(enabled=enabled,
                                        fallback_strategy=FallbackStrategy(strategy),
                                        monthly_limit=limit), clock=FakeClock())
@@ -69,7 +72,7 @@ def world(strategy: str = "warn", *, enabled: bool = True, limit: int = 1000,
     check = PreUploadCheck(
         paid=paid, spenders=Spenders(None),
         fallback=StrategyFallback(model.factory, LocalThresholds()), objects=objects,
-        max_analyze_bytes=LIMIT, own_bucket=own_bucket)
+        max_analyze_bytes=LIMIT, own_bucket=own_bucket, replay_guard=replay_guard)
     return World(ledger, vision, model, objects, check)
 
 
@@ -331,3 +334,53 @@ def test_when_vision_fails_the_unit_is_abandoned_and_nothing_cached(strategy: st
     again = analyze(w, {"image": b64(PNG)})
     assert (again["verdict"], again["checked"], again["cached"]) == ("approved", True, False)
     assert len(w.vision.calls) == 2 and w.ledger.used == 1
+
+
+# -- App Check replay protection --------------------------------------------------------------
+
+
+def test_with_replay_protection_each_app_check_token_is_good_for_one_call() -> None:
+    tokens = FakeAppCheckTokens()
+    w = world(replay_guard=tokens)
+    assert w.check.analyze(ALICE, {"image": b64(PNG)}, app_check_token="t-1")["verdict"] \
+        == "approved"
+    calls_before = list(w.ledger.calls)
+    for token, message in ((None, "This call needs an App Check token"),
+                           ("t-1", "This App Check token was already used"),
+                           ("bad-token", "This App Check token was already used")):
+        with pytest.raises(Unauthenticated) as err:
+            w.check.analyze(ALICE, {"image": b64(PNG)}, app_check_token=token)
+        assert str(err.value).startswith(message)
+    # Refused before anything was read or reserved.
+    assert w.ledger.calls == calls_before and len(w.vision.calls) == 1
+    assert tokens.consumed == ["t-1"]
+
+
+def test_without_replay_protection_no_token_is_asked_for() -> None:
+    w = world()
+    assert analyze(w, {"image": b64(PNG)})["verdict"] == "approved"
+
+
+# -- allowances and flags ---------------------------------------------------------------------
+
+
+def test_over_the_allowance_the_check_is_refused_before_reading_and_costs_nothing() -> None:
+    w = world()
+    w.ledger.settings = replace(w.ledger.settings,
+                                allowance=AllowanceSettings(new_account_daily=1))
+    w.objects.put(OWN_BUCKET, "uploads/alice/p.png", PNG)
+    assert analyze(w, {"image": b64(PNG)})["checked"] is True
+    with pytest.raises(QuotaExhausted) as err:
+        analyze(w, {"path": "uploads/alice/p.png"})
+    assert str(err.value) == ("This account has used up its image checks until 2026-11-16 "
+                              "08:00 UTC. Try again then.")
+    assert w.objects.reads == [] and len(w.vision.calls) == 1 and w.ledger.used == 1
+
+
+def test_a_flagged_account_is_told_its_image_waits_for_a_person_without_a_unit() -> None:
+    w = world()
+    w.ledger.manage_account(Caller(uid="admin", is_admin=True), "alice", "flag")
+    reply = analyze(w, {"image": b64(PNG)})
+    assert (reply["verdict"], reply["cause"], reply["checked"]) == (
+        "needs_review", "account_flagged", False)
+    assert w.vision.calls == [] and w.ledger.used == 0
