@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    .venv/bin/python bench/moderation_burst.py                  # 30 images at once
+    .venv/bin/python bench/moderation_burst.py                  # 300 images + 60 again
     .venv/bin/python bench/moderation_burst.py --vision-down 60 # Vision out for a minute
 
 It starts the Firestore emulator, a Cloud Storage emulator and a Vision server of its own,
@@ -21,80 +21,24 @@ timings (30 s first delay, back-off from 10 s) unless --recheck-delay says other
 from __future__ import annotations
 
 import argparse
-import io
-import json
-import os
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent)]
 
+from bench.local_stack import Stack, local_stack, png  # noqa: E402
 from bench.stats import percentile  # noqa: E402
-from devtools import firestore_emulator  # noqa: E402
-from devtools.firestore_emulator import free_port  # noqa: E402
-from devtools.storage_emulator import running_storage_emulator  # noqa: E402
-from devtools.storage_events import storage_finalized_event, to_structured_http  # noqa: E402
-from devtools.tokens import mint_id_token  # noqa: E402
-from devtools.vision_server import VisionServer  # noqa: E402
 
 PROJECT = "demo-burst"
-BUCKET = f"{PROJECT}.appspot.com"
-
-
-def png(index: int) -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (16, 16), (index % 256, index // 256 % 256, 7)).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def post(url: str, body: bytes, headers: dict[str, str], timeout: float = 300) -> int:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        response.read()
-        return response.status
-
-
-def start_local_run(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.local_run", "--port", str(port), "--run-info",
-         str(log.with_suffix(".json")), "--sweep-every", "10"],
-        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1):
-                return process
-        except OSError:
-            if process.poll() is not None:
-                raise SystemExit(f"the local run exited; see {log}") from None
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"the local run did not start; see {log}")
-
-
-def quota_status(base: str) -> dict:
-    token = mint_id_token("bench-admin", project_id=PROJECT, admin=True)
-    request = urllib.request.Request(
-        f"{base}/getVisionApiQuotaStatus", data=json.dumps({"data": {}}).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-        method="POST")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())["result"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=30)
-    parser.add_argument("--redeliveries", type=int, default=10)
+    parser.add_argument("--images", type=int, default=300)
+    parser.add_argument("--redeliveries", type=int, default=60)
     parser.add_argument("--vision-down", type=float, default=0.0,
                         help="seconds of Vision outage from the start of the burst")
     parser.add_argument("--recheck-delay", type=float, default=None,
@@ -105,40 +49,17 @@ def main() -> None:
 
     print("starting the Firestore emulator, Cloud Storage, Vision and the local run ...",
           flush=True)
-    firestore = firestore_emulator.start()
-    vision = VisionServer().start()
-    work = Path(tempfile.mkdtemp(prefix="burst-"))
-    try:
-        with running_storage_emulator(BUCKET, project=PROJECT) as gcs:
-            port = free_port()
-            env = {**os.environ, "GOOGLE_CLOUD_PROJECT": PROJECT, "GCLOUD_PROJECT": PROJECT,
-                   "STORAGE_BUCKET": BUCKET, "FIRESTORE_EMULATOR_HOST": firestore.host,
-                   "STORAGE_EMULATOR_HOST": gcs.host, "VISION_API_ENDPOINT": vision.endpoint,
-                   "LOCAL_BLOB_DIR": str(work / "blobs"),
-                   "FIREBASE_CONFIG": json.dumps({"projectId": PROJECT,
-                                                  "storageBucket": BUCKET}),
-                   "PYTHONPATH": f"{ROOT / 'functions'}:{ROOT}"}
-            if args.recheck_delay is not None:
-                env["RECHECK_DELAY_S"] = str(args.recheck_delay)
-            process = start_local_run(port, env, work / "local_run.log")
-            try:
-                run_burst(args, f"http://127.0.0.1:{port}", gcs, vision)
-            finally:
-                process.terminate()
-                process.wait(timeout=20)
-    finally:
-        vision.stop()
-        firestore.stop()
+    extra = {"RECHECK_DELAY_S": str(args.recheck_delay)} if args.recheck_delay else {}
+    with local_stack(PROJECT, extra) as stack:
+        run_burst(args, stack)
 
 
-def run_burst(args: argparse.Namespace, base: str, gcs: object, vision: VisionServer) -> None:
-    bucket = gcs.bucket()  # type: ignore[attr-defined]
-    blobs = []
-    for index in range(args.images):
-        blob = bucket.blob(f"uploads/burst/{index:03d}.png")
-        blob.upload_from_string(png(index), content_type="image/png")
-        blob.reload()
-        blobs.append(blob)
+def run_burst(args: argparse.Namespace, stack: Stack) -> None:
+    vision = stack.vision
+    # Each image from an account of its own, as a burst from many users is (one account
+    # sending 300 would meet its allowance: bench/account_allowance.py).
+    blobs = [stack.upload(f"users/burst-{index:03d}/photo.png", png(index))
+             for index in range(args.images)]
     deliveries = blobs + blobs[:args.redeliveries]
     if args.vision_down:
         vision.outage(args.vision_down)
@@ -149,12 +70,9 @@ def run_burst(args: argparse.Namespace, base: str, gcs: object, vision: VisionSe
     lock = threading.Lock()
 
     def deliver(blob: object) -> None:
-        event = storage_finalized_event(BUCKET, blob.name, str(blob.generation),  # type: ignore[attr-defined]
-                                        content_type="image/png", size=blob.size)  # type: ignore[attr-defined]
-        headers, body = to_structured_http(event)
         barrier.wait()
         started = time.perf_counter()
-        status = post(f"{base}/moderate_uploaded_image", body, headers)
+        status = stack.deliver(blob)
         with lock:
             latencies.append(time.perf_counter() - started)
             statuses.append(status)
@@ -178,7 +96,7 @@ def run_burst(args: argparse.Namespace, base: str, gcs: object, vision: VisionSe
         time.sleep(1.0)
     final = verdicts(blobs)
     after_back = time.monotonic() - vision_back
-    status = quota_status(base)
+    status = stack.quota_status()
     print(f"final: {summary(final)}"
           + (f"; all approved {after_back:.0f} s after Vision came back"
              if args.vision_down and all(v == "approved" for v in final.values()) else ""))
@@ -189,6 +107,8 @@ def run_burst(args: argparse.Namespace, base: str, gcs: object, vision: VisionSe
           and vision.billable_units == args.images)
     print("PASS" if ok else "FAIL", "(every image approved, usage and billed units "
           f"== {args.images})")
+    if not ok:
+        raise SystemExit(1)
 
 
 def verdicts(blobs: list) -> dict[str, str]:

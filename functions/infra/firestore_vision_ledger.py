@@ -334,6 +334,28 @@ class FirestoreVisionLedger:
                 return outcome("reserved", usage=view.used + units)
         raise AssertionError("unreachable")
 
+    def claim(self, job_path: str, fields: dict[str, Any], spender: Spender, *,
+              after_fallback: bool = False) -> str | None:
+        """Lease the job with no unit (begin gave none): one optimistic transaction on the
+        job alone, so it succeeds while the shards are contended."""
+        job_ref = self._db.document(job_path)
+        owner = uuid.uuid4().hex
+
+        def plan(docs: list[Doc]) -> tuple[list[Write], str | None]:
+            (job,) = docs
+            now = self._clock()
+            if job_step(JobState.from_document(job.data), owner, now,
+                        after_fallback=after_fallback) != "decide":
+                return [], None
+            return [(job, {**fields, "state": "reserved", "units": 0, "claim": "unreserved",
+                           "leaseUntil": now + self._lease, "leaseOwner": owner,
+                           "reservedAt": now,
+                           "deliveries": _int(job.data, "deliveries") + 1,
+                           **job_fields(spender, 0, month_key(now, self._tz), now,
+                                        self._tz)})], owner
+
+        return self._calls.optimistic([job_ref], plan)
+
     def _commit(self, writes: list[tuple[Doc, dict[str, Any] | None]], attempt: int,
                 deadline: float) -> bool:
         """An optimistic commit; False (after a short random pause) when it lost a race."""

@@ -61,6 +61,7 @@ class Judgement:
     cause: str | None = None
     renews_at: datetime | None = None  # cause account_allowance: when it renews
     prior: dict[str, Any] | None = None
+    owner: str | None = None  # the job's lease, held by this caller (it must settle it)
 
     @property
     def month_key(self) -> str | None:
@@ -69,7 +70,7 @@ class Judgement:
     @property
     def leased(self) -> bool:
         """This caller holds the job's lease and must settle it."""
-        return self.begin is not None and self.kind in ("verdict", "fallback")
+        return self.owner is not None and self.kind in ("verdict", "fallback")
 
 
 class PaidVision:
@@ -91,19 +92,35 @@ class PaidVision:
             # No reservation, no Vision call: the budget stays a hard limit.
             cause = "ledger_busy" if isinstance(err, StoreBusy) else "ledger_unavailable"
             log.error("the quota ledger gave no reservation for %s: %s", job, err)
-            return Judgement("fallback", job, self._defaults, cause=cause)
+            return self._unreserved(job, fields, spender, after_fallback, cause)
         if begin.kind in ("done", "busy"):
             return Judgement(begin.kind, job, begin.settings, prior=begin.prior_result)
         if begin.kind != "reserved":
             return Judgement("fallback", job, begin.settings, begin, cause=CAUSES[begin.kind],
-                             renews_at=begin.renews_at)
+                             renews_at=begin.renews_at, owner=begin.owner)
         try:
             annotation = self._vision.classify(source)
         except VisionUnavailable as err:
             log.warning("Vision gave no verdict for %s: %s (%s)", job, err.reason, err.message)
-            return Judgement("fallback", job, begin.settings, begin, cause=err.reason)
-        return Judgement("verdict", job, begin.settings, begin,
+            return Judgement("fallback", job, begin.settings, begin, cause=err.reason,
+                             owner=begin.owner)
+        return Judgement("verdict", job, begin.settings, begin, owner=begin.owner,
                          outcome=verdict_outcome(annotation, begin.settings))
+
+    def _unreserved(self, job: str, fields: dict[str, Any], spender: Spender,
+                    after_fallback: bool, cause: str) -> Judgement:
+        """No unit (the shards were too busy, or the ledger is down): lease the job alone,
+        so that no concurrent delivery applies a second outcome over this one's fallback.
+        A job someone else holds or settled is theirs: do nothing. Without even that
+        lease (the ledger is down), the fallback is applied unleased."""
+        try:
+            owner = self._ledger.claim(job, fields, spender, after_fallback=after_fallback)
+        except StoreUnavailable as err:
+            log.error("no lease either for %s: %s", job, err)
+            return Judgement("fallback", job, self._defaults, cause=cause)
+        if owner is None:
+            return Judgement("busy", job, self._defaults)
+        return Judgement("fallback", job, self._defaults, cause=cause, owner=owner)
 
     def settle_verdict(self, judgement: Judgement, result: dict[str, Any]) -> None:
         """Vision's verdict is applied: finish the job, keeping its unit."""
@@ -152,4 +169,4 @@ class PaidVision:
 
 
 def _owner(judgement: Judgement) -> str | None:
-    return judgement.begin.owner if judgement.begin is not None else None
+    return judgement.owner

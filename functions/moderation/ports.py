@@ -161,6 +161,13 @@ class QuotaLedger(Protocol):
         spender's account in one commit (or say why not)."""
         ...
 
+    def claim(self, job_path: str, fields: dict[str, Any], spender: Spender, *,
+              after_fallback: bool = False) -> str | None:
+        """Lease the job without a unit (begin gave none: contention), for the caller to
+        apply a fallback under; the lease owner, or None when someone else holds or settled
+        the job (as begin would have said busy or done)."""
+        ...
+
     def complete(self, job_path: str, result: dict[str, Any], *, owner: str | None = None,
                  rejected: bool = False, release: bool = False,
                  fields: dict[str, Any] | None = None) -> bool:

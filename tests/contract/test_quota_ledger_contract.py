@@ -188,6 +188,21 @@ def test_a_job_never_begun_is_recorded_as_a_fallback_only_if_absent(world: World
     assert not world.ledger.release(held, {"status": "needs_review"})
 
 
+def test_a_claim_leases_a_job_without_a_unit_once(world: World) -> None:
+    job = world.new_job()
+    owner = world.ledger.claim(job, {"name": "x"}, ALICE)
+    assert owner is not None
+    assert world.ledger.claim(job, {}, ALICE) is None  # leased: busy
+    assert world.spend(ALICE, job).kind == "busy"
+    assert world.ledger.release(job, {"status": "needs_review"}, owner=owner)
+    assert world.ledger.claim(job, {}, ALICE) is None  # a fallback is done for a delivery
+    assert world.ledger.claim(job, {}, ALICE, after_fallback=True) is not None
+    assert world.used == 0 and world.row(ALICE) is None
+    done = world.new_job()
+    world.ledger.complete(done, RESULT, owner=world.spend(ALICE, done).owner)
+    assert world.ledger.claim(done, {}, ALICE, after_fallback=True) is None
+
+
 def test_abandon_gives_the_unit_back_and_forgets_the_job(world: World) -> None:
     job = world.new_job()
     world.spend(ALICE, job)

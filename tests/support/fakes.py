@@ -187,6 +187,21 @@ class FakeLedger:
             **job_fields(spender, charged, key, now, self.tz)}
         return outcome(spend.kind, renews_at=spend.renews_at)
 
+    def claim(self, job_path: str, fields: dict[str, Any], spender: Spender, *,
+              after_fallback: bool = False) -> str | None:
+        self._enter("claim")
+        now, owner = self.clock(), uuid.uuid4().hex
+        job = self.jobs.get(job_path)
+        if job_step(JobState.from_document(job), owner, now,
+                    after_fallback=after_fallback) != "decide":
+            return None
+        self.jobs[job_path] = {
+            **(job or {}), **fields, "state": "reserved", "units": 0, "claim": "unreserved",
+            "leaseUntil": now + self.lease, "leaseOwner": owner, "reservedAt": now,
+            "deliveries": (job or {}).get("deliveries", 0) + 1,
+            **job_fields(spender, 0, self.month, now, self.tz)}
+        return owner
+
     def _give_back(self, job: dict[str, Any]) -> int:
         """Return a reserved job's units to its month (once, and only in its epoch) and to
         its account."""

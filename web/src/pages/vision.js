@@ -1,16 +1,42 @@
-// Vision (admins only): usage gauge, on/off, fallback strategy, monthly limit, reset,
-// the deferred re-check backlog, the audit log and the notifications.
+// Vision (admins only): usage gauge, on/off, fallback strategy, monthly limit, the
+// per-account allowances, the accounts that used the most this month (flag, unflag, reset
+// their day), reset, the deferred re-check backlog, the audit log and the notifications.
 import { h, fill, field, table } from "../dom.js";
 import { call } from "../api.js";
 import { change } from "./change.js";
 import { t, fmtNumber, fmtUsd, fmtPercent, fmtDate } from "../i18n.js";
 
 export const STRATEGIES = ["deny", "allow", "warn", "local"];
+export const EXEMPTABLE_ROLES = ["staff", "admin"];
+// The pool of images outside any user's folder, as the functions name it.
+export const UNATTRIBUTED = "~unattributed";
+
+// The allowance's whole-number settings: [field, label key, hint key, least value, most].
+const ALLOWANCE_NUMBERS = [
+  ["daily", "vision.allowance.daily", "vision.allowance.daily.help", 0, 1_000_000],
+  ["monthly", "vision.allowance.monthly", "vision.allowance.monthly.help", 0, 1_000_000],
+  ["new_account_daily", "vision.allowance.newAccountDaily",
+    "vision.allowance.newAccountDaily.help", 0, 1_000_000],
+  ["unattributed_daily", "vision.allowance.unattributedDaily",
+    "vision.allowance.unattributedDaily.help", 0, 1_000_000],
+  ["flag_after_rejections", "vision.allowance.flagAfter", "vision.allowance.flagAfter.help",
+    1, 1000],
+];
+
+// Who an account is, for people: its email, else its uid; the unattributed pool by name.
+export function accountName(account) {
+  if (!account) return "–";
+  if (account.unattributed || account.uid === UNATTRIBUTED || account.account === UNATTRIBUTED) {
+    return t("vision.accounts.unattributed");
+  }
+  return account.email || account.uid || account.account || "–";
+}
 
 function describeValue(value) {
   if (value === null || value === undefined) return "–";
   if (typeof value === "boolean") return value ? t("common.on") : t("common.off");
   if (typeof value === "number") return fmtNumber(value);
+  if (Array.isArray(value)) return value.length ? value.map(describeValue).join(", ") : "–";
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
 }
@@ -23,6 +49,15 @@ export function describeChange(before, after) {
   const changed = keys.filter((k) => JSON.stringify(b[k]) !== JSON.stringify(a[k]));
   return (changed.length ? changed : keys)
     .map((k) => `${k}: ${describeValue(b[k])} → ${describeValue(a[k])}`).join("; ") || "–";
+}
+
+// The account an audit record's action was about (the account actions name a target).
+function auditTarget(a) {
+  const target = a?.target;
+  if (!target || typeof target !== "object" || !("uid" in target || "account" in target)) {
+    return null;
+  }
+  return accountName(target);
 }
 
 function actionName(action) {
@@ -44,6 +79,13 @@ export function notificationText(n) {
     return t(`notice.budget.${event}`, { name: n.budgetName || n.budgetId || "",
                                          cost: money(n.costAmount), budget: money(n.budgetAmount) });
   }
+  if (n.kind === "vision_account_flagged") {
+    const count = fmtNumber(n.rejections);
+    if (!n.uid && (!n.account || n.account === UNATTRIBUTED)) {
+      return t("notice.unattributedFlagged", { count });
+    }
+    return t("notice.accountFlagged", { who: n.uid || n.account, count });
+  }
   return [n.kind, n.event, n.level].filter(Boolean).join(" · ");
 }
 
@@ -56,6 +98,10 @@ export function render(ctx) {
   const settingsStatus = statusLine();
   const resetStatus = statusLine();
   const backlogStatus = statusLine();
+  const allowanceStatus = statusLine();
+  allowanceStatus.setAttribute("data-testid", "allowance-status");
+  const accountsStatus = statusLine();
+  accountsStatus.setAttribute("data-testid", "accounts-status");
 
   // Usage gauge.
   const meter = h("meter", { id: "vision-meter", min: 0, max: 1, value: 0 });
@@ -101,6 +147,47 @@ export function render(ctx) {
     resetButton.disabled = resetInput.value.trim() !== word;
   });
 
+  // Per-account allowances: one form, saved in one call.
+  const allowanceInputs = {};
+  const allowanceFields = ALLOWANCE_NUMBERS.map(([name, label, hint, min, max]) => {
+    allowanceInputs[name] = h("input", { type: "number", min, max, step: 1,
+                                         inputmode: "numeric", required: true,
+                                         "data-testid": `allowance-${name.replaceAll("_", "-")}` });
+    return field(t(label), allowanceInputs[name], t(hint));
+  });
+  const exemptHintId = "allowance-exempt-hint";
+  const exemptBoxes = {};
+  const exemptFieldset = h("fieldset", { "data-testid": "allowance-exempt-roles",
+                                         "aria-describedby": exemptHintId },
+    h("legend", { text: t("vision.allowance.exempt") }),
+    h("p", { class: "hint", id: exemptHintId, text: t("vision.allowance.exempt.help") }),
+    EXEMPTABLE_ROLES.map((role) => {
+      exemptBoxes[role] = h("input", { type: "checkbox", id: `allowance-exempt-${role}`,
+                                       value: role, "data-testid": `allowance-exempt-${role}` });
+      return h("div", { class: "check" }, exemptBoxes[role],
+        h("label", { for: `allowance-exempt-${role}`, text: t(`role.${role}`) }));
+    }));
+  const skipVision = h("input", { type: "checkbox", id: "allowance-skip-vision",
+                                  "aria-describedby": "allowance-skip-vision-hint",
+                                  "data-testid": "allowance-skip-vision" });
+  const skipVisionRow = h("div", { class: "check-field" },
+    h("div", { class: "check" }, skipVision,
+      h("label", { for: "allowance-skip-vision", text: t("vision.allowance.skipVision") })),
+    h("p", { class: "hint", id: "allowance-skip-vision-hint",
+             text: t("vision.allowance.skipVision.help") }));
+  const allowanceSave = h("button", { type: "submit", text: t("vision.allowance.save"),
+                                      "data-testid": "allowance-save" });
+  const allowanceControls = () => [...Object.values(allowanceInputs),
+    ...Object.values(exemptBoxes), skipVision, allowanceSave];
+  // Edits not saved yet are kept when the status is shown again (after another change).
+  let allowanceEdited = false;
+  let allowanceKnown = false;
+  const onAllowanceEdit = () => { allowanceEdited = true; };
+
+  // The accounts that used the most this month.
+  const accountsHolder = h("div", { "aria-busy": "true" },
+    h("p", { text: t("common.loading") }));
+
   // Backlog.
   const backlog = h("dl", { class: "facts", "data-testid": "vision-backlog" });
   const drainButton = h("button", { type: "button", text: t("vision.backlog.drain"),
@@ -115,9 +202,11 @@ export function render(ctx) {
     ...Object.values(radios)];
   function setSettingsReady(ready) {
     for (const control of settingControls()) control.disabled = !ready;
+    for (const control of allowanceControls()) control.disabled = !(ready && allowanceKnown);
   }
 
   function showStatus(s) {
+    allowanceKnown = Boolean(s?.allowance && typeof s.allowance === "object");
     setSettingsReady(true);
     const limit = Number(s.limit) || 0;
     const used = Number(s.used) || 0;
@@ -143,6 +232,61 @@ export function render(ctx) {
     if (radios[s.strategy]) radios[s.strategy].checked = true;
     if (document.activeElement !== limitInput) limitInput.value = String(limit);
     showBacklog(s.recheckBacklog);
+    if (allowanceKnown && !allowanceEdited) showAllowance(s.allowance);
+    showAccounts(Array.isArray(s.topAccounts) ? s.topAccounts : []);
+  }
+
+  // The shown settings, to send only what the admin changed: an unattributed allowance left
+  // as shown keeps following the daily one (daily x 5) instead of becoming a fixed number.
+  let shownAllowance = {};
+
+  function showAllowance(a) {
+    shownAllowance = a;
+    for (const [name] of ALLOWANCE_NUMBERS) {
+      const value = a[name];
+      allowanceInputs[name].value = Number.isInteger(value) ? String(value) : "";
+    }
+    const exempt = Array.isArray(a.exempt_roles) ? a.exempt_roles : [];
+    for (const role of EXEMPTABLE_ROLES) exemptBoxes[role].checked = exempt.includes(role);
+    skipVision.checked = Boolean(a.flagged_skip_vision);
+  }
+
+  function showAccounts(accounts) {
+    accountsHolder.setAttribute("aria-busy", "false");
+    if (!accounts.length) {
+      fill(accountsHolder, h("p", { "data-testid": "accounts-table",
+                                    text: t("vision.accounts.none") }));
+      return;
+    }
+    const rows = accounts.map((account) => {
+      const who = accountName(account);
+      const flagged = Boolean(account.flagged);
+      const toggle = flagged ? "unflag" : "flag";
+      return h("tr", { "data-uid": account.uid, "data-flagged": String(flagged) },
+        h("th", { scope: "row", text: who }),
+        h("td", { class: "num", text: fmtNumber(account.unitsToday ?? 0) }),
+        h("td", { class: "num", text: fmtNumber(account.unitsThisMonth ?? 0) }),
+        h("td", { class: "num", text: fmtNumber(account.rejections ?? 0) }),
+        h("td", { "data-testid": "account-flagged" },
+          flagged ? h("span", { class: "badge flagged", text: t("vision.accounts.yes") })
+            : t("vision.accounts.no")),
+        h("td", { class: "actions" },
+          h("button", { type: "button", class: "small", "data-action": toggle,
+                        "data-testid": `account-${toggle}`,
+                        "aria-label": t(flagged ? "vision.accounts.unflag.name"
+                          : "vision.accounts.flag.name", { who }),
+                        text: t(flagged ? "vision.accounts.unflag" : "vision.accounts.flag"),
+                        onclick: (e) => onAccount(e.currentTarget, account, toggle) }),
+          h("button", { type: "button", class: "small", "data-action": "reset_day",
+                        "data-testid": "account-reset-day",
+                        "aria-label": t("vision.accounts.resetDay.name", { who }),
+                        text: t("vision.accounts.resetDay"),
+                        onclick: (e) => onAccount(e.currentTarget, account, "reset_day") })));
+    });
+    fill(accountsHolder, table(t("vision.accounts.caption"), [t("vision.accounts.who"),
+      t("vision.accounts.today"), t("vision.accounts.month"), t("vision.accounts.rejections"),
+      t("vision.accounts.flagged"), t("vision.accounts.actions")], rows,
+    { "data-testid": "accounts-table" }));
   }
 
   function showBacklog(b) {
@@ -177,7 +321,8 @@ export function render(ctx) {
           h("td", { text: a.actor === "system" ? t("audit.system")
             : (a.adminEmail || a.adminUid || "–") }),
           h("td", { text: actionName(a.action) }),
-          h("td", { class: "change", text: describeChange(a.before, a.after) }))),
+          h("td", { class: "change", text: [auditTarget(a), describeChange(a.before, a.after)]
+            .filter(Boolean).join(": ") }))),
           { "data-testid": "audit-table" })
         : h("p", { "data-testid": "audit-table", text: t("audit.none") }));
       const notices = reply?.notifications || [];
@@ -238,6 +383,45 @@ export function render(ctx) {
     resetButton.disabled = resetInput.value.trim() !== word;
   }
 
+  async function onAllowance(event) {
+    event.preventDefault();
+    const data = {};
+    for (const [name, , , min, max] of ALLOWANCE_NUMBERS) {
+      const input = allowanceInputs[name];
+      const value = Number(input.value);
+      if (input.value.trim() === "" || !Number.isInteger(value) || value < min || value > max) {
+        input.focus();
+        return;
+      }
+      if (name !== "unattributed_daily" || value !== shownAllowance[name]) data[name] = value;
+    }
+    data.exempt_roles = EXEMPTABLE_ROLES.filter((role) => exemptBoxes[role].checked);
+    data.flagged_skip_vision = skipVision.checked;
+    // Saved: the stored settings are shown again; refused: the edits stay as typed.
+    allowanceEdited = false;
+    const ok = await act(allowanceSave, "set_vision_api_account_allowance", data,
+      (r) => t("vision.allowance.saved") + queuedNote(r), allowanceStatus);
+    if (!ok) allowanceEdited = true;
+  }
+
+  const ACCOUNT_DONE = { flag: "vision.accounts.flagged.done",
+                         unflag: "vision.accounts.unflagged.done",
+                         reset_day: "vision.accounts.dayReset.done" };
+
+  async function onAccount(button, account, action) {
+    const who = accountName(account);
+    const ok = await act(button, "manage_vision_account", { uid: account.uid, action },
+      (r) => t(ACCOUNT_DONE[action], { who,
+        before: fmtNumber(r?.before?.unitsToday ?? account.unitsToday ?? 0) }) + queuedNote(r),
+      accountsStatus);
+    // The table was drawn anew: the focus goes back to the same account's button.
+    const row = [...accountsHolder.querySelectorAll("tbody tr")]
+      .find((tr) => tr.dataset.uid === account.uid);
+    const again = row?.querySelector(action === "reset_day" ? "[data-action=reset_day]"
+      : "[data-action=flag], [data-action=unflag]");
+    if (ok && again) again.focus();
+  }
+
   function onDrain() {
     act(drainButton, "drain_moderation_rechecks", {},
       (r) => t("vision.backlog.drained", { count: fmtNumber(r?.queued ?? 0) }), backlogStatus);
@@ -259,6 +443,18 @@ export function render(ctx) {
       h("form", { onsubmit: onLimit, class: "inline-form" },
         field(t("vision.limit"), limitInput, t("vision.limit.help")), limitSave),
       settingsStatus),
+    h("section", { "aria-labelledby": "h-allowance" },
+      h("h2", { id: "h-allowance", text: t("vision.allowance") }),
+      h("p", { class: "hint", text: t("vision.allowance.help") }),
+      h("form", { onsubmit: onAllowance, "data-testid": "allowance-form",
+                  oninput: onAllowanceEdit, onchange: onAllowanceEdit },
+        h("div", { class: "allowance-grid" }, allowanceFields),
+        exemptFieldset, skipVisionRow, allowanceSave),
+      allowanceStatus),
+    h("section", { "aria-labelledby": "h-accounts" },
+      h("h2", { id: "h-accounts", text: t("vision.accounts") }),
+      h("p", { class: "hint", text: t("vision.accounts.help") }),
+      accountsHolder, accountsStatus),
     h("section", { "aria-labelledby": "h-reset" },
       h("h2", { id: "h-reset", text: t("vision.reset") }),
       h("form", { onsubmit: onReset, class: "inline-form" },
