@@ -190,15 +190,16 @@ class ModerationRechecks:
         """Settle the job again as a fallback (the first outcome stays), then wait for
         capacity, finish, or raise Unavailable for the queue to try again later."""
         cause = str(judgement.cause)
-        if cause in ("ledger_busy", "ledger_unavailable"):
-            raise Unavailable(Msg("moderation.recheck.quota_busy"))
         now = self._clock()
         if cause == "bad_image":
             self._paid.settle_fallback(judgement, {"status": "bad_image", "cause": cause,
                                                    "checked": False}, final=True)
             self._done(recheck, {"status": "bad_image"})
             return "bad_image"
-        self._paid.settle_fallback(judgement, None)
+        if judgement.leased:  # (never begun: the ledger was down, there is nothing to settle)
+            self._paid.settle_fallback(judgement, None)
+        if cause in ("ledger_busy", "ledger_unavailable"):
+            raise Unavailable(Msg("moderation.recheck.quota_busy"))
         waiting_for = WAIT_FOR.get(cause)
         if waiting_for is not None:
             not_before = (judgement.renews_at if cause == "account_allowance"

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from errors import Unavailable
 from moderation.accounts import Spenders
 from moderation.allowance import Spender
 from moderation.fallback import LocalThresholds, StrategyFallback
@@ -652,3 +653,21 @@ def test_local_as_the_default_strategy_judges_when_the_ledger_is_down() -> None:
         "rejected", "ledger_unavailable", "local_model")
     assert w.objects.stat(BUCKET, QUARANTINE + NAME) is not None
     assert w.vision.calls == []
+
+
+def test_a_recheck_that_meets_a_busy_ledger_frees_the_job_for_its_next_try() -> None:
+    w = world()
+    w.vision.script = [VisionUnavailable("unavailable", "Vision answered 503")]
+    obj = w.upload()
+    w.moderate(obj)
+    ((payload, _),) = w.queue.tasks
+    w.ledger.busy = True  # the shards too busy: the re-check leases the job without a unit
+
+    with pytest.raises(Unavailable):
+        w.rechecks.run(payload)
+
+    job = w.job(obj)
+    assert job is not None and (job["state"], job["leaseOwner"]) == ("fallback", None)
+    w.ledger.busy = False
+    assert w.rechecks.run(payload) == "approved"
+    assert w.ledger.used == 1
