@@ -109,3 +109,15 @@ def env(functions_env, gcs, vision, monkeypatch):
     monkeypatch.setenv("VISION_FALLBACK_STRATEGY", "warn")
     composition.reset()
     return gcs
+
+
+@pytest.fixture
+def fast(env, monkeypatch):
+    """The moderation functions with re-checks retried after 0.2-1 s instead of minutes."""
+    import composition
+
+    monkeypatch.setenv("RECHECK_DELAY_S", "0.2")
+    monkeypatch.setenv("RECHECK_RETRY_MIN_S", "0.2")
+    monkeypatch.setenv("RECHECK_RETRY_MAX_S", "1")
+    composition.reset()
+    return env

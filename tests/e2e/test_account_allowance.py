@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.fakes import FakeClock
 from tests.support.moderation import (
     callable_,
     deliver,
@@ -27,32 +28,12 @@ COLORS = ["red", "green", "blue", "white", "black", "yellow", "orange", "purple"
           "gray", "cyan", "magenta", "navy", "olive", "teal"]
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
-def fast(env, monkeypatch):
-    """The moderation functions with re-checks retried within a second."""
-    import composition
-
-    monkeypatch.setenv("RECHECK_DELAY_S", "0.2")
-    monkeypatch.setenv("RECHECK_RETRY_MIN_S", "0.2")
-    monkeypatch.setenv("RECHECK_RETRY_MAX_S", "1")
-    composition.reset()
-    return env
-
-
-@pytest.fixture
-def clock(fast, monkeypatch) -> Clock:
+def clock(fast, monkeypatch) -> FakeClock:
     """The functions' clock, moved by hand: 04:00 on 10 November in Los Angeles."""
     import composition
 
-    clock = Clock(datetime(2026, 11, 10, 12, 0, tzinfo=UTC))
+    clock = FakeClock(datetime(2026, 11, 10, 12, 0, tzinfo=UTC))
     monkeypatch.setattr(composition, "utc_now", clock)
     composition.reset()
     return clock

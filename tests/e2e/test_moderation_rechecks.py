@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from moderation.allowance import Spender
+from tests.support.fakes import FakeClock
 from tests.support.moderation import (
     BUCKET,
     callable_,
@@ -22,26 +23,6 @@ from tests.support.moderation import (
     upload,
     usage,
 )
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def fast(env, monkeypatch):
-    """The moderation functions with re-checks retried after 0.2-1 s instead of minutes."""
-    import composition
-
-    monkeypatch.setenv("RECHECK_DELAY_S", "0.2")
-    monkeypatch.setenv("RECHECK_RETRY_MIN_S", "0.2")
-    monkeypatch.setenv("RECHECK_RETRY_MAX_S", "1")
-    composition.reset()
-    return env
 
 
 def wait_for_rechecks() -> None:
@@ -286,7 +267,7 @@ def test_waiting_images_are_checked_when_the_next_month_begins(fast, call, visio
                                                                monkeypatch):
     import composition
 
-    clock = Clock(datetime(2026, 12, 1, 4, 0, tzinfo=UTC))  # 30 Nov, 20:00 in Los Angeles
+    clock = FakeClock(datetime(2026, 12, 1, 4, 0, tzinfo=UTC))  # 30 Nov, 20:00 in Los Angeles
     monkeypatch.setattr(composition, "utc_now", clock)
     composition.reset()
     assert callable_(call, "setVisionApiMonthlyQuota", {"limit": 1},
@@ -364,7 +345,7 @@ def test_a_recheck_whose_worker_died_is_swept_up_and_counted_once(
         fast, call, vision, firestore_client, monkeypatch):
     import composition
 
-    clock = Clock(datetime(2026, 11, 10, 12, 0, tzinfo=UTC))
+    clock = FakeClock(datetime(2026, 11, 10, 12, 0, tzinfo=UTC))
     monkeypatch.setattr(composition, "utc_now", clock)
     composition.reset()
     firestore_client.document("system_config/vision_api").set({"enabled": False})
@@ -411,7 +392,7 @@ def test_an_upload_whose_trigger_died_mid_way_is_rescued_and_counted_once(
     import composition
     from moderation.uploaded_images import moderation_key
 
-    clock = Clock(datetime(2026, 11, 10, 12, 0, tzinfo=UTC))
+    clock = FakeClock(datetime(2026, 11, 10, 12, 0, tzinfo=UTC))
     monkeypatch.setattr(composition, "utc_now", clock)
     composition.reset()
     blob = upload(fast, "uploads/crashed.png", png_bytes())
