@@ -32,6 +32,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.field_path import FieldPath
 
 from errors import StoreBusy, StoreUnavailable
+from infra.deadlines import cut_to_request
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +169,9 @@ class FirestoreCalls:
         """An optimistic transaction: read `refs` in one snapshot, let `plan` decide the
         writes (and the result), commit them on condition that none of their documents
         changed, and start over from the read when one did."""
-        deadline = deadline if deadline is not None else \
-            time.monotonic() + self.unavailable_budget_s
+        deadline = cut_to_request(deadline if deadline is not None else
+                        time.monotonic() + self.unavailable_budget_s)
+        assert deadline is not None
         for attempt in range(self.max_attempts):
             docs = self.read_view(refs, deadline=deadline)
             writes, result = plan(docs)
@@ -200,6 +202,10 @@ class FirestoreCalls:
         reaches the core). The first attempt has the full RPC timeout (cut by `deadline`),
         a retry only what is left of the budget: an unreachable server costs at most
         max(rpc_timeout_s, unavailable_budget_s), not their sum."""
+        deadline = cut_to_request(deadline)
+        if deadline is not None and time.monotonic() >= deadline:
+            raise StoreUnavailable(detail="Firestore: the request's time for the database "
+                                          "is used up.")
         budget_end = time.monotonic() + self.unavailable_budget_s
         if deadline is not None:
             budget_end = min(budget_end, deadline)

@@ -12,6 +12,7 @@ firestore.indexes.json), and its first unit is looked up.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from errors import StoreUnavailable, Unavailable
+from errors import StoreUnavailable
 from infra.firestore_calls import FirestoreCalls
 from infra.firestore_qr_repository import DOWNLOADED_UNITS, FIRST_QR_ID, PRINTED_UNITS
 from messages import Msg
@@ -62,8 +63,10 @@ class FirestoreListings:
         docs = [(snap.id, snap.to_dict() or {}) for snap in parts]
         if all(_has_counters(data) for _, data in docs):
             return [self._summary(doc) for doc in docs]  # nothing to look up
+        # Each lookup in a copy of this context, made here: the request's deadline holds there.
+        contexts = [contextvars.copy_context() for _ in docs]
         with ThreadPoolExecutor(_COUNT_WORKERS) as pool:
-            return list(pool.map(self._summary, docs))
+            return list(pool.map(lambda ctx, doc: ctx.run(self._summary, doc), contexts, docs))
 
     def _summary(self, doc: tuple[str, dict[str, Any]]) -> PartSummary:
         """A part as listed; what a part from before the counters lacks is looked up."""
@@ -135,4 +138,4 @@ class FirestoreListings:
         try:
             return self._calls.with_retries(call)
         except StoreUnavailable as err:
-            raise Unavailable(Msg("listing.database_down")) from err
+            raise err.saying(Msg("listing.database_down")) from err

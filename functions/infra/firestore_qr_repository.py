@@ -17,6 +17,7 @@ existed has neither and is counted by a query.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -82,8 +83,15 @@ class FirestoreQrRepository:
         try:
             with ThreadPoolExecutor(max_workers=min(PARALLEL_TRANSACTIONS, len(groups) or 1),
                                     thread_name_prefix="smart-add") as pool:
-                for future in [pool.submit(fill_group, g) for g in groups]:
-                    future.result()
+                # Each group in a copy of this context: the request's deadline holds there too.
+                futures = [pool.submit(contextvars.copy_context().run, fill_group, g)
+                           for g in groups]
+                try:
+                    for future in futures:
+                        future.result()
+                except StoreUnavailable:
+                    pool.shutdown(wait=True, cancel_futures=True)  # no group starts late
+                    raise
         except StoreUnavailable as err:
             raise err.saying(Msg("qr.upload.database_down")) from err
         return [

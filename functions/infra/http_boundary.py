@@ -29,8 +29,9 @@ from typing import Any, TypeVar, cast
 from flask import Request, Response
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from errors import DomainError, InvalidInput, PayloadTooLarge
+from errors import DomainError, InvalidInput, PayloadTooLarge, StoreUnavailable
 from identity import Caller
+from infra.deadlines import request_deadline
 from infra.error_mapping import callable_code_for, http_status_for
 from infra.request_limits import parse_json, read_body
 from messages import DEFAULT_LANGUAGE, Msg, chain, render, render_tree
@@ -87,7 +88,9 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 def error_response(err: DomainError) -> Response:
     language = reply_language()
-    body: dict[str, Any] = {"code": type(err).__name__, "message": err.message_in(language)}
+    # The database's own errors are, to a caller, what any unavailable dependency is.
+    code = "Unavailable" if isinstance(err, StoreUnavailable) else type(err).__name__
+    body: dict[str, Any] = {"code": code, "message": err.message_in(language)}
     if err.details is not None:
         body["details"] = err.details_in(language)
     return json_response({"error": body}, http_status_for(err))
@@ -99,8 +102,9 @@ def serve_http(request: Request, methods: Iterable[str],
     language = language_from_accept_language(request.headers.get("Accept-Language"))
     token = _REPLY_LANGUAGE.set(_ReplyLanguage(language))
     try:
-        response = _with_language(_serve_http(request, methods, authenticate, action),
-                                  language)
+        with request_deadline():
+            response = _with_language(_serve_http(request, methods, authenticate, action),
+                                      language)
         response.headers["Access-Control-Expose-Headers"] = _EXPOSED_HEADERS
         return response
     finally:
@@ -263,7 +267,8 @@ def serve_callable(data: Any, auth: Any, action: Callable[[Caller | None, Any], 
     language = reply.language if reply is not None else DEFAULT_LANGUAGE
     caller = caller_from_claims(auth.token) if auth is not None else None
     try:
-        return render_tree(action(caller, data), language)
+        with request_deadline():
+            return render_tree(action(caller, data), language)
     except DomainError as err:
         code = getattr(https_fn.FunctionsErrorCode, callable_code_for(err))
         raise https_fn.HttpsError(code, err.message_in(language),
