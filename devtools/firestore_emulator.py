@@ -2,7 +2,9 @@
 
 Used by the local run and by the test suite, so both talk to the same real emulator.
 Started as a plain `java` process rather than through `gcloud emulators firestore start`:
-it is faster, and stopping gcloud's wrapper would leave its java child running.
+it is faster, and stopping gcloud's wrapper would leave its java child running. The java
+process ends with the process that started it, even on `kill -9` of that one
+(devtools.auth_emulator.tied_to_this_process); `process` is the java process itself.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from devtools.auth_emulator import tied_to_this_process
 
 _JAR_RELATIVE = "platform/cloud-firestore-emulator/cloud-firestore-emulator.jar"
 _MAIN_CLASS = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
@@ -105,8 +109,8 @@ def start(port: int | None = None, *, log_path: Path | None = None,
     host = f"127.0.0.1:{port}"
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
-        [java, "-Xms64m", "-Xmx1g", "-cp", str(jar), _MAIN_CLASS, "start",
-         "--host=127.0.0.1", f"--port={port}"],
+        tied_to_this_process([java, "-Xms64m", "-Xmx1g", "-cp", str(jar), _MAIN_CLASS, "start",
+                              "--host=127.0.0.1", f"--port={port}"]),
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + timeout_s

@@ -168,7 +168,8 @@ def main() -> None:
                         help="do not start firebase-tools' Auth emulator (role management "
                              "then answers UNAVAILABLE; minted tokens still work)")
     args = parser.parse_args()
-    # Stop the emulator we started on Ctrl-C and on a plain kill alike.
+    # Stop the emulators we started on Ctrl-C and on a plain kill alike (on kill -9, their
+    # watchdogs end them: devtools.auth_emulator.tied_to_this_process).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     from infra.logs import configure_logging
 
