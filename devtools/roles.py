@@ -46,15 +46,17 @@ def build(project: str) -> Any:  # -> roles.management.RoleManagement
 
     from infra.firebase_users import FirebaseUserDirectory
     from infra.firestore_audit import FirestoreAuditLog
+    from infra.firestore_role_lock import FirestoreRoleLock
     from roles.management import RoleManagement
 
     emulated = bool(os.environ.get("FIREBASE_AUTH_EMULATOR_HOST"))
     options = {"projectId": project}
     app = (firebase_admin.initialize_app(options=options) if emulated
            else firebase_admin.initialize_app(credentials.ApplicationDefault(), options))
+    client = firestore.Client(project=project)
     return RoleManagement(FirebaseUserDirectory(lambda: app),
-                          FirestoreAuditLog(firestore.Client(project=project),
-                                            lambda: datetime.now(UTC)))
+                          FirestoreAuditLog(client, lambda: datetime.now(UTC)),
+                          FirestoreRoleLock(client, lambda: datetime.now(UTC)), operator=True)
 
 
 def emails_from_csv(handle: TextIO) -> Iterator[str]:

@@ -114,6 +114,9 @@ def initialize() -> None:
 
     configure_logging(structured=settings().log_format == "json")
     _firebase_app()
+    from infra.http_boundary import set_token_check
+
+    set_token_check(lambda claims: token_revocations().check(claims))
 
 
 def authenticate(authorization: str | None) -> Caller | None:
@@ -125,7 +128,16 @@ def authenticate(authorization: str | None) -> Caller | None:
 
     config = settings()
     return caller_from_authorization(
-        authorization, local_project=config.project_id if config.auth_emulator_host else None)
+        authorization, local_project=config.project_id if config.auth_emulator_host else None,
+        check=token_revocations().check)
+
+
+@_once
+def token_revocations():  # -> infra.token_revocation.TokenRevocations
+    """Revoked tokens refused within a minute everywhere, at once on this instance."""
+    from infra.token_revocation import TokenRevocations
+
+    return TokenRevocations(_firebase_app)
 
 
 @_once
@@ -398,10 +410,13 @@ def admin_activity() -> AdminActivity:
 def role_management() -> RoleManagement:
     from infra.firebase_users import FirebaseUserDirectory
     from infra.firestore_audit import FirestoreAuditLog
+    from infra.firestore_role_lock import FirestoreRoleLock
     from roles.management import RoleManagement
 
     return RoleManagement(FirebaseUserDirectory(_firebase_app),
-                          FirestoreAuditLog(firestore_client(), utc_now))
+                          FirestoreAuditLog(firestore_client(), utc_now),
+                          FirestoreRoleLock(firestore_client(), utc_now),
+                          on_revoked=token_revocations().forget)
 
 
 def reset() -> None:
@@ -416,7 +431,7 @@ def reset() -> None:
     factories: tuple[_Factory[object], ...] = (
         settings, _firebase_app, firestore_client, blob_store, store_queue, qr_labels,
         vision_ledger, vision_classifier, object_store, recheck_queue, moderation_store,
-        account_directory, paid_vision,
+        account_directory, paid_vision, token_revocations,
         moderation_rechecks, fallback,
         upload_moderation, pre_upload_check, vision_admin, vision_budget_alerts,
         role_management, count_sessions, listings, parts_listing, sessions_listing,

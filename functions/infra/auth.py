@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from errors import Unauthenticated
@@ -25,11 +26,13 @@ def caller_from_claims(claims: dict[str, Any] | None) -> Caller | None:
                   email=claims.get("email"), has_staff_claim=claims.get("staff") is True)
 
 
-def caller_from_authorization(header: str | None, *, local_project: str | None = None
+def caller_from_authorization(header: str | None, *, local_project: str | None = None,
+                              check: Callable[[dict[str, Any]], None] | None = None
                               ) -> Caller | None:
     """None when there is no Authorization header; Unauthenticated when there is one that
     does not hold a valid Firebase ID token. `local_project` (only when tokens come from
-    the Auth emulator) lets a refusal say that the token is for another project."""
+    the Auth emulator) lets a refusal say that the token is for another project. `check`
+    refuses a valid token all the same (a revoked one: infra/token_revocation.py)."""
     if not header:
         return None
     scheme, _, token = header.partition(" ")
@@ -49,6 +52,8 @@ def caller_from_authorization(header: str | None, *, local_project: str | None =
     except auth.CertificateFetchError as err:
         log.warning("could not fetch token certificates: %s", err)
         raise Unauthenticated(Msg("auth.token_unverifiable")) from err
+    if check is not None:
+        check(claims)
     return caller_from_claims(claims)
 
 

@@ -49,6 +49,16 @@ class FirebaseUserDirectory:
             raise DirectoryUnavailable(f"Firebase Auth refused the claims "
                                        f"({type(err).__name__}).") from err
 
+    def revoke_sessions(self, uid: str) -> None:
+        from firebase_admin import auth
+
+        self._app()
+        try:
+            auth.revoke_refresh_tokens(uid)
+        except _ERRORS as err:
+            raise DirectoryUnavailable(f"Firebase Auth refused to revoke the sessions "
+                                       f"({type(err).__name__}).") from err
+
     def with_roles(self) -> list[UserAccount]:
         from firebase_admin import auth
 
@@ -64,4 +74,5 @@ class FirebaseUserDirectory:
 def _account(record: Any) -> UserAccount:
     return UserAccount(uid=record.uid, email=record.email,
                        claims=dict(record.custom_claims or {}),
-                       disabled=bool(record.disabled))
+                       disabled=bool(record.disabled),
+                       email_verified=bool(record.email_verified))

@@ -7,31 +7,29 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from identity import Caller
-from roles.ports import AuditUnavailable
+from infra.firestore_calls import FirestoreCalls
 
 ACTIONS_COLLECTION = "admin_actions"
 
 
 class FirestoreAuditLog:
     def __init__(self, client: firestore.Client, clock: Callable[[], datetime], *,
-                 timeout_s: float = 10.0) -> None:
+                 rpc_timeout_s: float = 8.0, unavailable_budget_s: float = 5.0) -> None:
         self._db = client
         self._clock = clock
-        self._timeout_s = timeout_s
+        self._calls = FirestoreCalls(client, rpc_timeout_s=rpc_timeout_s,
+                                     unavailable_budget_s=unavailable_budget_s,
+                                     max_attempts=1)
 
     def record(self, action: str, caller: Caller, *, target: dict[str, Any],
                before: dict[str, Any], after: dict[str, Any]) -> None:
+        """One new record (a create: a retry after a lost reply cannot write it twice).
+        Raises errors.StoreUnavailable."""
         entry: dict[str, Any] = {"action": action, "adminUid": caller.uid, "target": target,
                                  "before": before, "after": after, "at": self._clock()}
         if caller.email:
             entry["adminEmail"] = caller.email
-        try:
-            self._db.collection(ACTIONS_COLLECTION).document().set(
-                entry, retry=None, timeout=self._timeout_s)
-        except gexc.GoogleAPICallError as err:
-            raise AuditUnavailable(f"admin_actions refused the record "
-                                   f"({type(err).__name__}).") from err
+        self._calls.create_all([(self._db.collection(ACTIONS_COLLECTION).document(), entry)])

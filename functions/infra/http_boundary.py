@@ -250,6 +250,16 @@ def _framework_errors_in(response: Any, language: str) -> Any:
     return response
 
 
+# Refuses a verified token all the same (a revoked one); the composition root sets it at
+# start (composition.initialize), as firebase-functions verifies callables' tokens itself.
+_token_check: Callable[[dict[str, Any]], None] | None = None
+
+
+def set_token_check(check: Callable[[dict[str, Any]], None] | None) -> None:
+    global _token_check
+    _token_check = check
+
+
 def serve_callable(data: Any, auth: Any, action: Callable[[Caller | None, Any], Any]) -> Any:
     """Run a callable's use case; domain errors become HttpsError with the same message.
 
@@ -267,6 +277,8 @@ def serve_callable(data: Any, auth: Any, action: Callable[[Caller | None, Any], 
     language = reply.language if reply is not None else DEFAULT_LANGUAGE
     caller = caller_from_claims(auth.token) if auth is not None else None
     try:
+        if auth is not None and _token_check is not None:
+            _token_check(auth.token)
         with request_deadline():
             return render_tree(action(caller, data), language)
     except DomainError as err:

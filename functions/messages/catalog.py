@@ -174,6 +174,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "The ID token is invalid or expired; sign in again.",
         "tr": "Kimlik belirteci (ID token) geçersiz ya da süresi dolmuş; yeniden oturum açın.",
     },
+    "auth.token_revoked": {
+        "en": "Your access has changed since you signed in; sign in again.",
+        "tr": "Oturum açtığınızdan beri erişim yetkileriniz değişti; yeniden oturum açın.",
+    },
     "auth.token_unverifiable": {
         "en": "The ID token could not be verified right now; try again.",
         "tr": "Kimlik belirteci (ID token) şu anda doğrulanamadı; yeniden deneyin.",
@@ -825,6 +829,32 @@ CATALOG: dict[str, dict[str, str]] = {
               "your own admin role.",
         "tr": "Son yönetici sizsiniz: kendi yönetici yetkinizi kaldırmadan önce başka birine "
               "yönetici yetkisi verin.",
+    },
+    "roles.last_admin_other": {
+        "en": "{who} is the last administrator: grant admin to someone else first.",
+        "tr": "{who} son yönetici: önce başka birine yönetici yetkisi verin.",
+    },
+    "roles.signed_out": {
+        "en": "The user is signed out everywhere: the ID token they hold stops working at "
+              "once here and within a minute everywhere, and they sign in again to go on "
+              "without the role.",
+        "tr": "Kullanıcının tüm oturumları kapatıldı: elindeki kimlik belirteci (ID token) "
+              "burada hemen, her yerde bir dakika içinde geçersiz olur; rol olmadan devam "
+              "etmek için yeniden oturum açması gerekir.",
+    },
+    "roles.email_unverified": {
+        "en": "The account with the email {email} has not verified it: a role goes only to "
+              "an address its owner has proved. Ask the person to verify it (the link in "
+              "the verification email), then try again.",
+        "tr": "{email} e-postasına sahip hesap bu adresi doğrulamadı: rol yalnızca sahibinin "
+              "kanıtladığı bir adrese verilir. Kişiden adresi doğrulamasını (doğrulama "
+              "e-postasındaki bağlantı) isteyin, ardından yeniden deneyin.",
+    },
+    "roles.unverified_warning": {
+        "en": "This account's email is not verified: make sure the uid is the right "
+              "person's.",
+        "tr": "Bu hesabın e-postası doğrulanmamış: uid değerinin doğru kişiye ait olduğundan "
+              "emin olun.",
     },
     "roles.directory_down": {
         "en": "The user directory is not reachable right now; try again in a minute.",

@@ -3,6 +3,7 @@ and the audit trail. No SDK types here."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -17,6 +18,7 @@ class UserAccount:
     email: str | None
     claims: dict[str, Any] = field(default_factory=dict)
     disabled: bool = False
+    email_verified: bool = False
 
     @property
     def roles(self) -> list[str]:
@@ -40,13 +42,21 @@ class UserDirectory(Protocol):
         """Every account that holds at least one role."""
         ...
 
+    def revoke_sessions(self, uid: str) -> None:
+        """Revoke the account's refresh tokens: its ID tokens stop working (as soon as the
+        functions check, infra/token_revocation.py) and it must sign in again."""
+        ...
+
+
+class RoleLock(Protocol):
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Hold the one lock of role changes (across instances) while inside; raises
+        errors.StoreUnavailable (StoreBusy) when it cannot be had within seconds."""
+        ...
+
 
 class AuditLog(Protocol):
     def record(self, action: str, caller: Caller, *, target: dict[str, Any],
                before: dict[str, Any], after: dict[str, Any]) -> None:
-        """Append one record to admin_actions; AuditUnavailable when it cannot."""
+        """Append one record to admin_actions; errors.StoreUnavailable when it cannot."""
         ...
-
-
-class AuditUnavailable(Exception):
-    """The audit trail could not be written."""

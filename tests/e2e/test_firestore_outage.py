@@ -150,8 +150,9 @@ def dump(client: Any) -> dict[str, dict]:
 
 def test_every_function_answers_503_within_15_s_and_writes_nothing(
         functions_env, env, call, outage_firestore):
-    import composition
     from google.cloud import firestore
+
+    import composition
 
     # Something to find: a part with stored units, and an open count session.
     reply = call("upload_parts", "POST", token=STAFF,

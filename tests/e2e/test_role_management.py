@@ -20,9 +20,9 @@ PROJECT = os.environ["GOOGLE_CLOUD_PROJECT"]
 @pytest.fixture
 def accounts(functions_env, auth_accounts):
     ensure_app(PROJECT)
-    auth.create_user(uid="root", email="root@example.com")
+    auth.create_user(uid="root", email="root@example.com", email_verified=True)
     auth.set_custom_user_claims("root", {"admin": True})
-    auth.create_user(uid="alice", email="alice@example.com")
+    auth.create_user(uid="alice", email="alice@example.com", email_verified=True)
     return auth_accounts
 
 
@@ -107,3 +107,107 @@ def test_bad_requests_change_nothing(accounts, call, firestore_client, data, sta
     assert reply.get_json()["error"]["status"] == status
     assert auth.get_user("alice").custom_claims is None
     assert audit(firestore_client) == []
+
+
+# -- trust takes effect at once --------------------------------------------------------------
+
+def signed_in(accounts, email: str) -> str:
+    """A real ID token from the Auth emulator (password sign-in), with the claims the
+    account holds now."""
+    from devtools.auth_emulator import sign_in_with_password
+
+    return str(sign_in_with_password(accounts.host, email, "password123")["idToken"])
+
+
+def with_password(uid: str, claims: dict[str, bool] | None = None,
+                  verified: bool = True) -> None:
+    auth.create_user(uid=uid, email=f"{uid}@example.com", password="password123",
+                     email_verified=verified)
+    if claims:
+        auth.set_custom_user_claims(uid, claims)
+
+
+def test_a_revoked_role_stops_working_at_once_and_says_to_sign_in_again(
+        accounts, call, firestore_client):
+    import time
+
+    with_password("sam", {"staff": True})
+    held = signed_in(accounts, "sam@example.com")  # the token sam keeps
+    assert callable_(call, "listParts", {}, held).status_code == 200
+    parts = {"parts": [{"part_code": "RV-1", "part_name": "x", "quantity": 1}]}
+    assert call("upload_parts", "POST", token=held, json=parts).status_code == 201
+    time.sleep(1.1)  # tokens are revoked by the second: the revoke comes after this one
+
+    revoked = callable_(call, "revokeRole", {"uid": "sam", "role": "staff"},
+                        token("root", admin=True))
+    assert revoked.status_code == 200, revoked.get_data(as_text=True)
+    assert "sign in again" in revoked.get_json()["result"]["tokenRefresh"]
+
+    refused = call("listParts", "POST", token=held, json={"data": {}},
+                   headers={"Accept-Language": "tr-TR"})
+    assert refused.status_code == 401
+    assert refused.get_json()["error"] == {
+        "status": "UNAUTHENTICATED",
+        "message": "Oturum açtığınızdan beri erişim yetkileriniz değişti; yeniden oturum açın."}
+    refused = call("upload_parts", "POST", token=held, json=parts)
+    assert refused.status_code == 401
+    assert refused.get_json()["error"]["message"] == (
+        "Your access has changed since you signed in; sign in again.")
+    # Signed in again: no role, and the inventory is closed as for anyone without one.
+    fresh = signed_in(accounts, "sam@example.com")
+    assert callable_(call, "listParts", {}, fresh).status_code == 403
+
+
+def test_a_role_goes_by_email_only_to_a_verified_address(accounts, call, firestore_client):
+    with_password("mallory", verified=False)
+    root = token("root", admin=True)
+    reply = call("grantRole", "POST", token=root, headers={"Accept-Language": "tr-TR"},
+                 json={"data": {"email": "mallory@example.com", "role": "admin"}})
+    assert reply.status_code == 400
+    error = reply.get_json()["error"]
+    assert error["status"] == "FAILED_PRECONDITION"
+    assert "adresi doğrulamadı" in error["message"]
+    assert auth.get_user("mallory").custom_claims is None
+    assert audit(firestore_client) == []
+    by_uid = callable_(call, "grantRole", {"uid": "mallory", "role": "staff"}, root)
+    result = by_uid.get_json()["result"]
+    assert (result["roles"], result["emailVerified"]) == (["staff"], False)
+    assert "not verified" in result["warning"]
+    holders = callable_(call, "listRoleHolders", {}, root).get_json()["result"]["users"]
+    assert {u["uid"]: u["emailVerified"] for u in holders} == {"mallory": False, "root": True}
+
+
+def test_two_admins_removing_each_other_at_once_always_leave_one(accounts, call,
+                                                                 firestore_client):
+    import threading
+
+    with_password("ada", {"admin": True})
+    for attempt in range(3):
+        tokens = {"root": token("root", admin=True), "ada": token("ada", admin=True)}
+        start = threading.Barrier(2)
+        replies: dict[str, object] = {}
+
+        def revoke(me: str, other: str, start: threading.Barrier = start,
+                   replies: dict[str, object] = replies,
+                   tokens: dict[str, str] = tokens) -> None:
+            start.wait()
+            replies[me] = callable_(call, "revoke_role", {"uid": other, "role": "admin"},
+                                    tokens[me])
+
+        threads = [threading.Thread(target=revoke, args=("root", "ada")),
+                   threading.Thread(target=revoke, args=("ada", "root"))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        statuses = sorted(r.status_code for r in replies.values())  # type: ignore[attr-defined]
+        assert statuses == [200, 400], attempt
+        loser = next(r for r in replies.values() if r.status_code == 400)  # type: ignore[attr-defined]
+        assert loser.get_json()["error"]["status"] == "FAILED_PRECONDITION"  # type: ignore[attr-defined]
+        assert "last administrator" in loser.get_json()["error"]["message"]  # type: ignore[attr-defined]
+        admins = [u.uid for u in auth.list_users().iterate_all()
+                  if (u.custom_claims or {}).get("admin") is True]
+        assert len(admins) == 1, attempt
+        # Both admins again for the next try.
+        for uid in ("root", "ada"):
+            auth.set_custom_user_claims(uid, {"admin": True})

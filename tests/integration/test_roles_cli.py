@@ -30,7 +30,7 @@ def test_bootstrap_the_first_admin_then_bulk_grant_staff_from_a_csv(
         auth_accounts, firestore_client, tmp_path) -> None:
     ensure_app(PROJECT)
     for uid in ("boss", "w1", "w2"):
-        auth.create_user(uid=uid, email=f"{uid}@example.com")
+        auth.create_user(uid=uid, email=f"{uid}@example.com", email_verified=True)
 
     first = run_cli("grant", "admin", "--email", "boss@example.com", emulator=auth_accounts,
                     firestore_client=firestore_client)
