@@ -78,6 +78,15 @@ class InProcessTaskQueue:
             self._due.clear()
             self._cond.notify_all()
 
+    def wait_closed(self, timeout_s: float = 10.0) -> bool:
+        """After close: wait until every worker has stopped (its last task done)."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in threads)
+
     def pending(self) -> int:
         with self._cond:
             return len(self._due) + self._running

@@ -12,9 +12,9 @@ import contextlib
 import http.client
 import json
 import threading
-import time
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
@@ -189,15 +189,50 @@ def test_good_calls_still_go_through_firebase_functions(env, call, admin_token,
 
 # -- over a real socket: chunked bodies and the framework's drain --------------------------
 
+class ServedPort(int):
+    """The server's port, which can also wait until the server has finished every request
+    it took (reading and discarding what a client sent after the reply included)."""
+
+    idle: Callable[[float], bool]
+
+    def wait_idle(self, timeout_s: float = 30.0) -> bool:
+        return self.idle(timeout_s)
+
+
 @pytest.fixture(scope="module")
-def server() -> Iterator[int]:
+def server() -> Iterator[ServedPort]:
     """Every function at /<name> behind werkzeug's threaded server on a free port."""
     from devtools.function_apps import combined_app
 
     httpd = make_server("127.0.0.1", 0, combined_app(), threaded=True)
+    busy = threading.Condition()
+    active = [0]
+    take, serve = httpd.process_request, httpd.process_request_thread
+
+    def counted_take(request: Any, address: Any) -> None:
+        with busy:
+            active[0] += 1
+        take(request, address)
+
+    def counted_serve(request: Any, address: Any) -> None:
+        try:
+            serve(request, address)
+        finally:
+            with busy:
+                active[0] -= 1
+                busy.notify_all()
+
+    def idle(timeout_s: float) -> bool:
+        with busy:
+            return busy.wait_for(lambda: active[0] == 0, timeout_s)
+
+    httpd.process_request = counted_take  # type: ignore[method-assign]
+    httpd.process_request_thread = counted_serve  # type: ignore[method-assign]
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield httpd.server_port
+    port = ServedPort(httpd.server_port)
+    port.idle = idle
+    yield port
     httpd.shutdown()
     thread.join(10)
 
@@ -221,7 +256,7 @@ def send(port: int, path: str, body: Iterator[bytes], content_type: str,
         headers["Authorization"] = f"Bearer {token}"
     if length is not None:
         headers["Content-Length"] = str(length)
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    connection = http.client.HTTPConnection("127.0.0.1", int(port), timeout=120)
     try:
         # A server may stop reading once it has answered; the answer is there to read.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
@@ -233,13 +268,13 @@ def send(port: int, path: str, body: Iterator[bytes], content_type: str,
         connection.close()
 
 
-def peak_bytes(action) -> tuple[object, int]:
+def peak_bytes(action, server: ServedPort) -> tuple[object, int]:
     """What `action()` returned, and the most Python memory held meanwhile (server thread
-    included: it runs in this process)."""
+    included: it runs in this process), until the server has done with the request."""
     tracemalloc.start()
     try:
         result = action()
-        time.sleep(0.2)  # the server finishes discarding the rest of the body
+        assert server.wait_idle(), "the server did not finish the request"
         return result, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -260,7 +295,7 @@ def test_a_huge_json_body_is_413_without_being_held(functions_env, server, user_
     prefix = b'{"parts": [' + PART + b"1}]"
     (status, reply), peak = peak_bytes(lambda: send(
         server, "/upload_parts", padded(prefix, HUGE, b"}"), "application/json", user_token,
-        length=None if chunked else HUGE))
+        length=None if chunked else HUGE), server)
     assert status == 413, reply
     assert reply["error"] == {"code": "PayloadTooLarge", "message": TOO_LARGE_MESSAGE}
     # Before: the whole body was held (twice over), 201 for chunked. Now at most the
@@ -274,7 +309,7 @@ def test_a_huge_chunked_multipart_upload_is_413_without_being_held(
     head, tail = multipart(b"BOUNDARY", b"part_code,part_name,quantity\nP1,A,1\n")
     (status, reply), peak = peak_bytes(lambda: send(
         server, "/upload_parts", padded(head, HUGE, tail),
-        "multipart/form-data; boundary=BOUNDARY", user_token))
+        "multipart/form-data; boundary=BOUNDARY", user_token), server)
     assert status == 413, reply
     assert reply["error"]["message"] == TOO_LARGE_MESSAGE
     assert peak < 3 * MAX_BODY_BYTES, f"{peak / 2**20:.0f} MB held"
@@ -315,7 +350,7 @@ def test_a_huge_chunked_call_is_invalid_argument(functions_env, server, admin_to
                                                 firestore_client):
     (status, reply), peak = peak_bytes(lambda: send(
         server, "/setVisionApiMonthlyQuota", padded(b'{"data": {"limit": 5}', HUGE, b"}"),
-        "application/json", admin_token))
+        "application/json", admin_token), server)
     assert status == 400, reply
     assert reply == {"error": {"status": "INVALID_ARGUMENT", "message": TOO_LARGE_MESSAGE}}
     assert peak < 3 * MAX_BODY_BYTES, f"{peak / 2**20:.0f} MB held"

@@ -617,11 +617,14 @@ def test_a_reservation_gives_up_within_its_budget_while_the_shards_are_locked(
 
 # --- storms: the bench's cases, small enough for CI, with real concurrency ------------------
 
-def storm(ledger: FirestoreVisionLedger, threads: int, per_thread: int, prefix: str
+def storm(ledger: FirestoreVisionLedger, threads: int, per_thread: int, prefix: str,
+          kinds: list[str] | None = None, progress: threading.Condition | None = None
           ) -> tuple[list[str], list[BaseException]]:
-    kinds: list[str] = []
+    """`threads` workers reserving `per_thread` units each at once; what each was told (in
+    `kinds`, as it comes: `progress` is notified at each answer) and what raised."""
+    kinds = [] if kinds is None else kinds
     errors: list[BaseException] = []
-    lock = threading.Lock()
+    lock = progress or threading.Condition()
     barrier = threading.Barrier(threads)
 
     def worker(index: int) -> None:
@@ -635,6 +638,7 @@ def storm(ledger: FirestoreVisionLedger, threads: int, per_thread: int, prefix: 
                 continue
             with lock:
                 kinds.append(kind)
+                lock.notify_all()
 
     pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
     for thread in pool:
@@ -686,11 +690,21 @@ def test_a_storm_while_an_admin_lowers_the_limit_and_resets_never_passes_it(
             samples.append((ledger.month_usage("2026_11")[0], limit))
             time.sleep(0.05)
 
+    kinds: list[str] = []
+    progress = threading.Condition()
+
+    def after_answers(count: int) -> None:
+        """Wait until the storm has had `count` more answers: each change lands mid-storm,
+        whatever the machine's speed."""
+        with progress:
+            target = len(kinds) + count
+            assert progress.wait_for(lambda: len(kinds) >= target, 60), "the storm stalled"
+
     def admin() -> None:
         try:
-            time.sleep(0.5)
+            after_answers(15)
             ledger.reset_month(ADMIN)
-            time.sleep(0.5)
+            after_answers(15)
             # Lower it, aiming above what is used now. Grants landing while the change
             # commits may still take usage past the new limit (lowering below the usage is
             # allowed, by design: the month is then over at once); from the moment the
@@ -698,7 +712,7 @@ def test_a_storm_while_an_admin_lowers_the_limit_and_resets_never_passes_it(
             lowered.append(min(59, ledger.month_usage("2026_11")[0] + 20))
             ledger.set_monthly_limit(ADMIN, lowered[0])
             used_when_lowered.append(ledger.month_usage("2026_11")[0])
-            time.sleep(0.5)
+            after_answers(15)
             ledger.reset_month(ADMIN)
         except BaseException as err:
             admin_errors.append(err)
@@ -706,7 +720,7 @@ def test_a_storm_while_an_admin_lowers_the_limit_and_resets_never_passes_it(
     sampler, changer = threading.Thread(target=sample), threading.Thread(target=admin)
     sampler.start()
     changer.start()
-    kinds, errors = storm(ledger, 10, 12, "d")
+    kinds, errors = storm(ledger, 10, 12, "d", kinds, progress)
     changer.join(timeout=60)
     stop.set()
     sampler.join(timeout=10)
@@ -724,7 +738,7 @@ def test_a_storm_while_an_admin_lowers_the_limit_and_resets_never_passes_it(
     assert month["epoch"] == 2
     # Exact per epoch: the reserved jobs of the last epoch are the final usage.
     last_epoch = [d for d in collection(firestore_client, "jobs")
-                  if d["state"] == "reserved" and d["epoch"] == 2]
+                  if d["state"] == "reserved" and d["epoch"] == 2 and d["units"]]
     assert len(last_epoch) == final_used
     assert kinds.count("reserved") >= final_used
 

@@ -23,20 +23,45 @@ def test_exactly_one_storage_trigger_moderates_uploads() -> None:
         "google.cloud.storage.object.v1.finalized"
 
 
-def test_the_recheck_queue_has_a_name_cloud_tasks_accepts() -> None:
+def test_every_task_queue_has_a_name_cloud_tasks_accepts() -> None:
+    """The queue id is the function's name: letters, digits and hyphens only."""
+    import composition
+
+    queues = {name for name, e in endpoints().items() if e.taskQueueTrigger is not None}
+    assert queues == {"recheckUploadedImage", "storeQrBatch"}
+    assert {composition.RECHECK_TASK_FUNCTION, composition.STORE_TASK_FUNCTION} == queues
+    for name in queues:
+        assert re.fullmatch(r"[A-Za-z0-9-]{1,100}", name), name
+
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+def test_every_callable_keeps_both_names_with_one_handler() -> None:
+    import main
+
     found = endpoints()
-    assert found["recheckUploadedImage"].taskQueueTrigger is not None
-    # Cloud Tasks queue ids: letters, digits and hyphens only.
-    assert re.fullmatch(r"[A-Za-z0-9-]{1,100}", "recheckUploadedImage")
+    callables = {name for name, e in found.items() if e.callableTrigger is not None}
+    camel = {name for name in callables if name != snake_case(name)}
+    assert camel and {snake_case(name) for name in camel} <= callables
+    assert callables - camel == {snake_case(name) for name in camel}  # every one twice
+    for name in camel:  # the twins serve the same use case: the same code, line by line
+        twin = snake_case(name)
+        assert _body(main, name) == _body(main, twin), name
+    assert "moderateUploadedImage" not in found  # a trigger has no caller to keep
 
 
-def test_callables_keep_both_names() -> None:
-    names = set(endpoints())
-    for snake, camel in [("drain_moderation_rechecks", "drainModerationRechecks"),
-                         ("get_vision_api_quota_status", "getVisionApiQuotaStatus"),
-                         ("analyze_image_before_upload", "analyzeImageBeforeUpload")]:
-        assert {snake, camel} <= names
-    assert "moderateUploadedImage" not in names  # a trigger has no caller to keep
+def _body(module: object, name: str) -> list[str]:
+    """A function's body in main.py, without its def line and docstring."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(module))
+    (node,) = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
+    body = node.body[1:] if isinstance(node.body[0], ast.Expr) and isinstance(
+        node.body[0].value, ast.Constant) else node.body
+    return [ast.dump(statement) for statement in body]
 
 
 def test_the_budget_alert_is_a_retried_pubsub_trigger_on_the_topic_param() -> None:
