@@ -191,6 +191,8 @@ def test_exempt_roles_are_not_limited_and_the_status_shows_the_top_accounts(
     import composition
 
     composition._firebase_app()
+    auth.create_user(uid="admin-1")  # the caller of the admin callables: Auth knows it
+    auth.set_custom_user_claims("admin-1", {"admin": True})
     staff = auth.create_user(uid="stella", email="stella@example.com").uid
     auth.set_custom_user_claims(staff, {"staff": True})
     newcomer = auth.create_user(uid="nick", email="nick@example.com").uid
