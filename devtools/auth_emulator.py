@@ -185,13 +185,15 @@ class AuthEmulator:
 
 
 def seed_account(emulator_host: str, project_id: str, *, uid: str, email: str,
-                 claims: dict[str, bool], password: str | None = None) -> None:
+                 claims: dict[str, bool], password: str | None = None,
+                 email_verified: bool = True) -> None:
     """Create an account with custom claims (and a password, for email/password sign-in)
     through the emulator's own admin API (the emulator takes "Bearer owner" as the
     project owner)."""
     base = (f"http://{emulator_host}/identitytoolkit.googleapis.com/v1/projects/"
             f"{project_id}/accounts")
-    account: dict[str, object] = {"localId": uid, "email": email, "emailVerified": True}
+    account: dict[str, object] = {"localId": uid, "email": email,
+                                  "emailVerified": email_verified}
     if password is not None:
         account["password"] = password
     # Created first, then given its claims: the create call ignores customAttributes.

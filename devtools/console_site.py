@@ -3,6 +3,12 @@
 - `/` is web/dist/index.html, any other path a file of web/dist (read at each request, so a
   rebuild shows at the next reload); without web/dist, `/` says how to build it.
 - Paths that match no file follow firebase.json's hosting rewrites (as Hosting does).
+- Every answer carries firebase.json's hosting headers whose source matches its path (the
+  Content-Security-Policy, frame-ancestors, Referrer-Policy, Permissions-Policy, Cache-Control
+  ...), read from firebase.json as the rewrites are, so production and the local run send the
+  same headers. One difference, and only one: the policy's connect-src also names the
+  origins this run's /console-config.json points the console at (the Auth emulator, the
+  functions), which production's policy has no reason to allow (`local_policy`).
 - `/__/firebase/init.json`: the Firebase web config of this run's (demo) project.
 - `/console-config.json`: where this run's emulators are (region, the Auth
   emulator, the functions at /<project>/<region>/<name>), overriding the static file that
@@ -18,6 +24,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import flask
 from werkzeug.security import safe_join
@@ -63,28 +70,80 @@ class RunAddresses:
                 "functionsBase": f"{base}/{self.project}/{self.region}"}
 
 
-def hosting_rewrites(firebase_json: Path = FIREBASE_JSON) -> list[tuple[re.Pattern[str], str]]:
-    """firebase.json's hosting rewrites to a file, as (path pattern, destination)."""
+def _hosting(firebase_json: Path) -> dict[str, Any]:
     try:
         config = json.loads(firebase_json.read_text())
     except (OSError, ValueError):
-        return []
+        return {}
     hosting = config.get("hosting") or {}
     if isinstance(hosting, list):
         hosting = hosting[0] if hosting else {}
+    return hosting if isinstance(hosting, dict) else {}
+
+
+def hosting_rewrites(firebase_json: Path = FIREBASE_JSON) -> list[tuple[re.Pattern[str], str]]:
+    """firebase.json's hosting rewrites to a file, as (path pattern, destination)."""
     found = []
-    for rule in hosting.get("rewrites") or []:
+    for rule in _hosting(firebase_json).get("rewrites") or []:
         if "source" in rule and "destination" in rule:
             found.append((_glob(rule["source"]), rule["destination"]))
     return found
 
 
+def hosting_headers(firebase_json: Path = FIREBASE_JSON
+                    ) -> list[tuple[re.Pattern[str], dict[str, str]]]:
+    """firebase.json's hosting headers, as (path pattern, {header: value}), in file order."""
+    found = []
+    for rule in _hosting(firebase_json).get("headers") or []:
+        if "source" in rule:
+            found.append((_glob(rule["source"]),
+                          {h["key"]: h["value"] for h in rule.get("headers") or []}))
+    return found
+
+
+def headers_for(path: str, rules: list[tuple[re.Pattern[str], dict[str, str]]]
+                ) -> dict[str, str]:
+    """The headers Hosting sends for a request path: every matching rule's, a later rule's
+    value for a header winning."""
+    found: dict[str, str] = {}
+    for pattern, headers in rules:
+        if pattern.match(path):
+            found.update(headers)
+    return found
+
+
 def _glob(pattern: str) -> re.Pattern[str]:
-    """Hosting's glob: ** any path, * one segment's characters."""
-    parts = re.split(r"(\*\*|\*)", pattern)
-    regex = "".join(".*" if p == "**" else "[^/]*" if p == "*" else re.escape(p)
+    """Hosting's glob: ** any path, * one segment's characters, @(a|b) one of the
+    alternatives (the extglob firebase.json's headers use)."""
+    parts = re.split(r"(\*\*|\*|@\([^()]*\))", pattern)
+    regex = "".join(".*" if p == "**" else "[^/]*" if p == "*"
+                    else "(?:" + "|".join(map(re.escape, p[2:-1].split("|"))) + ")"
+                    if p.startswith("@(") else re.escape(p)
                     for p in parts)
     return re.compile(f"^{regex}$")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def local_policy(policy: str, addresses: RunAddresses) -> str:
+    """Production's Content-Security-Policy as the local run sends it: the same directives,
+    with connect-src also allowing the origins this run's /console-config.json sends the
+    console to (the Auth emulator's, and the functions' at the run's own address, which is
+    'self' unless the page was opened under another host name). Nothing else differs."""
+    config = addresses.console_config()
+    extra = [_origin(url) for url in (config["emulators"]["auth"], config["functionsBase"])
+             if url]
+    directives = [d.strip() for d in policy.split(";") if d.strip()]
+    for i, directive in enumerate(directives):
+        name, *sources = directive.split()
+        if name == "connect-src":
+            directives[i] = " ".join([name, *sources,
+                                      *(o for o in dict.fromkeys(extra) if o not in sources)])
+            break
+    return "; ".join(directives)
 
 
 def _not_built(dist: Path) -> flask.Response:
@@ -105,6 +164,15 @@ def console_site(addresses: RunAddresses, *, dist: Path = WEB_DIST,
                  firebase_json: Path = FIREBASE_JSON) -> flask.Flask:
     app = flask.Flask("console-site")
     rewrites = hosting_rewrites(firebase_json)
+    header_rules = hosting_headers(firebase_json)
+
+    @app.after_request
+    def hosting_headers_too(response: flask.Response) -> flask.Response:
+        for key, value in headers_for(flask.request.path, header_rules).items():
+            if key.lower() == "content-security-policy":
+                value = local_policy(value, addresses)
+            response.headers[key] = value
+        return response
 
     @app.get("/__/firebase/init.json")
     def init_json() -> flask.Response:

@@ -71,6 +71,8 @@ def test_an_admin_gives_and_takes_back_the_staff_role(page, browser, local_run, 
         expect(page.get_by_test_id("people-status")).to_contain_text(
             render(Msg("roles.token_refresh"), language))
         expect(row_of(page, newcomer)).to_contain_text(say["role.staff"])
+        expect(row_of(page, newcomer).get_by_test_id("people-verified")).to_have_text(
+            say["people.verified.yes"])
         page.screenshot(path=str(SCREENSHOTS / "pages" / f"{language}-people.png"),
                         full_page=True)
 
@@ -110,6 +112,24 @@ def test_refusals_are_the_functions_messages_in_the_pages_language(page, sign_in
     expect(page.get_by_test_id("error-alert")).to_have_text(
         render(Msg("roles.last_admin"), language))
     expect(row).to_contain_text("root@example.com")
+
+
+@pytest.mark.parametrize(("locale", "language"), [("tr-TR", "tr")])
+def test_a_role_by_email_needs_a_verified_address(page, sign_in, local_run,
+                                                  language: str) -> None:
+    from devtools.auth_emulator import seed_account
+
+    uid = f"unverified-{uuid.uuid4().hex[:10]}"
+    email = f"{uid}@example.com"
+    seed_account(local_run.auth, local_run.project, uid=uid, email=email, claims={},
+                 password=SEEDED_PASSWORD, email_verified=False)
+    sign_in(page, "root")
+    page.goto("/#/people")
+    page.get_by_test_id("people-email").fill(email)
+    page.get_by_test_id("people-grant").click()
+    expect(page.get_by_test_id("error-alert")).to_have_text(
+        render(Msg("roles.email_unverified", email=repr(email)), language))
+    expect(row_of(page, email)).to_have_count(0)
 
 
 def test_staff_have_no_people_page(page, sign_in, catalogs) -> None:

@@ -1,6 +1,8 @@
 """devtools.console_site and the routing of devtools.function_apps.combined_app, without
-servers: the console's files and configuration, and every function at both /<name> and the
-Functions emulator's /<project>/<region>/<name>, seeing the same request."""
+servers: the console's files and configuration, firebase.json's hosting headers sent with
+them as Hosting sends them (the Content-Security-Policy differing only by the run's emulator
+origins in connect-src), and every function at both /<name> and the Functions emulator's
+/<project>/<region>/<name>, seeing the same request."""
 
 from __future__ import annotations
 
@@ -11,7 +13,15 @@ import pytest
 from werkzeug.test import Client
 
 from devtools import function_apps
-from devtools.console_site import RunAddresses, console_site
+from devtools.console_site import (
+    FIREBASE_JSON,
+    RunAddresses,
+    _glob,
+    console_site,
+    headers_for,
+    hosting_headers,
+    local_policy,
+)
 
 ADDRESSES = RunAddresses(project="demo-site", bucket="demo-site.appspot.com",
                          region="us-central1", port=8123, auth_emulator="127.0.0.1:9999")
@@ -99,13 +109,100 @@ def test_hosting_revalidates_the_apps_files() -> None:
     import fnmatch
 
     config = json.loads((Path(__file__).resolve().parents[2] / "firebase.json").read_text())
-    (rule,) = config["hosting"]["headers"]
-    assert {"key": "Cache-Control", "value": "no-cache"} in rule["headers"]
+    (rule,) = [rule for rule in config["hosting"]["headers"]
+               if {"key": "Cache-Control", "value": "no-cache"} in rule["headers"]]
     # Firebase's extglob "**/*.@(a|b)" as the plain globs it stands for.
     stem, _, group = rule["source"].partition("@(")
     patterns = [stem + ext for ext in group.rstrip(")").split("|")]
     for name in ("index.html", "app.js", "app.css", "console-config.json"):
         assert any(fnmatch.fnmatch(f"x/{name}", pattern) for pattern in patterns), name
+
+
+# -- the hosting headers, locally as in production ---------------------------------------------
+
+def test_the_hosting_glob_reads_firebases_extglob() -> None:
+    pattern = _glob("**/*.@(html|js|css|json)")
+    for path in ("/index.html", "/app.js", "/a/b/app.css", "/console-config.json"):
+        assert pattern.match(path), path
+    for path in ("/", "/app.jsx", "/a.json5", "/icon.svg", "/htmljs"):
+        assert not pattern.match(path), path
+    assert _glob("**").match("/") and _glob("**").match("/a/b.c")
+    assert _glob("/a/*.js").match("/a/x.js") and not _glob("/a/*.js").match("/a/b/x.js")
+
+
+def test_every_answer_carries_the_hosting_headers_of_its_path(dist: Path, tmp_path: Path
+                                                              ) -> None:
+    config = tmp_path / "firebase.json"
+    config.write_text(json.dumps({"hosting": {
+        "public": "web/dist", "rewrites": [{"source": "**", "destination": "/index.html"}],
+        "headers": [
+            {"source": "**", "headers": [{"key": "X-All", "value": "1"},
+                                         {"key": "X-Over", "value": "first"}]},
+            {"source": "**/*.@(js|css)", "headers": [{"key": "X-Code", "value": "2"},
+                                                    {"key": "X-Over", "value": "later"}]}]}}))
+    site = client(dist, config)
+    for path in ("/", "/index.html", "/counts/abc", "/icon.svg", "/console-config.json",
+                 "/__/firebase/init.json", "/nope.js"):
+        reply = site.get(path)
+        assert reply.headers["X-All"] == "1", path
+        assert "X-Code" not in reply.headers or path == "/nope.js", path
+    code = site.get("/assets/app.js")
+    assert (code.headers["X-All"], code.headers["X-Code"], code.headers["X-Over"]) == (
+        "1", "2", "later")  # a later rule wins, as on Hosting
+    assert site.get("/assets/app.css").headers["X-Code"] == "2"
+
+
+def test_the_local_run_sends_firebase_jsons_headers(dist: Path) -> None:
+    """The repo's firebase.json, served locally: every header Hosting sends, the same value,
+    on the page, the app, the SPA rewrite and the configuration; the Content-Security-Policy
+    differs only by the origins of this run's emulators, added to connect-src."""
+    site = client(dist, FIREBASE_JSON)
+    rules = hosting_headers(FIREBASE_JSON)
+    assert rules, "firebase.json has no hosting headers"
+    production_csp = headers_for("/", rules)["Content-Security-Policy"]
+    for path in ("/", "/index.html", "/assets/app.js", "/assets/app.css", "/icon.svg",
+                 "/counts/abc", "/console-config.json", "/__/firebase/init.json"):
+        expected = headers_for(path, rules)
+        reply = site.get(path)
+        assert {"Content-Security-Policy", "Referrer-Policy", "Permissions-Policy",
+                "X-Content-Type-Options"} <= set(expected), path
+        for key, value in expected.items():
+            if key == "Content-Security-Policy":
+                assert directives(reply.headers[key]) == directives(local_policy(value,
+                                                                                 ADDRESSES))
+            else:
+                assert reply.headers[key] == value, (path, key)
+    local = directives(site.get("/").headers["Content-Security-Policy"])
+    production = directives(production_csp)
+    assert {k: v for k, v in local.items() if k != "connect-src"} == {
+        k: v for k, v in production.items() if k != "connect-src"}
+    assert local["connect-src"][:len(production["connect-src"])] == production["connect-src"]
+    assert local["connect-src"][len(production["connect-src"]):] == [
+        "http://127.0.0.1:9999", "http://127.0.0.1:8123"]  # the Auth emulator, the functions
+
+
+def test_without_an_auth_emulator_only_the_runs_own_origin_is_added() -> None:
+    policy = "default-src 'self'; connect-src 'self' https://a.example; frame-ancestors 'none'"
+    no_auth = RunAddresses(project="p", bucket="b", region="us-central1", port=8123,
+                           auth_emulator=None)
+    assert local_policy(policy, no_auth) == ("default-src 'self'; connect-src 'self' "
+                                             "https://a.example http://127.0.0.1:8123; "
+                                             "frame-ancestors 'none'")
+
+
+def test_the_page_that_says_how_to_build_carries_the_headers_too(tmp_path: Path) -> None:
+    (tmp_path / "web").mkdir()
+    site = client(tmp_path / "web" / "dist", FIREBASE_JSON)
+    reply = site.get("/")
+    assert "frame-ancestors 'none'" in reply.headers["Content-Security-Policy"]
+
+
+def directives(policy: str) -> dict[str, list[str]]:
+    parsed = {}
+    for directive in filter(None, (d.strip() for d in policy.split(";"))):
+        name, *sources = directive.split()
+        parsed[name] = sources
+    return parsed
 
 
 # -- combined_app's routing -----------------------------------------------------------------

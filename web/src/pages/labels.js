@@ -332,7 +332,7 @@ export function render(ctx) {
   // -- units taken from stock (mark_units_used) ---------------------------------------------
   const usedIds = h("textarea", { rows: 4, autocomplete: "off", autocapitalize: "off",
                                   spellcheck: false, "data-testid": "used-ids" });
-  const usedReason = h("input", { type: "text", required: true, maxlength: 200,
+  const usedReason = h("input", { type: "text", required: true, maxLength: 200,
                                   "data-testid": "used-reason" });
   const usedButton = h("button", { type: "submit", "data-testid": "used-submit",
                                    text: t("used.submit") });

@@ -60,6 +60,8 @@ export function render(ctx) {
         h("th", { scope: "row", text: who }),
         h("td", {}, (user.roles || []).map((role) => h("span", { class: "badge",
           text: t(`role.${role}`) })), user.disabled ? ` ${t("people.disabled")}` : null),
+        h("td", { "data-testid": "people-verified",
+                  text: user.emailVerified ? t("people.verified.yes") : t("people.verified.no") }),
         h("td", { class: "actions" }, (user.roles || []).filter((r) => ROLES.includes(r))
           .map((role) => h("button", { type: "button", "data-testid": "people-revoke",
             "data-role": role,
@@ -69,7 +71,7 @@ export function render(ctx) {
           t("people.revoke", { role: t(`role.${role}`) }), sr(` ${who}`)))));
     });
     fill(listHolder, table(t("people.caption"), [t("people.who"), t("people.roles"),
-      t("people.actions")], rows, { "data-testid": "people-table" }));
+      t("people.verified"), t("people.actions")], rows, { "data-testid": "people-table" }));
   }
 
   const node = h("div", { class: "page" },
