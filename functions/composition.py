@@ -26,11 +26,13 @@ if TYPE_CHECKING:
     from moderation.admin import VisionAdmin
     from moderation.budget_alerts import VisionBudgetAlerts
     from moderation.fallback import Fallback
+    from moderation.image_reader import ImageReader
     from moderation.paid_vision import PaidVision
     from moderation.placement import Placement
     from moderation.ports import (
         AccountDirectory,
         AppCheckTokens,
+        FrameSampler,
         LocalImageClassifier,
         RecheckQueue,
     )
@@ -268,6 +270,20 @@ def object_store():  # -> infra.gcs_objects.GcsObjectStore (client built lazily)
     return GcsObjectStore.create(settings().project_id)
 
 
+@_once
+def frame_sampler() -> FrameSampler:
+    """Frames of animations and HEIC photos, for Vision; Pillow loads on first use."""
+    from infra.frame_sampler import PillowFrameSampler
+
+    return PillowFrameSampler(max_frames=settings().moderation_max_frames)
+
+
+def image_reader() -> ImageReader:
+    from moderation.image_reader import ImageReader
+
+    return ImageReader(object_store(), frame_sampler())
+
+
 def placement() -> Placement:
     from moderation.placement import Placement
 
@@ -306,7 +322,8 @@ def moderation_rechecks() -> ModerationRechecks:
     config = settings()
     return ModerationRechecks(
         store=moderation_store(), queue=recheck_queue(), ledger=vision_ledger(),
-        paid=paid_vision(), spenders=spenders(), objects=object_store(),
+        paid=paid_vision(), spenders=spenders(), reader=image_reader(),
+        objects=object_store(),
         placement=placement(), clock=utc_now, tz=config.quota_timezone,
         retry_delay_s=config.recheck_delay_s)
 
@@ -318,7 +335,7 @@ def upload_moderation() -> UploadModeration:
     config = settings()
     return UploadModeration(
         paid=paid_vision(), spenders=spenders(), fallback=fallback(),
-        objects=object_store(), placement=placement(), rechecks=moderation_rechecks(),
+        reader=image_reader(), placement=placement(), rechecks=moderation_rechecks(),
         records=moderation_store(), quarantine_prefix=config.quarantine_prefix,
         skip_prefixes=config.moderation_skip_prefixes, clock=utc_now)
 
@@ -330,7 +347,7 @@ def pre_upload_check() -> PreUploadCheck:
     config = settings()
     return PreUploadCheck(
         paid=paid_vision(), spenders=spenders(), fallback=fallback(),
-        objects=object_store(), max_analyze_bytes=config.max_analyze_bytes,
+        frames=frame_sampler(), objects=object_store(), max_analyze_bytes=config.max_analyze_bytes,
         own_bucket=config.storage_bucket,
         replay_guard=app_check_tokens() if config.app_check_replay_protection else None)
 
@@ -431,7 +448,7 @@ def reset() -> None:
     factories: tuple[_Factory[object], ...] = (
         settings, _firebase_app, firestore_client, blob_store, store_queue, qr_labels,
         vision_ledger, vision_classifier, object_store, recheck_queue, moderation_store,
-        account_directory, paid_vision, token_revocations,
+        account_directory, paid_vision, token_revocations, frame_sampler,
         moderation_rechecks, fallback,
         upload_moderation, pre_upload_check, vision_admin, vision_budget_alerts,
         role_management, count_sessions, listings, parts_listing, sessions_listing,

@@ -164,7 +164,8 @@ class GcsObjectStore:
         return data[:length]
 
     def set_metadata(self, bucket: str, name: str, generation: str,
-                     metadata: dict[str, str]) -> None:
+                     metadata: Mapping[str, str | None], *,
+                     cache_control: str | None = None) -> None:
         _check_object(bucket, name)
         gen = _parse_generation(generation)
         _check_metadata(metadata)
@@ -174,8 +175,12 @@ class GcsObjectStore:
                 blob = self._bucket(bucket).blob(name, generation=gen)
                 blob.reload(timeout=self._timeout, retry=self._retry)
                 # Merged here, not left to the server: a PATCH of `metadata` merges keys on
-                # Cloud Storage but replaces the map on the emulator.
+                # Cloud Storage but replaces the map on the emulator. A key given None is
+                # sent as null, which removes it on Cloud Storage (the emulator keeps a
+                # null, which reads as absent: stat() leaves it out).
                 blob.metadata = {**(blob.metadata or {}), **metadata}
+                if cache_control is not None:
+                    blob.cache_control = cache_control
                 try:
                     blob.patch(
                         if_generation_match=gen,
@@ -201,7 +206,8 @@ class GcsObjectStore:
                 return None
             return ObjectInfo(bucket=bucket, name=name, generation=str(blob.generation),
                               content_type=blob.content_type, size=int(blob.size or 0),
-                              metadata=dict(blob.metadata or {}))
+                              metadata={k: v for k, v in (blob.metadata or {}).items()
+                                        if v is not None})
 
         return self._call("stat", bucket, name, read, gone=None)
 
@@ -311,9 +317,10 @@ def _parse_generation(generation: Any) -> int:
     return int(text)
 
 
-def _check_metadata(metadata: Mapping[str, str]) -> None:
+def _check_metadata(metadata: Mapping[str, str | None]) -> None:
     if not isinstance(metadata, Mapping):
-        raise ValueError("metadata must be a mapping of str to str")
+        raise ValueError("metadata must be a mapping of str to str (None: remove)")
     for key, value in metadata.items():
-        if not isinstance(key, str) or not key or not isinstance(value, str):
-            raise ValueError("metadata must map non-empty str keys to str values")
+        if not isinstance(key, str) or not key or not (value is None or isinstance(value, str)):
+            raise ValueError("metadata must map non-empty str keys to str values (None: "
+                             "remove)")

@@ -6,6 +6,7 @@ Firestore quota ledger. None of the types here import an SDK.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -38,6 +39,19 @@ class VisionUnavailable(Exception):
 class SafeSearchClassifier(Protocol):
     def classify(self, image: ImageSource) -> SafeSearchAnnotation:
         """One SafeSearch call (one billable unit). Raises VisionUnavailable."""
+        ...
+
+
+class ImageTooComplex(Exception):
+    """An image's frames cannot be read within the bounds (too many, too large, too slow,
+    or broken): it goes to a person instead."""
+
+
+class FrameSampler(Protocol):
+    def sample(self, content: bytes, image_format: str) -> bytes | None:
+        """What Vision should judge of an image that may hold several frames, or that it
+        cannot read (HEIC): a JPEG of its frames that matter (one contact sheet), or None
+        when it is a single frame Vision reads as it is. Raises ImageTooComplex."""
         ...
 
 
@@ -79,8 +93,10 @@ class ObjectStore(Protocol):
         ...
 
     def set_metadata(self, bucket: str, name: str, generation: str,
-                     metadata: dict[str, str]) -> None:
-        """Merge custom metadata into that generation of the object (no-op if it is gone)."""
+                     metadata: Mapping[str, str | None], *,
+                     cache_control: str | None = None) -> None:
+        """Merge custom metadata into that generation of the object (a None value removes
+        the key), and set its Cache-Control when given; no-op if it is gone."""
         ...
 
     def stat(self, bucket: str, name: str) -> ObjectInfo | None:

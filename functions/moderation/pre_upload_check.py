@@ -33,13 +33,16 @@ from messages import Msg
 from moderation.accounts import Spenders
 from moderation.allowance import Spender
 from moderation.fallback import Fallback
+from moderation.frames import FRAME_SNIFF_BYTES, may_hold_frames
 from moderation.outcome import Outcome, renewal_text
 from moderation.paid_vision import Judgement, PaidVision
 from moderation.ports import (
     AllowanceState,
     AppCheckRefused,
     AppCheckTokens,
+    FrameSampler,
     ImageSource,
+    ImageTooComplex,
     ObjectStore,
 )
 from moderation.verdict import SNIFF_BYTES, sniff_image_format
@@ -54,9 +57,10 @@ _OWNER_IN_PATH = re.compile(r"^(?:quarantine/)?(?:users|uploads|images)/([^/]+)/
 
 class PreUploadCheck:
     def __init__(self, *, paid: PaidVision, spenders: Spenders, fallback: Fallback,
-                 objects: ObjectStore, max_analyze_bytes: int, own_bucket: str | None,
-                 replay_guard: AppCheckTokens | None = None) -> None:
+                 frames: FrameSampler, objects: ObjectStore, max_analyze_bytes: int,
+                 own_bucket: str | None, replay_guard: AppCheckTokens | None = None) -> None:
         self._paid = paid
+        self._frames = frames
         self._spenders = spenders
         self._decide = fallback
         self._objects = objects
@@ -81,10 +85,18 @@ class PreUploadCheck:
         if standing is not None and standing.room == 0 and standing.renews_at is not None:
             raise QuotaExhausted(_exhausted(standing.renews_at))
         content, image_format = self._checked(read())
+        judged = content  # what Vision and the local model see
+        if may_hold_frames(image_format, content[:FRAME_SNIFF_BYTES]):
+            try:
+                judged = self._frames.sample(content, image_format) or content
+            except ImageTooComplex as err:
+                return _analysis_reply(Outcome(status="needs_review", checked=False,
+                                               cause="too_complex", reasons=(str(err),)),
+                                       cached=False)
         digest = hashlib.sha256(content).hexdigest()
         # Fallbacks are never cached: the same bytes asked again are judged again.
         judgement = self._paid.judge(f"{ANALYSIS_COLLECTION}/{digest}",
-                                     ImageSource(content=content),
+                                     ImageSource(content=judged),
                                      {"sha256": digest, "size": len(content),
                                       "format": image_format, "firstRequestedBy": caller.uid},
                                      spender, after_fallback=True)
@@ -93,7 +105,7 @@ class PreUploadCheck:
         if judgement.kind in ("done", "busy"):
             raise Unavailable(Msg("moderation.check.busy"))
         if judgement.kind == "fallback":
-            return self._fallback(judgement, content)
+            return self._fallback(judgement, judged)
         assert judgement.outcome is not None
         reply = _analysis_reply(judgement.outcome, cached=False)
         self._paid.settle_verdict(judgement, {k: v for k, v in reply.items() if k != "cached"})

@@ -33,11 +33,12 @@ from errors import InvalidInput, StoreUnavailable, Unavailable
 from log_fields import log_fields
 from messages import Msg, in_every_language
 from moderation.accounts import Spenders
+from moderation.image_reader import ImageReader
 from moderation.outcome import Outcome
 from moderation.paid_vision import Judgement, PaidVision
 from moderation.placement import Placement
 from moderation.ports import (
-    ImageSource,
+    ImageTooComplex,
     Location,
     ObjectInfo,
     ObjectStore,
@@ -58,7 +59,7 @@ WAIT_FOR = {"disabled": "vision_enabled", "quota_exhausted": "budget",
 ACCOUNT_WAITS = frozenset({"account_allowance", "account_flagged"})
 # Causes Vision will not judge better later (a flagged account's image waits for a person).
 NOT_RECHECKED = frozenset({"bad_image", "spoofed_content_type", "too_large",
-                           "account_flagged"})
+                           "account_flagged", "too_complex"})
 # A flagged account's re-checks look again this often (an admin may have lifted the flag).
 FLAGGED_RETRY = timedelta(hours=1)
 # Object metadata that marks a restored image, so its finalized event is not judged (and
@@ -78,7 +79,8 @@ def is_rechecked(outcome: Outcome) -> bool:
 
 class ModerationRechecks:
     def __init__(self, *, store: RecheckStore, queue: RecheckQueue, ledger: QuotaLedger,
-                 paid: PaidVision, spenders: Spenders, objects: ObjectStore,
+                 paid: PaidVision, spenders: Spenders, reader: ImageReader,
+                 objects: ObjectStore,
                  placement: Placement, clock: Callable[[], datetime], tz: ZoneInfo,
                  retry_delay_s: float = 30.0, stale_after_s: float = 1800.0,
                  drain_batch: int = 200) -> None:
@@ -87,6 +89,7 @@ class ModerationRechecks:
         self._ledger = ledger
         self._paid = paid
         self._spenders = spenders
+        self._reader = reader
         self._objects = objects
         self._placement = placement
         self._clock = clock
@@ -159,11 +162,16 @@ class ModerationRechecks:
         if at is None:
             self._done(recheck, {"status": "gone"})
             return "gone"
+        try:
+            what = self._reader.to_judge(recheck.bucket, at.name, 0,
+                                         self._reader.head(recheck.bucket, at.name))
+        except ImageTooComplex as err:
+            self._done(recheck, {"status": "too_complex", "reason": str(err)})
+            return "too_complex"
         # The upload's own job: the trigger, its redeliveries and this re-check share it,
         # so the image is judged and paid for once whoever gets there first.
         judgement = self._paid.judge(
-            self._store.upload_job_path(recheck.key),
-            ImageSource(gcs_uri=f"gs://{recheck.bucket}/{at.name}"),
+            self._store.upload_job_path(recheck.key), what.source,
             {**_description(recheck), "recheckAttempts": recheck.attempts + 1},
             self._spenders.for_uid(recheck.uploader_uid), after_fallback=True)
         if judgement.kind == "done":
@@ -234,15 +242,17 @@ class ModerationRechecks:
 
     def _place(self, recheck: Recheck, at: Location, outcome: Outcome,
                settings: VisionSettings, result: dict[str, Any]) -> Location | None:
-        extra = {RECHECK_META: "done"}
+        extra: dict[str, str | None] = {RECHECK_META: "done"}
         if outcome.kept and at.name != recheck.name and self._placement.in_quarantine(at.name):
             token = uuid.uuid4().hex
             # Recorded before the copy exists, so its finalized event can be recognised.
             self._store.update(recheck.key, {"restoreToken": token, "restoreResult": result})
+            held = self._objects.stat(recheck.bucket, at.name)
             restored = self._placement.restore(
                 recheck.bucket, at, recheck.name,
                 self._placement.metadata(outcome, {**extra, RECHECK_KEY_META: recheck.key,
-                                                   RESTORE_TOKEN_META: token}))
+                                                   RESTORE_TOKEN_META: token}),
+                current=held.metadata if held is not None else None)
             if restored is not None:
                 return restored
             extra["moderationRestoreSkipped"] = "a newer upload holds the original path"

@@ -26,20 +26,26 @@ from errors import StoreUnavailable
 from log_fields import log_fields
 from moderation.accounts import Spenders
 from moderation.fallback import Fallback, ImageBytes
+from moderation.image_reader import (
+    LOCAL_MAX_IMAGE_BYTES,  # noqa: F401 (the limits live with the reader; named here too)
+    VISION_MAX_IMAGE_BYTES,
+    ImageReader,
+)
 from moderation.outcome import Outcome
 from moderation.paid_vision import Judgement, PaidVision
 from moderation.placement import Placement
-from moderation.ports import ImageSource, Location, ModerationRecords, ObjectInfo, ObjectStore
+from moderation.ports import (
+    ImageTooComplex,
+    Location,
+    ModerationRecords,
+    ObjectInfo,
+)
 from moderation.rechecks import RECHECK_META, ModerationRechecks, is_rechecked
 from moderation.settings import VisionSettings
 from moderation.verdict import SNIFF_BYTES, sniff_image_format
 
 log = logging.getLogger(__name__)
 
-VISION_MAX_IMAGE_BYTES = 20 * 1024 * 1024  # Cloud Vision's limit for one image
-# The most the 'local' strategy reads into memory to judge (a 512 MB function decodes
-# JPEGs at reduced scale, so the encoded size is what matters here).
-LOCAL_MAX_IMAGE_BYTES = 32 * 1024 * 1024
 # The quota ledger's job per upload (lease, deliveries, event id: never shown to clients);
 # the uploader reads the record (`ModerationRecords`, image_moderation/{key}) instead.
 JOB_COLLECTION = "moderation_jobs"
@@ -54,13 +60,13 @@ def moderation_key(bucket: str, name: str, generation: str) -> str:
 
 class UploadModeration:
     def __init__(self, *, paid: PaidVision, spenders: Spenders, fallback: Fallback,
-                 objects: ObjectStore, placement: Placement, rechecks: ModerationRechecks,
+                 reader: ImageReader, placement: Placement, rechecks: ModerationRechecks,
                  records: ModerationRecords, quarantine_prefix: str,
                  skip_prefixes: tuple[str, ...], clock: Callable[[], datetime]) -> None:
         self._paid = paid
+        self._reader = reader
         self._spenders = spenders
         self._decide = fallback
-        self._objects = objects
         self._placement = placement
         self._rechecks = rechecks
         self._records = records
@@ -79,7 +85,7 @@ class UploadModeration:
         if skip:
             log.info("moderation skipped gs://%s/%s: %s", obj.bucket, obj.name, skip)
             return None
-        head = self._objects.head(obj.bucket, obj.name, SNIFF_BYTES)
+        head = self._reader.head(obj.bucket, obj.name)
         if not head:
             log.info("moderation skipped gs://%s/%s: the object is gone", obj.bucket, obj.name)
             return None
@@ -95,7 +101,7 @@ class UploadModeration:
             log.info("gs://%s/%s#%s is a re-checked image put back; already judged",
                      obj.bucket, obj.name, obj.generation)
             return None
-        if sniff_image_format(head) is None:
+        if sniff_image_format(head[:SNIFF_BYTES]) is None:
             # Claims to be an image but is not one: reject without paying for Vision.
             outcome = Outcome(status="rejected", checked=False, cause="spoofed_content_type",
                               reasons=(f"content is not an image (claimed {obj.content_type})",))
@@ -103,10 +109,19 @@ class UploadModeration:
         if obj.size > VISION_MAX_IMAGE_BYTES:
             current = self._paid.current_settings()
             outcome = self._decide.decide(current.fallback_strategy, "too_large",
-                                          self._image_bytes(obj))
+                                          self._reader.object_bytes(obj.bucket, obj.name,
+                                                                    obj.size))
             return self._unjudged(job, obj, outcome, current, fields)
-        judgement = self._paid.judge(job, ImageSource(gcs_uri=f"gs://{obj.bucket}/{obj.name}"),
-                                     fields, self._spenders.for_uid(uploader))
+        try:
+            what = self._reader.to_judge(obj.bucket, obj.name, obj.size, head)
+        except ImageTooComplex as err:
+            log.warning("the frames of gs://%s/%s cannot be judged: %s", obj.bucket,
+                        obj.name, err)
+            outcome = Outcome(status="needs_review", checked=False, cause="too_complex",
+                              reasons=(str(err),))
+            return self._unjudged(job, obj, outcome, self._paid.current_settings(), fields)
+        judgement = self._paid.judge(job, what.source, fields,
+                                     self._spenders.for_uid(uploader))
         if judgement.kind == "done":
             log.info("gs://%s/%s#%s already moderated; delivery %s ignored",
                      obj.bucket, obj.name, obj.generation, event_id)
@@ -116,7 +131,7 @@ class UploadModeration:
                      obj.bucket, obj.name, obj.generation)
             return None
         if judgement.kind == "fallback":
-            return self._fallback(judgement, obj, fields)
+            return self._fallback(judgement, obj, fields, what.image)
         verdict = judgement.outcome
         assert verdict is not None
         location = self._apply(obj, verdict, judgement.settings)
@@ -141,17 +156,8 @@ class UploadModeration:
             return "SVG is not a raster image Vision can judge"
         return None
 
-    def _image_bytes(self, obj: ObjectInfo) -> ImageBytes:
-        """The object's bytes for a strategy that reads them (None: too large to read)."""
-        def read() -> bytes | None:
-            if obj.size > LOCAL_MAX_IMAGE_BYTES:
-                return None
-            content = self._objects.head(obj.bucket, obj.name, LOCAL_MAX_IMAGE_BYTES + 1)
-            return content if 0 < len(content) <= LOCAL_MAX_IMAGE_BYTES else None
-        return read
-
-    def _fallback(self, judgement: Judgement, obj: ObjectInfo, fields: dict[str, Any]
-                  ) -> Outcome:
+    def _fallback(self, judgement: Judgement, obj: ObjectInfo, fields: dict[str, Any],
+                  image: ImageBytes) -> Outcome:
         """No verdict: the fallback strategy decides (a flagged account's image waits for
         a person whatever the strategy), the outcome is applied and recorded, the reserved
         unit (if any) goes back, and the image goes to the deferred re-check."""
@@ -160,7 +166,7 @@ class UploadModeration:
             outcome = Outcome(status="needs_review", checked=False, cause=cause)
         else:
             outcome = replace(self._decide.decide(judgement.settings.fallback_strategy, cause,
-                                                  self._image_bytes(obj)),
+                                                  image),
                               renews_at=judgement.renews_at)
         location = self._apply(obj, outcome, judgement.settings)
         key = judgement.job.rsplit("/", 1)[1]
@@ -211,7 +217,7 @@ class UploadModeration:
         will be re-checked says so, so clients know a verdict is still to come."""
         extra = {RECHECK_META: "pending"} if is_rechecked(outcome) else None
         return self._placement.apply(obj.bucket, Location(obj.name, obj.generation), outcome,
-                                     settings, extra)
+                                     settings, extra, current=obj.metadata)
 
     def _result(self, outcome: Outcome, judgement: Judgement | None) -> dict[str, Any]:
         return {

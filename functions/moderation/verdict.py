@@ -48,6 +48,9 @@ def judge(annotation: SafeSearchAnnotation,
 # How many leading bytes sniff_image_format needs to recognise every format it knows.
 SNIFF_BYTES = 32
 
+# ISO-BMFF major brands of HEIC/HEIF still images and sequences (not AVIF's avif/avis).
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1",
+                          b"msf1", b"heif"})
 # BMP info-header sizes in the wild (BITMAPCOREHEADER .. BITMAPV5HEADER): checking the size
 # keeps a text file that merely starts with "BM" from passing as an image.
 _BMP_DIB_HEADER_SIZES = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
@@ -56,9 +59,10 @@ _BMP_DIB_HEADER_SIZES = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
 def sniff_image_format(head: bytes) -> str | None:
     """The real format of an image from its first bytes (SNIFF_BYTES are enough).
 
-    Only formats Cloud Vision accepts for images:annotate are recognised: jpeg, png, gif,
-    webp, bmp, tiff, ico. Anything else (text, PDF, zip, HEIC/AVIF, which Vision does not
-    list, an empty or truncated head) is None, so a spoofed content type is caught.
+    The formats Cloud Vision accepts for images:annotate: jpeg, png, gif, webp, bmp, tiff,
+    ico; and heic (HEIC/HEIF, which phones send): judged as a JPEG made of it. Anything
+    else (text, PDF, zip, AVIF, an empty or truncated head) is None, so a spoofed content
+    type is caught.
     """
     if head.startswith(b"\xff\xd8\xff"):
         return "jpeg"
@@ -74,6 +78,8 @@ def sniff_image_format(head: bytes) -> str | None:
         return "bmp"
     if _is_ico(head):
         return "ico"
+    if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return "heic"
     return None
 
 

@@ -20,10 +20,12 @@ from devtools.storage_emulator import running_storage_emulator
 from devtools.vision_server import running_vision_server
 from infra.firestore_rechecks import FirestoreRecheckStore
 from infra.firestore_vision_ledger import FirestoreVisionLedger
+from infra.frame_sampler import PillowFrameSampler
 from infra.gcs_objects import GcsObjectStore
 from infra.vision_safesearch import VisionSafeSearch
 from moderation.accounts import Spenders
 from moderation.fallback import LocalThresholds, StrategyFallback
+from moderation.image_reader import ImageReader
 from moderation.paid_vision import PaidVision
 from moderation.placement import Placement
 from moderation.ports import ObjectInfo
@@ -78,9 +80,11 @@ def test_unreachable_ledger_applies_the_default_strategy_without_vision(
         paid = PaidVision(ledger, classifier, defaults)
         rechecks = ModerationRechecks(
             store=store, queue=queue, ledger=ledger, paid=paid, spenders=Spenders(None),
-            objects=objects, placement=placement, clock=clock, tz=tz, retry_delay_s=30.0)
+            reader=ImageReader(objects, PillowFrameSampler()), objects=objects,
+            placement=placement, clock=clock, tz=tz, retry_delay_s=30.0)
         moderation = UploadModeration(
-            paid=paid, spenders=Spenders(None), objects=objects, placement=placement,
+            paid=paid, spenders=Spenders(None), placement=placement,
+            reader=ImageReader(objects, PillowFrameSampler()),
             fallback=StrategyFallback(None, LocalThresholds()),
             rechecks=rechecks, records=store, quarantine_prefix="quarantine/",
             skip_prefixes=(), clock=clock)

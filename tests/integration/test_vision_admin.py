@@ -15,10 +15,12 @@ from errors import InvalidInput, PermissionDenied, Unauthenticated, Unavailable
 from identity import Caller
 from infra.firestore_rechecks import FirestoreRecheckStore
 from infra.firestore_vision_ledger import FirestoreVisionLedger
+from infra.frame_sampler import PillowFrameSampler
 from infra.gcs_objects import GcsObjectStore
 from infra.vision_safesearch import VisionSafeSearch
 from moderation.accounts import Spenders
 from moderation.admin import VisionAdmin
+from moderation.image_reader import ImageReader
 from moderation.paid_vision import PaidVision
 from moderation.placement import Placement
 from moderation.rechecks import ModerationRechecks
@@ -54,6 +56,7 @@ def make(client: firestore.Client, limit: int = 1000, queue: RecordingQueue | No
     rechecks = ModerationRechecks(
         store=FirestoreRecheckStore(client, clock), queue=queue or RecordingQueue(),
         ledger=ledger, spenders=Spenders(None), objects=objects,
+        reader=ImageReader(objects, PillowFrameSampler()),
         paid=PaidVision(ledger, VisionSafeSearch.create("http://127.0.0.1:9", 1.0),
                         VisionSettings()),
         placement=Placement(objects, "quarantine/", clock), clock=clock, tz=LA)

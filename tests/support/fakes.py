@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -48,6 +48,7 @@ from moderation.ports import (
     Begin,
     BeginKind,
     ImageSource,
+    ImageTooComplex,
     LocalModelUnavailable,
     Location,
     ObjectInfo,
@@ -390,6 +391,7 @@ class StoredObject:
     data: bytes
     content_type: str | None
     metadata: dict[str, str] = field(default_factory=dict)
+    cache_control: str | None = None
 
 
 class FakeObjectStore:
@@ -423,10 +425,17 @@ class FakeObjectStore:
         return found.data[:length] if found else b""
 
     def set_metadata(self, bucket: str, name: str, generation: str,
-                     metadata: dict[str, str]) -> None:
+                     metadata: Mapping[str, str | None], *,
+                     cache_control: str | None = None) -> None:
         found = self._live(bucket, name, generation)
         if found is not None:
-            found.metadata.update(metadata)
+            for key, value in metadata.items():
+                if value is None:
+                    found.metadata.pop(key, None)
+                else:
+                    found.metadata[key] = value
+            if cache_control is not None:
+                found.cache_control = cache_control
 
     def stat(self, bucket: str, name: str) -> ObjectInfo | None:
         found = self._live(bucket, name)
@@ -453,6 +462,21 @@ class FakeObjectStore:
     def delete(self, bucket: str, name: str, generation: str) -> None:
         if self._live(bucket, name, generation) is not None:
             del self.objects[(bucket, name)]
+
+
+class FakeFrameSampler:
+    """moderation.ports.FrameSampler: a scripted sheet (None: a still image), or an
+    ImageTooComplex; records what it was given."""
+
+    def __init__(self, sheet: bytes | ImageTooComplex | None = None) -> None:
+        self.sheet = sheet
+        self.calls: list[tuple[int, str]] = []
+
+    def sample(self, content: bytes, image_format: str) -> bytes | None:
+        self.calls.append((len(content), image_format))
+        if isinstance(self.sheet, ImageTooComplex):
+            raise self.sheet
+        return self.sheet
 
 
 class FakeAppCheckTokens:

@@ -34,6 +34,7 @@ from tests.support.fakes import (
     FakeAppCheckTokens,
     FakeClassifier,
     FakeClock,
+    FakeFrameSampler,
     FakeLedger,
     FakeLocalModel,
     FakeObjectStore,
@@ -70,7 +71,7 @@ def world(strategy: str = "warn", *, enabled: bool = True, limit: int = 1000,
     paid = PaidVision(ledger, vision,
                       VisionSettings(fallback_strategy=FallbackStrategy(default_strategy)))
     check = PreUploadCheck(
-        paid=paid, spenders=Spenders(None),
+        paid=paid, spenders=Spenders(None), frames=FakeFrameSampler(),
         fallback=StrategyFallback(model.factory, LocalThresholds()), objects=objects,
         max_analyze_bytes=LIMIT, own_bucket=own_bucket, replay_guard=replay_guard)
     return World(ledger, vision, model, objects, check)

@@ -13,10 +13,18 @@ from errors import Unavailable
 from moderation.accounts import Spenders
 from moderation.allowance import Spender
 from moderation.fallback import LocalThresholds, StrategyFallback
+from moderation.frames import FRAME_SNIFF_BYTES
+from moderation.image_reader import ImageReader
 from moderation.outcome import LOCAL_MESSAGES, MODERATION_UNAVAILABLE, STATUS_MESSAGES, Outcome
 from moderation.paid_vision import PaidVision
-from moderation.placement import Placement
-from moderation.ports import LocalModelUnavailable, ObjectInfo, Recheck, VisionUnavailable
+from moderation.placement import DOWNLOAD_TOKENS, HAD_DOWNLOAD_TOKEN, PRIVATE_CACHE, Placement
+from moderation.ports import (
+    ImageTooComplex,
+    LocalModelUnavailable,
+    ObjectInfo,
+    Recheck,
+    VisionUnavailable,
+)
 from moderation.rechecks import (
     RECHECK_KEY_META,
     RECHECK_META,
@@ -34,10 +42,10 @@ from moderation.uploaded_images import (
     UploadModeration,
     moderation_key,
 )
-from moderation.verdict import SNIFF_BYTES
 from tests.support.fakes import (
     FakeClassifier,
     FakeClock,
+    FakeFrameSampler,
     FakeLedger,
     FakeLocalModel,
     FakeObjectStore,
@@ -98,8 +106,10 @@ class World:
 def world(strategy: str = "warn", *, enabled: bool = True, limit: int = 1000,
           reject_action: str = "quarantine", default_strategy: str = "warn",
           score: float | LocalModelUnavailable = 0.05, local_installed: bool = True,
-          skip_prefixes: tuple[str, ...] = ("thumbnails/",)) -> World:
+          skip_prefixes: tuple[str, ...] = ("thumbnails/",),
+          frames: FakeFrameSampler | None = None) -> World:
     clock = FakeClock()
+    frames = frames or FakeFrameSampler()
     ledger = FakeLedger(VisionSettings(enabled=enabled,
                                        fallback_strategy=FallbackStrategy(strategy),
                                        monthly_limit=limit, reject_action=reject_action),
@@ -109,13 +119,14 @@ def world(strategy: str = "warn", *, enabled: bool = True, limit: int = 1000,
     placement = Placement(objects, QUARANTINE, clock)
     defaults = VisionSettings(fallback_strategy=FallbackStrategy(default_strategy))
     paid = PaidVision(ledger, vision, defaults)
+    reader = ImageReader(objects, frames)
     rechecks = ModerationRechecks(store=store, queue=queue, ledger=ledger, paid=paid,
-                                  spenders=Spenders(None), objects=objects,
+                                  spenders=Spenders(None), reader=reader, objects=objects,
                                   placement=placement, clock=clock, tz=ledger.tz,
                                   retry_delay_s=RETRY_DELAY_S)
     fallback = StrategyFallback(model.factory if local_installed else None, LocalThresholds())
     moderation = UploadModeration(
-        paid=paid, spenders=Spenders(None), fallback=fallback, objects=objects,
+        paid=paid, spenders=Spenders(None), fallback=fallback, reader=reader,
         placement=placement, rechecks=rechecks, records=store,
         quarantine_prefix=QUARANTINE, skip_prefixes=skip_prefixes, clock=clock)
     return World(clock, ledger, vision, model, objects, queue, store, rechecks, moderation,
@@ -165,7 +176,7 @@ def test_an_object_gone_before_it_is_read_is_skipped() -> None:
     w.objects.delete(BUCKET, NAME, obj.generation)
 
     assert w.moderate(obj) is None
-    assert w.objects.reads == [(NAME, SNIFF_BYTES)]
+    assert w.objects.reads == [(NAME, FRAME_SNIFF_BYTES)]
     assert w.ledger.calls == [] and w.vision.calls == [] and w.store.records == {}
 
 
@@ -322,7 +333,7 @@ def test_local_does_not_read_an_image_larger_than_it_may_hold() -> None:
     assert (outcome.status, outcome.verdict_by, outcome.local_score) == (
         "needs_review", None, None)
     assert outcome.reasons == ("the image is too large for the on-device model",)
-    assert w.objects.reads == [(NAME, SNIFF_BYTES)]
+    assert w.objects.reads == [(NAME, FRAME_SNIFF_BYTES)]
     assert w.model.built == 0 and w.model.calls == []
     assert w.metadata() is not None  # kept in place for review
 
@@ -671,3 +682,90 @@ def test_a_recheck_that_meets_a_busy_ledger_frees_the_job_for_its_next_try() -> 
     w.ledger.busy = False
     assert w.rechecks.run(payload) == "approved"
     assert w.ledger.used == 1
+
+
+# -- no link survives a rejection -------------------------------------------------------------
+
+LINK = {DOWNLOAD_TOKENS: "token-the-uploader-shared"}
+
+
+def stored(w: World, name: str) -> Any:
+    return w.objects.objects[(BUCKET, name)]
+
+
+def test_a_quarantined_image_loses_its_download_link_and_public_caching() -> None:
+    w = world(reject_action="quarantine")
+    w.vision.script = [ADULT]
+    w.moderate(w.upload(metadata=LINK))
+    held = stored(w, QUARANTINE + NAME)
+    assert DOWNLOAD_TOKENS not in held.metadata
+    assert held.metadata[HAD_DOWNLOAD_TOKEN] == "true"
+    assert held.cache_control == PRIVATE_CACHE
+
+
+def test_a_rejected_image_flagged_in_place_loses_its_link_too() -> None:
+    w = world(reject_action="flag")
+    w.vision.script = [ADULT]
+    w.moderate(w.upload(metadata=LINK))
+    flagged = stored(w, NAME)
+    assert flagged.metadata["moderationStatus"] == "rejected"
+    assert DOWNLOAD_TOKENS not in flagged.metadata
+    assert flagged.cache_control == PRIVATE_CACHE
+
+
+def test_an_approved_image_keeps_its_link_and_one_without_gets_none() -> None:
+    w = world()
+    w.moderate(w.upload(metadata=LINK))
+    assert stored(w, NAME).metadata[DOWNLOAD_TOKENS] == LINK[DOWNLOAD_TOKENS]
+    assert stored(w, NAME).cache_control is None
+    other = "users/u1/other.png"
+    w.vision.script = [ADULT]
+    w.moderate(w.upload(other))
+    assert HAD_DOWNLOAD_TOKEN not in stored(w, QUARANTINE + other).metadata
+
+
+def test_an_image_approved_after_a_quarantine_gets_a_fresh_link_not_the_old_one() -> None:
+    w = world("deny", enabled=False)
+    w.moderate(w.upload(metadata=LINK))
+    assert DOWNLOAD_TOKENS not in stored(w, QUARANTINE + NAME).metadata
+    w.ledger.settings = replace(w.ledger.settings, enabled=True)
+    assert w.rechecks.drain() == 1
+    ((payload, _),) = w.queue.tasks
+    assert w.rechecks.run(payload) == "approved"
+    back = stored(w, NAME)
+    fresh = back.metadata[DOWNLOAD_TOKENS]
+    assert fresh and fresh != LINK[DOWNLOAD_TOKENS]
+    assert HAD_DOWNLOAD_TOKEN not in back.metadata
+
+
+# -- frames ------------------------------------------------------------------------------------
+
+GIF = b"GIF89a" + bytes(range(80))
+
+
+def test_vision_judges_the_sheet_of_an_animation_and_so_does_the_local_model() -> None:
+    sheet = b"\xff\xd8\xff sheet of frames"
+    w = world(frames=FakeFrameSampler(sheet))
+    w.moderate(w.upload("users/u1/anim.gif", GIF, "image/gif"))
+    (sent,) = w.vision.calls
+    assert (sent.content, sent.gcs_uri) == (sheet, None)
+    local = world("local", enabled=False, frames=FakeFrameSampler(sheet))
+    local.moderate(local.upload("users/u1/anim.gif", GIF, "image/gif"))
+    assert local.model.calls == [sheet]
+
+
+def test_an_animation_too_complex_to_read_waits_for_a_person_without_a_unit() -> None:
+    w = world(frames=FakeFrameSampler(ImageTooComplex("100000 frames are too many to judge")))
+    outcome = w.moderate(w.upload("users/u1/bomb.gif", GIF, "image/gif"))
+    assert outcome is not None
+    assert (outcome.status, outcome.cause, outcome.reasons) == (
+        "needs_review", "too_complex", ("100000 frames are too many to judge",))
+    assert w.vision.calls == [] and w.ledger.used == 0 and w.queue.tasks == []
+
+
+def test_a_still_image_is_read_by_vision_itself() -> None:
+    frames = FakeFrameSampler(None)
+    w = world(frames=frames)
+    w.moderate(w.upload("users/u1/still.gif", GIF, "image/gif"))
+    assert frames.calls == [(len(GIF), "gif")]
+    assert w.vision.calls[0].gcs_uri == f"gs://{BUCKET}/users/u1/still.gif"
