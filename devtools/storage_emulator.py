@@ -16,8 +16,10 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import google.cloud.storage as storage
+from gcp_storage_emulator import server as emulator_server
 from gcp_storage_emulator.server import create_server
 from google.auth.credentials import AnonymousCredentials
 
@@ -36,6 +38,31 @@ class StorageEmulator:
 
     def bucket(self) -> storage.Bucket:
         return self.client.bucket(self.bucket_name)
+
+
+def _headers_as_cloud_storage_sends_them() -> None:
+    """Cloud Storage sends a custom metadata value that is not ASCII percent-encoded in its
+    x-goog-meta-* header; the emulator writes it raw, and a value no latin-1 can hold (a
+    Turkish moderation message: "reddedildi") makes its HTTP server drop the connection of
+    every download of that object. Its response headers are encoded as Cloud Storage's."""
+    response = emulator_server.Response
+    if getattr(response, "_headers_encoded", False):
+        return
+    original = response.__setitem__
+
+    def setitem(self: object, key: str, value: object) -> None:
+        if isinstance(value, str):
+            try:
+                value.encode("latin-1")
+            except UnicodeEncodeError:
+                value = quote(value, safe=" !\"#$&'()*+,/:;<=>?@[]^_`{|}~")
+        original(self, key, value)
+
+    response.__setitem__ = setitem
+    response._headers_encoded = True
+
+
+_headers_as_cloud_storage_sends_them()
 
 
 def _free_port() -> int:

@@ -29,8 +29,10 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from infra.firestore_calls import Conflict, Doc, FirestoreCalls, Write
 from moderation.ports import Location, Recheck, RecheckState
 from moderation.rechecks import ACCOUNT_WAITS, WAIT_FOR
+from moderation.records import object_key, valid_document_id
 
 RECHECKS_COLLECTION = "moderation_rechecks"
+VERDICTS_COLLECTION = "image_verdicts"  # image_verdicts/{uid}/objects/{object_key(name)}
 RECORDS_COLLECTION = "image_moderation"
 UPLOAD_JOBS_COLLECTION = "moderation_jobs"  # the trigger's ledger jobs
 _STATES: tuple[RecheckState, ...] = ("waiting", "queued", "reserved", "done")
@@ -120,9 +122,13 @@ class FirestoreRecheckStore:
 
     def save(self, key: str, record: dict[str, Any]) -> None:
         """moderation.ports.ModerationRecords: the uploader-readable record."""
-        ref = self._db.collection(RECORDS_COLLECTION).document(key)
-        self._calls.with_retries(
-            lambda timeout: ref.set(record, merge=True, retry=None, timeout=timeout))
+        batch = self._db.batch()
+        batch.set(self._db.collection(RECORDS_COLLECTION).document(key), record, merge=True)
+        verdict = self._verdict_ref(record)
+        if verdict is not None:
+            # The uploader's own copy at a path it can listen on before it exists.
+            batch.set(verdict, {**record, "recordKey": key}, merge=True)
+        self._calls.with_retries(lambda timeout: batch.commit(retry=None, timeout=timeout))
 
     def backlog(self) -> dict[str, Any]:
         def count(query: firestore.Query) -> int:
@@ -159,6 +165,7 @@ class FirestoreRecheckStore:
             return [(stored, fields)], None
 
         self._calls.optimistic([record_ref], plan)
+        self._copy_for_uploader(key, record_ref)
 
     def claim_restore(self, key: str, token: str, name: str, job_path: str,
                       record_key: str, record_fields: dict[str, Any]) -> bool:
@@ -185,7 +192,31 @@ class FirestoreRecheckStore:
                                         "restoredFrom": key, "completedAt": now}))
             return writes, True
 
-        return self._calls.optimistic([recheck_ref, job_ref, record_ref], plan)
+        claimed = self._calls.optimistic([recheck_ref, job_ref, record_ref], plan)
+        if claimed:
+            self._copy_for_uploader(record_key, record_ref)
+        return claimed
+
+    def _verdict_ref(self, record: dict[str, Any]) -> firestore.DocumentReference | None:
+        """`image_verdicts/{uid}/objects/{sha256(object name)}`: the uploader's verdict at a
+        path it can compute before uploading (None: no uploader, or a uid that is no
+        document id)."""
+        uid, name = record.get("uploaderUid"), record.get("name")
+        if not isinstance(uid, str) or not isinstance(name, str) or not valid_document_id(uid):
+            return None
+        return (self._db.collection(VERDICTS_COLLECTION).document(uid)
+                .collection("objects").document(object_key(name)))
+
+    def _copy_for_uploader(self, key: str, record_ref: firestore.DocumentReference) -> None:
+        """The record as it now stands, copied to the uploader's own path."""
+        (record,) = self._calls.read_view([record_ref])
+        if record.data is None:
+            return
+        verdict = self._verdict_ref(record.data)
+        if verdict is not None:
+            data = {**record.data, "recordKey": key}
+            self._calls.with_retries(
+                lambda timeout: verdict.set(data, retry=None, timeout=timeout))
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -25,7 +25,8 @@ from typing import Any
 from moderation.frames import DEFAULT_MAX_FRAMES, pick_frames
 from moderation.ports import ImageTooComplex
 
-TILE = 384            # each frame on the sheet fits in TILE x TILE
+TILE = 384            # each frame on a sheet of several fits in TILE x TILE
+SINGLE = 1600         # a single image (a converted HEIC photo) keeps this much detail
 SHEET_QUALITY = 85
 
 
@@ -76,10 +77,11 @@ class PillowFrameSampler:
         if frames == 1 and image_format != "heic":
             return None  # a still image: Vision reads the object itself
         tiles = []
+        side = SINGLE if len(picked) == 1 else TILE
         for index in picked:
             image.seek(index)
             tile = image.convert("RGB")
-            tile.thumbnail((TILE, TILE))
+            tile.thumbnail((side, side))
             tiles.append(tile)
             if time.monotonic() - started > self._budget_s:
                 raise ImageTooComplex("the frames took too long to read")

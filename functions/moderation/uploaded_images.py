@@ -49,8 +49,12 @@ log = logging.getLogger(__name__)
 # The quota ledger's job per upload (lease, deliveries, event id: never shown to clients);
 # the uploader reads the record (`ModerationRecords`, image_moderation/{key}) instead.
 JOB_COLLECTION = "moderation_jobs"
-_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".ico")
-_UID_IN_PATH = re.compile(r"^(?:users|uploads|images)/([A-Za-z0-9_-]{1,128})/")
+_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".ico",
+                     ".heic", ".heif")
+# The uid is any path segment (Firebase uids made by custom tokens may hold dots, "@" ...);
+# storage.rules let only that uid write below it. Accounts are keyed safely from it
+# (moderation/allowance.py account_key).
+_UID_IN_PATH = re.compile(r"^(?:users|uploads|images)/([^/]{1,128})/")
 
 
 def moderation_key(bucket: str, name: str, generation: str) -> str:
@@ -238,4 +242,6 @@ def _uploader_uid(obj: ObjectInfo) -> str | None:
     `images/{uid}/...`), which storage.rules let only that uid write. Custom metadata is
     written by the uploading client and proves nothing, so it is never read for this."""
     match = _UID_IN_PATH.match(obj.name)
-    return match.group(1) if match else None
+    if match is None or match.group(1) in (".", ".."):
+        return None
+    return match.group(1)

@@ -24,6 +24,7 @@ import {
   getDocs,
   increment,
   limit,
+  onSnapshot,
   orderBy,
   query,
   serverTimestamp,
@@ -100,6 +101,18 @@ const SEED = {
     status: "needs_review", completedAt: new Date(), recheck: "pending",
     result: { status: "needs_review", checked: false, cause: "disabled" },
   },
+  // The uploader's own copy of it (functions/moderation/records.py), and another's.
+  "image_verdicts/alice/objects/k1": {
+    bucket: "b", name: "users/alice/cat.png", generation: "17", uploaderUid: UPLOADER,
+    status: "approved", recordKey: "alice-upload",
+  },
+  "image_verdicts/bob/objects/k2": {
+    bucket: "b", name: "users/bob/dog.png", generation: "18", uploaderUid: OTHER_USER,
+    status: "rejected", recordKey: "bob-upload",
+  },
+  // Per-account Vision usage and standing (functions/moderation/allowance.py): server only.
+  "vision_api_quota/2026_11/accounts/alice": { units: 3, day: "2026_11_15", dayUnits: 1 },
+  "vision_accounts/alice": { flagged: true, rejectedAt: [] },
   // The ledger's job for the same upload: lease and delivery bookkeeping, server only.
   "moderation_jobs/alice-upload": {
     state: "done", units: 1, leaseOwner: "f00", leaseUntil: new Date(), deliveries: 2,
@@ -179,6 +192,10 @@ const READERS = {
   "image_moderation/alice-upload": ["uploader", "admin"],
   "image_moderation/bob-upload": ["otherUser", "admin"],
   "image_moderation/no-uploader": ["admin"],
+  "image_verdicts/alice/objects/k1": ["uploader"],
+  "image_verdicts/bob/objects/k2": ["otherUser"],
+  "vision_api_quota/2026_11/accounts/alice": [],
+  "vision_accounts/alice": [],
   "moderation_jobs/alice-upload": [],
   "image_analysis/0f3a9c": [],
   "qr_codes/BOLT-10-x7Kq2": STAFF_ROLES,
@@ -201,6 +218,9 @@ const LISTERS = {
   admin_actions: ["admin"],
   admin_notifications: ["admin"],
   image_moderation: ["admin"],
+  "image_verdicts/alice/objects": ["uploader"],
+  "vision_api_quota/2026_11/accounts": [],
+  vision_accounts: [],
   moderation_jobs: [],
   image_analysis: [],
   qr_codes: STAFF_ROLES,
@@ -359,6 +379,9 @@ const WRITE_TARGETS = {
   "vision_api_quota/2026_11": { usageCount: 0 },
   "vision_api_quota/2026_11/shards/0": { cap: 1000000 },
   "moderation_rechecks/k1": { state: "done" },
+  "image_verdicts/alice/objects/k1": { status: "approved" },
+  "vision_accounts/alice": { flagged: false },
+  "vision_api_quota/2026_11/accounts/alice": { units: 0 },
   "system_config/vision_api": { enabled: false, monthlyLimit: 1000000 },
   "admin_actions/a1": { action: "forged" },
   "admin_notifications/n1": { message: "edited" },
@@ -503,6 +526,48 @@ describe("admin notifications: only the read flag, only by an admin", () => {
     it(`${role} cannot mark a notification read`, async () => {
       await assertFails(updateDoc(doc(db(role), NOTE), { read: true }));
       if ((await readAsServer(NOTE)).read !== false) throw new Error("read flag changed");
+    });
+  }
+});
+
+
+// -- a verdict a client can wait for ----------------------------------------------------------
+
+describe("listening on one's own verdict before it exists", () => {
+  before(seed);
+
+  function firstSnapshot(ref) {
+    return new Promise((resolve, reject) => {
+      const stop = onSnapshot(ref, (snap) => { stop(); resolve(snap); }, reject);
+    });
+  }
+
+  it("the uploader's listener opened before the upload receives the verdict", async () => {
+    const path = "image_verdicts/alice/objects/not-yet";
+    const seen = [];
+    let arrived;
+    const verdict = new Promise((resolve) => { arrived = resolve; });
+    const stop = onSnapshot(doc(db("uploader"), path), (snap) => {
+      seen.push(snap.exists());
+      if (snap.exists()) arrived(snap.data());
+    });
+    try {
+      await firstSnapshot(doc(db("uploader"), path)); // the listener is up: no document yet
+      await setDoc(doc(serverDb, path), { status: "rejected", generation: "42" });
+      const data = await verdict;
+      if (data.status !== "rejected" || seen[0] !== false) {
+        throw new Error(`unexpected ${JSON.stringify({ data, seen })}`);
+      }
+    } finally {
+      stop();
+    }
+  });
+
+  for (const role of ["otherUser", "noRole", "signedOut", "staff"]) {
+    it(`${role} cannot listen on alice's verdicts, existing or not`, async () => {
+      await assertFails(getDoc(doc(db(role), "image_verdicts/alice/objects/k1")));
+      await assertFails(getDoc(doc(db(role), "image_verdicts/alice/objects/not-there")));
+      await assertFails(firstSnapshot(doc(db(role), "image_verdicts/alice/objects/x")));
     });
   }
 });

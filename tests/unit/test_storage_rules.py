@@ -58,7 +58,7 @@ def test_uploads_are_the_images_the_trigger_judges_up_to_vision_s_limit() -> Non
     accepted = re.search(r"'image/\(([^)]*)\)'", RULES)
     assert accepted is not None
     formats = set(accepted.group(1).split("|"))
-    assert {"jpeg", "png", "gif", "webp", "bmp", "tiff"} <= formats
+    assert {"jpeg", "jpg", "png", "gif", "webp", "bmp", "tiff", "heic", "heif"} <= formats
     assert not any("svg" in f for f in formats)
     assert "request.resource.size <= 20 * 1024 * 1024" in RULES
     assert uploaded_images.VISION_MAX_IMAGE_BYTES == 20 * 1024 * 1024
@@ -70,3 +70,23 @@ def test_clients_may_not_set_the_metadata_the_functions_write() -> None:
                              .read_text()))
     written |= {RECHECK_KEY_META, RESTORE_TOKEN_META, RECHECK_META, "moderationRestoreSkipped"}
     assert written <= listed
+
+
+def test_uploads_keep_shared_caches_out() -> None:
+    """The rule's two patterns, as Storage applies them (a whole-string match)."""
+    body = re.search(r"function keepsSharedCachesOut\(\) \{(.*?)\n    \}", RULES, re.S)
+    assert body is not None and "ownUpload" in RULES
+    assert "keepsSharedCachesOut()" in re.search(r"function ownUpload\(uid\) \{(.*?)\}",
+                                                 RULES, re.S).group(1)  # type: ignore[union-attr]
+    shape, names = re.findall(r"matches\(\s*'([^']*)'\)", body.group(1))
+
+    def allowed(value: str) -> bool:
+        return bool(re.fullmatch(shape, value)) and bool(re.fullmatch(names, value))
+
+    for value in ("private", "no-store", "private, max-age=60", "no-cache, must-revalidate",
+                  "private,no-store"):
+        assert allowed(value), value
+    for value in ("public", "public, max-age=31536000", "max-age=31536000", "private, public",
+                  "no-store, immutable", "s-maxage=600, private", ""):
+        assert not allowed(value), value
+

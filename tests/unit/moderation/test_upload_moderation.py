@@ -769,3 +769,20 @@ def test_a_still_image_is_read_by_vision_itself() -> None:
     w.moderate(w.upload("users/u1/still.gif", GIF, "image/gif"))
     assert frames.calls == [(len(GIF), "gif")]
     assert w.vision.calls[0].gcs_uri == f"gs://{BUCKET}/users/u1/still.gif"
+
+
+def test_an_upload_sent_as_image_jpg_is_judged_as_the_jpeg_it_is() -> None:
+    w = world()
+    outcome = w.moderate(w.upload("users/u1/phone.jpg", b"\xff\xd8\xff\xe0" + bytes(60),
+                                  "image/jpg"))
+    assert outcome is not None and (outcome.status, outcome.checked) == ("approved", True)
+    assert w.vision.calls[0].gcs_uri == f"gs://{BUCKET}/users/u1/phone.jpg"
+
+
+@pytest.mark.parametrize("uid", ["a.b@example.com", "user:42", "ünal", "x" * 128])
+def test_a_uid_that_is_not_folder_safe_is_still_the_uploader(uid: str) -> None:
+    w = world()
+    obj = w.upload(f"users/{uid}/photo.png")
+    w.moderate(obj)
+    assert w.record(obj)["uploaderUid"] == uid  # type: ignore[index]
+    assert w.ledger.account_usage(uid).month_units == 1
