@@ -37,7 +37,7 @@ def _b64(data: dict[str, Any]) -> str:
 
 
 def mint_id_token(uid: str, *, project_id: str | None = None, admin: bool = False,
-                  staff: bool = False, email: str | None = None,
+                  staff: bool = False, moderator: bool = False, email: str | None = None,
                   claims: dict[str, Any] | None = None, lifetime_s: int = 3600) -> str:
     # The Python API never looks at .local/run.json: tests and benches mint for the
     # project they set up themselves, whatever local run a developer has going.
@@ -60,6 +60,8 @@ def mint_id_token(uid: str, *, project_id: str | None = None, admin: bool = Fals
         payload["admin"] = True
     if staff:
         payload["staff"] = True
+    if moderator:
+        payload["moderator"] = True
     payload.update(claims or {})
     return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(payload)}."
 
@@ -121,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="add the custom claim admin: true (an admin is also staff)")
     parser.add_argument("--staff", action="store_true",
                         help="add the custom claim staff: true (the inventory functions)")
+    parser.add_argument("--moderator", action="store_true",
+                        help="add the custom claim moderator: true (the review queue)")
     parser.add_argument("--project", default=None,
                         help="project id (default: the running local run's, from --run-info; "
                              f"else $GOOGLE_CLOUD_PROJECT; else {DEFAULT_PROJECT})")
@@ -130,7 +134,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     project, source = resolve_project(args.project, run_info=args.run_info)
     print(f"tokens: project {project} (from {source})", file=sys.stderr)
-    print(mint_id_token(args.uid, project_id=project, admin=args.admin, staff=args.staff))
+    print(mint_id_token(args.uid, project_id=project, admin=args.admin, staff=args.staff,
+                        moderator=args.moderator))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from moderation.accounts import Spenders
     from moderation.activity import AdminActivity
     from moderation.admin import VisionAdmin
+    from moderation.appeals import Appeals
     from moderation.budget_alerts import VisionBudgetAlerts
     from moderation.fallback import Fallback
     from moderation.image_reader import ImageReader
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     )
     from moderation.pre_upload_check import PreUploadCheck
     from moderation.rechecks import ModerationRechecks
+    from moderation.review_desk import ReviewDesk
+    from moderation.review_intake import ReviewIntake
     from moderation.uploaded_images import UploadModeration
     from qr.listing import PartsListing
     from qr.ports import BlobStore, StoreQueue
@@ -325,7 +328,7 @@ def moderation_rechecks() -> ModerationRechecks:
         paid=paid_vision(), spenders=spenders(), reader=image_reader(),
         objects=object_store(),
         placement=placement(), clock=utc_now, tz=config.quota_timezone,
-        retry_delay_s=config.recheck_delay_s)
+        retry_delay_s=config.recheck_delay_s, review=review_intake())
 
 
 @_once
@@ -337,7 +340,53 @@ def upload_moderation() -> UploadModeration:
         paid=paid_vision(), spenders=spenders(), fallback=fallback(),
         reader=image_reader(), placement=placement(), rechecks=moderation_rechecks(),
         records=moderation_store(), quarantine_prefix=config.quarantine_prefix,
-        skip_prefixes=config.moderation_skip_prefixes, clock=utc_now)
+        skip_prefixes=config.moderation_skip_prefixes, clock=utc_now, review=review_intake())
+
+
+# -- the review queue (people decide what the machine could not) -----------------------------
+
+@_once
+def review_queue():  # -> infra.firestore_review.FirestoreReviewQueue
+    from infra.firestore_review import FirestoreReviewQueue
+
+    return FirestoreReviewQueue(firestore_client(), utc_now)
+
+
+def review_intake() -> ReviewIntake:
+    from moderation.review_intake import ReviewIntake
+
+    return ReviewIntake(review_queue(), settings().quarantine_prefix, utc_now)
+
+
+def _notices():  # -> infra.firestore_review.FirestoreNotices
+    from infra.firestore_review import FirestoreNotices
+
+    return FirestoreNotices(firestore_client())
+
+
+@_once
+def review_desk() -> ReviewDesk:
+    from datetime import timedelta
+
+    from infra.firestore_audit import FirestoreAuditLog
+    from infra.review_previews import PillowReviewPreviews
+    from moderation.review_desk import ReviewDesk
+
+    store = moderation_store()
+    return ReviewDesk(
+        queue=review_queue(), records=store, rechecks=moderation_rechecks(),
+        paid=paid_vision(), objects=object_store(), placement=placement(),
+        previews=PillowReviewPreviews(), notices=_notices(),
+        audit=FirestoreAuditLog(firestore_client(), utc_now), job_path=store.upload_job_path,
+        clock=utc_now, sla=timedelta(hours=settings().review_sla_hours))
+
+
+@_once
+def appeals() -> Appeals:
+    from moderation.appeals import Appeals
+
+    return Appeals(queue=review_queue(), records=moderation_store(), notices=_notices(),
+                   quarantine_prefix=settings().quarantine_prefix, clock=utc_now)
 
 
 @_once
@@ -451,6 +500,7 @@ def reset() -> None:
         account_directory, paid_vision, token_revocations, frame_sampler,
         moderation_rechecks, fallback,
         upload_moderation, pre_upload_check, vision_admin, vision_budget_alerts,
+        review_queue, review_desk, appeals,
         role_management, count_sessions, listings, parts_listing, sessions_listing,
         admin_activity)
     for factory in factories:

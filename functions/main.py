@@ -257,6 +257,71 @@ def analyzeImageBeforeUpload(req: https_fn.CallableRequest) -> Any:
     return _analyze(req)
 
 
+@_callable
+def appeal_moderation(req: https_fn.CallableRequest) -> Any:
+    """The uploader asks a person to look at their rejected or held image, once."""
+    return http.serve_callable(req.data, req.auth, app.appeals().appeal)
+
+@_callable
+def appealModeration(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.appeals().appeal)
+
+
+# -- The review queue (custom claim moderator: true, or admin) ------------------------------
+
+@_callable
+def list_review_queue(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.review_desk().list_queue)
+
+@_callable
+def listReviewQueue(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.review_desk().list_queue)
+
+
+@_callable
+def claim_reviews(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.review_desk().claim)
+
+@_callable
+def claimReviews(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.review_desk().claim)
+
+
+@_callable
+def decide_reviews(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.review_desk().decide)
+
+@_callable
+def decideReviews(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.review_desk().decide)
+
+
+@_callable
+def get_review_status(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.review_desk().status)
+
+@_callable
+def getReviewStatus(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.review_desk().status)
+
+
+@https_fn.on_request(cors=_CORS, memory=options.MemoryOption.MB_512, timeout_sec=60)
+def review_image(req: https_fn.Request) -> https_fn.Response:
+    """GET ?key=...[&reveal=1]: a queued image for a moderator, at most 512 px, blurred
+    unless revealed (audited); never cached."""
+    def act(caller):
+        fields = http.request_fields(req)
+        return http.private_jpeg_response(app.review_desk().preview(
+            caller, fields.get("key"), reveal=fields.get("reveal") in ("1", "true")))
+    return http.serve_http(req, {"GET"}, app.authenticate, act)
+
+
+@scheduler_fn.on_schedule(schedule="every 60 minutes", timeout_sec=60)
+def check_review_sla(event: scheduler_fn.ScheduledEvent) -> None:
+    """Tell the moderators, once a day, when an image has waited past REVIEW_SLA_HOURS."""
+    app.review_desk().check_sla()
+
+
 # -- Vision admin callables (custom claim admin: true) --------------------------------------
 
 def _quota_status(caller: Any, _data: Any) -> Any:

@@ -20,11 +20,11 @@ from typing import Any
 
 from firebase_admin import exceptions as firebase_exceptions
 
+from identity import ROLES
 from moderation.ports import AccountFacts
 
 log = logging.getLogger(__name__)
 
-_ROLES = ("staff", "admin")
 _ERRORS = (ValueError, firebase_exceptions.FirebaseError, OSError)
 
 
@@ -75,5 +75,5 @@ def _facts(record: Any) -> AccountFacts:
     created = (datetime.fromtimestamp(created_ms / 1000, UTC)
                if isinstance(created_ms, int | float) else None)
     return AccountFacts(uid=record.uid, email=record.email,
-                        roles=frozenset(r for r in _ROLES if claims.get(r) is True),
+                        roles=frozenset(r for r in ROLES if claims.get(r) is True),
                         created_at=created)

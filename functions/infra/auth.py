@@ -23,7 +23,8 @@ def caller_from_claims(claims: dict[str, Any] | None) -> Caller | None:
     if not uid:
         return None
     return Caller(uid=str(uid), is_admin=claims.get("admin") is True,
-                  email=claims.get("email"), has_staff_claim=claims.get("staff") is True)
+                  email=claims.get("email"), has_staff_claim=claims.get("staff") is True,
+                  has_moderator_claim=claims.get("moderator") is True)
 
 
 def caller_from_authorization(header: str | None, *, local_project: str | None = None,

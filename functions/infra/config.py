@@ -99,6 +99,9 @@ class Settings:
     # Animated images (GIF, WebP, APNG) and multi-page TIFFs: this many frames (the first,
     # the last and evenly spaced ones) are judged, on one sheet (moderation/frames.py).
     moderation_max_frames: int = 9
+    # The review queue: the moderators are told (once a day) when the oldest image waiting
+    # for a person has waited longer than this.
+    review_sla_hours: int = 24
     # App Check on the callables app users call (the pre-upload check): enforce a valid
     # token, and consume each one (replay protection, limited-use tokens).
     enforce_app_check: bool = False
@@ -289,6 +292,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         count_finish_grace_s=_float(env, "COUNT_FINISH_GRACE_S", 3.0, problems),
         vision_budget_disable_at=_float(env, "VISION_BUDGET_DISABLE_AT", 1.0, problems),
         moderation_max_frames=_int(env, "MODERATION_MAX_FRAMES", 9, problems, minimum=1),
+        review_sla_hours=_int(env, "REVIEW_SLA_HOURS", 24, problems, minimum=1),
         enforce_app_check=_bool(env, "ENFORCE_APP_CHECK", False, problems),
         app_check_replay_protection=_bool(env, "APP_CHECK_REPLAY_PROTECTION", False, problems),
         vision_allowance_daily=_int(env, "VISION_ALLOWANCE_DAILY", 20, problems),

@@ -122,13 +122,18 @@ class FirestoreRecheckStore:
 
     def save(self, key: str, record: dict[str, Any]) -> None:
         """moderation.ports.ModerationRecords: the uploader-readable record."""
-        batch = self._db.batch()
-        batch.set(self._db.collection(RECORDS_COLLECTION).document(key), record, merge=True)
+        record_ref = self._db.collection(RECORDS_COLLECTION).document(key)
         verdict = self._verdict_ref(record)
-        if verdict is not None:
-            # The uploader's own copy at a path it can listen on before it exists.
-            batch.set(verdict, {**record, "recordKey": key}, merge=True)
-        self._calls.with_retries(lambda timeout: batch.commit(retry=None, timeout=timeout))
+        refs = [record_ref] if verdict is None else [record_ref, verdict]
+
+        def plan(docs: list[Doc]) -> tuple[list[Write], None]:
+            writes: list[Write] = [(docs[0], record)]
+            if verdict is not None and _latest(key, record, docs[0].data, docs[1].data):
+                # The uploader's own copy at a path it can listen on before it exists.
+                writes.append((docs[1], {**record, "recordKey": key}))
+            return writes, None
+
+        self._calls.optimistic(refs, plan)
 
     def backlog(self) -> dict[str, Any]:
         def count(query: firestore.Query) -> int:
@@ -197,6 +202,17 @@ class FirestoreRecheckStore:
             self._copy_for_uploader(record_key, record_ref)
         return claimed
 
+    def record(self, key: str) -> dict[str, Any] | None:
+        (doc,) = self._calls.read_view([self._db.collection(RECORDS_COLLECTION).document(key)])
+        return doc.data
+
+    def uploader_verdict(self, uid: str, name: str) -> dict[str, Any] | None:
+        ref = self._verdict_ref({"uploaderUid": uid, "name": name})
+        if ref is None:
+            return None
+        (doc,) = self._calls.read_view([ref])
+        return doc.data
+
     def _verdict_ref(self, record: dict[str, Any]) -> firestore.DocumentReference | None:
         """`image_verdicts/{uid}/objects/{sha256(object name)}`: the uploader's verdict at a
         path it can compute before uploading (None: no uploader, or a uid that is no
@@ -204,8 +220,7 @@ class FirestoreRecheckStore:
         uid, name = record.get("uploaderUid"), record.get("name")
         if not isinstance(uid, str) or not isinstance(name, str) or not valid_document_id(uid):
             return None
-        return (self._db.collection(VERDICTS_COLLECTION).document(uid)
-                .collection("objects").document(object_key(name)))
+        return self._db.document(verdict_path(uid, name))
 
     def _copy_for_uploader(self, key: str, record_ref: firestore.DocumentReference) -> None:
         """The record as it now stands, copied to the uploader's own path."""
@@ -213,10 +228,17 @@ class FirestoreRecheckStore:
         if record.data is None:
             return
         verdict = self._verdict_ref(record.data)
-        if verdict is not None:
-            data = {**record.data, "recordKey": key}
-            self._calls.with_retries(
-                lambda timeout: verdict.set(data, retry=None, timeout=timeout))
+        if verdict is None:
+            return
+        data = {**record.data, "recordKey": key}
+
+        def plan(docs: list[Doc]) -> tuple[list[Write], None]:
+            (copy,) = docs
+            if not _latest(key, data, data, copy.data):
+                return [], None
+            return [(copy, data)], None
+
+        self._calls.optimistic([verdict], plan)
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -228,6 +250,29 @@ class FirestoreRecheckStore:
         snaps = self._calls.with_retries(
             lambda timeout: list(query.stream(retry=None, timeout=timeout)))
         return [_from_document(s.id, s.to_dict() or {}) for s in snaps]
+
+
+def verdict_path(uid: str, name: str) -> str:
+    """The uploader's copy of the verdict on its object `name` (uid: a valid document id)."""
+    return f"{VERDICTS_COLLECTION}/{uid}/objects/{object_key(name)}"
+
+
+def _latest(key: str, record: dict[str, Any], stored: dict[str, Any] | None,
+            copy: dict[str, Any] | None) -> bool:
+    """Whether the record of upload `key` may be the uploader's copy: the copy is of the same
+    upload, or of an older generation at that name (a later verdict on an older upload,
+    a person's or a re-check's, never replaces what the uploader reads of a newer one)."""
+    if copy is None or copy.get("recordKey") in (None, key):
+        return True
+    generation = record.get("generation") or (stored or {}).get("generation")
+    return _generation(generation) >= _generation(copy.get("generation"))
+
+
+def _generation(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _location(location: Location | None) -> dict[str, str] | None:

@@ -27,7 +27,7 @@ from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud.storage.retry import DEFAULT_RETRY
 
-from moderation.ports import ObjectInfo, TargetExists
+from moderation.ports import ObjectInfo, ObjectStoreFailed, TargetExists
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ _TRANSIENT = (
 T = TypeVar("T")
 
 
-class ObjectStoreError(Exception):
+class ObjectStoreError(ObjectStoreFailed):
     """Cloud Storage failed for a reason other than "the object is gone".
 
     `operation` is one of head, set_metadata, move, delete, connect; `retryable` says

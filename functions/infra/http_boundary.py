@@ -318,6 +318,12 @@ def pdf_response(pdf: bytes, download_name: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{download_name}"'})
 
 
+def private_jpeg_response(jpeg: bytes) -> Response:
+    """An image only its requester may see, for now: no cache anywhere keeps it."""
+    return Response(jpeg, status=200, mimetype="image/jpeg",
+                    headers={"Cache-Control": "no-store, private", "Pragma": "no-cache"})
+
+
 def zip_response(entries: Iterator[tuple[str, bytes]], download_name: str) -> Response:
     from infra.zip_stream import stream_zip
 

@@ -22,11 +22,11 @@ from typing import Any
 from firebase_admin import exceptions as firebase_exceptions
 
 from errors import Unauthenticated
+from identity import ROLES
 from messages import Msg
 
 log = logging.getLogger(__name__)
 
-ROLE_CLAIMS = ("staff", "admin")
 REVOKED = Msg("auth.token_revoked")
 
 
@@ -49,7 +49,7 @@ class TokenRevocations:
 
     def check(self, claims: dict[str, Any]) -> None:
         """Raise Unauthenticated (sign in again) for a role-bearing token that is revoked."""
-        if not any(claims.get(role) is True for role in ROLE_CLAIMS):
+        if not any(claims.get(role) is True for role in ROLES):
             return
         uid = claims.get("uid") or claims.get("sub") or claims.get("user_id")
         issued_at = claims.get("iat")

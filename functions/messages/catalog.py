@@ -166,6 +166,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "tr": "Bu işlemi yalnızca yöneticiler yapabilir (özel talep admin: true); hesabınızda "
               "bu yetki yok.",
     },
+    "auth.moderator_required": {
+        "en": "Only moderators (custom claim moderator: true) and administrators may review "
+              "images; your account has neither role.",
+        "tr": "Görselleri yalnızca moderatörler (özel talep moderator: true) ve yöneticiler "
+              "inceleyebilir; hesabınızda bu rollerden hiçbiri yok.",
+    },
     "auth.bad_header": {
         "en": 'The Authorization header must be "Bearer <Firebase ID token>".',
         "tr": 'Authorization başlığı "Bearer <Firebase ID token>" biçiminde olmalıdır.',
@@ -871,8 +877,8 @@ CATALOG: dict[str, dict[str, str]] = {
               "yeniden deneyin.",
     },
     "roles.role": {
-        "en": "'role' must be one of: staff, admin.",
-        "tr": "'role' şunlardan biri olmalıdır: staff, admin.",
+        "en": "'role' must be one of: {roles}.",
+        "tr": "'role' şunlardan biri olmalıdır: {roles}.",
     },
     "roles.target": {
         "en": 'Name the user with either "uid" or "email" (not both).',
@@ -1108,6 +1114,170 @@ CATALOG: dict[str, dict[str, str]] = {
     "moderation.local.needs_review": {
         "en": "The image was kept but the on-device check was unsure; it will be reviewed.",
         "tr": "Görsel tutuldu ancak yerel model denetimi emin olamadı; incelenecek.",
+    },
+
+    # -- the review queue (moderation/review.py, moderation/review_desk.py) -----------------
+    "moderation.status.approved_by_person": {
+        "en": "A moderator looked at the image and approved it.",
+        "tr": "Bir moderatör görseli inceledi ve onayladı.",
+    },
+    "moderation.status.rejected_by_person": {
+        "en": "A moderator looked at the image and rejected it.",
+        "tr": "Bir moderatör görseli inceledi ve reddetti.",
+    },
+    "review.body": {
+        "en": "Send an object such as {{\"cause\": \"quarantined\", \"limit\": 50}}, or "
+              "nothing.",
+        "tr": "{{\"cause\": \"quarantined\", \"limit\": 50}} gibi bir nesne gönderin ya da "
+              "hiçbir şey göndermeyin.",
+    },
+    "review.state": {
+        "en": "'state' must be one of: {states}.",
+        "tr": "'state' şunlardan biri olmalıdır: {states}.",
+    },
+    "review.cause": {
+        "en": "'cause' must be one of: {causes}.",
+        "tr": "'cause' şunlardan biri olmalıdır: {causes}.",
+    },
+    "review.limit": {
+        "en": "'limit' must be a whole number from 1 to {most}.",
+        "tr": "'limit' 1 ile {most} arasında bir tam sayı olmalıdır.",
+    },
+    "review.after": {
+        "en": "'after' must be the key of an image from the previous page.",
+        "tr": "'after' önceki sayfadaki bir görselin anahtarı olmalıdır.",
+    },
+    "review.keys": {
+        "en": "'keys' must be a list of 1 to {most} image keys from the review queue.",
+        "tr": "'keys' inceleme kuyruğundan 1 ile {most} arasında görsel anahtarı içeren bir "
+              "liste olmalıdır.",
+    },
+    "review.decisions": {
+        "en": "'decisions' must be a list of 1 to {most} decisions such as "
+              "{{\"key\": \"...\", \"revision\": 1, \"decision\": \"approve\"}}.",
+        "tr": "'decisions' {{\"key\": \"...\", \"revision\": 1, \"decision\": \"approve\"}} "
+              "gibi 1 ile {most} arasında karar içeren bir liste olmalıdır.",
+    },
+    "review.decision_key": {
+        "en": "Each decision needs the 'key' of an image from the review queue.",
+        "tr": "Her karar, inceleme kuyruğundaki bir görselin 'key' alanını içermelidir.",
+    },
+    "review.decision": {
+        "en": "'decision' must be one of: {decisions}.",
+        "tr": "'decision' şunlardan biri olmalıdır: {decisions}.",
+    },
+    "review.revision": {
+        "en": "Each decision needs the 'revision' of the image as it was listed (a whole "
+              "number from 1).",
+        "tr": "Her karar, görselin listelendiği hâldeki 'revision' değerini (1'den başlayan "
+              "bir tam sayı) içermelidir.",
+    },
+    "review.note": {
+        "en": "'note' must be a text of at most {most} characters.",
+        "tr": "'note' en fazla {most} karakterlik bir metin olmalıdır.",
+    },
+    "review.twice": {
+        "en": "The image {key} is decided twice in one request; decide it once.",
+        "tr": "{key} görseli aynı istekte iki kez karara bağlanıyor; bir kez karar verin.",
+    },
+    "review.held": {
+        "en": "Another moderator is reviewing this image until {until}.",
+        "tr": "Bu görseli {until} saatine kadar başka bir moderatör inceliyor.",
+    },
+    "review.missing": {
+        "en": "This image is not in the review queue.",
+        "tr": "Bu görsel inceleme kuyruğunda değil.",
+    },
+    "review.decided": {
+        "en": "This image was decided already (by a moderator, or by a Vision re-check).",
+        "tr": "Bu görsel için zaten karar verildi (bir moderatör ya da Vision yeniden "
+              "denetimi tarafından).",
+    },
+    "review.stale": {
+        "en": "The image changed since you listed it; reload the queue and decide again.",
+        "tr": "Görsel, siz listeledikten sonra değişti; kuyruğu yenileyip yeniden karar "
+              "verin.",
+    },
+    "review.gone": {
+        "en": "The image is no longer in storage (deleted meanwhile); it left the queue.",
+        "tr": "Görsel artık depoda değil (bu arada silindi); kuyruktan çıkarıldı.",
+    },
+    "review.approved": {
+        "en": "Approved.",
+        "tr": "Onaylandı.",
+    },
+    "review.restored": {
+        "en": "Approved and put back at its original path.",
+        "tr": "Onaylandı ve özgün yoluna geri kondu.",
+    },
+    "review.restore_skipped": {
+        "en": "Approved; a newer upload holds its original path, so it stays in quarantine.",
+        "tr": "Onaylandı; özgün yolunda daha yeni bir yükleme olduğu için karantinada kaldı.",
+    },
+    "review.rejected_deleted": {
+        "en": "Rejected and deleted.",
+        "tr": "Reddedildi ve silindi.",
+    },
+    "review.rejected_kept": {
+        "en": "Rejected; kept in quarantine.",
+        "tr": "Reddedildi; karantinada tutuluyor.",
+    },
+    "review.rejected_flagged": {
+        "en": "Rejected; kept at its path, marked rejected.",
+        "tr": "Reddedildi; yolunda, reddedildi olarak işaretli tutuluyor.",
+    },
+    "review.store_down": {
+        "en": "The review could not be saved because the database is not reachable; nothing "
+              "was changed for this image. Try again in a minute.",
+        "tr": "Veritabanına ulaşılamadığı için inceleme kaydedilemedi; bu görselde hiçbir şey "
+              "değişmedi. Bir dakika sonra yeniden deneyin.",
+    },
+    "review.storage_down": {
+        "en": "Cloud Storage did not answer; the image is still yours to decide. Try again.",
+        "tr": "Cloud Storage yanıt vermedi; görsel hâlâ sizin kararınızı bekliyor. Yeniden "
+              "deneyin.",
+    },
+    "review.preview_key": {
+        "en": "Name the image with ?key=<its key in the review queue>.",
+        "tr": "Görseli ?key=<inceleme kuyruğundaki anahtarı> ile belirtin.",
+    },
+    "review.appeal_body": {
+        "en": 'Send {{"path": "<the image\'s path>", "explanation": "<why it should be '
+              'allowed>"}}.',
+        "tr": '{{"path": "<görselin yolu>", "explanation": "<neden izin verilmesi '
+              'gerektiği>"}} gönderin.',
+    },
+    "review.explanation": {
+        "en": "'explanation' must be a text of 1 to {most} characters.",
+        "tr": "'explanation' 1 ile {most} karakter arasında bir metin olmalıdır.",
+    },
+    "review.appeal.not_found": {
+        "en": "You have no moderated image at this path.",
+        "tr": "Bu yolda moderasyondan geçmiş bir görseliniz yok.",
+    },
+    "review.appeal.not_appealable": {
+        "en": "Only an image that was rejected, quarantined or held for review can be "
+              "appealed; this one is {status}.",
+        "tr": "Yalnızca reddedilen, karantinaya alınan ya da inceleme için bekletilen bir "
+              "görsele itiraz edilebilir; bu görselin durumu: {status}.",
+    },
+    "review.appeal.deleted": {
+        "en": "This image was deleted when it was rejected; there is nothing left to review. "
+              "Upload it again if you think it should be allowed.",
+        "tr": "Bu görsel reddedildiğinde silindi; incelenecek bir şey kalmadı. İzin "
+              "verilmesi gerektiğini düşünüyorsanız yeniden yükleyin.",
+    },
+    "review.appeal.already": {
+        "en": "You appealed this image already; a moderator will look at it.",
+        "tr": "Bu görsele zaten itiraz ettiniz; bir moderatör inceleyecek.",
+    },
+    "review.appeal.decided": {
+        "en": "A moderator decided this image already; that decision is final.",
+        "tr": "Bu görsel için bir moderatör zaten karar verdi; bu karar kesindir.",
+    },
+    "review.appeal.received": {
+        "en": "Your appeal was received; a moderator will look at the image.",
+        "tr": "İtirazınız alındı; görseli bir moderatör inceleyecek.",
     },
 
     # -- listings (paging.py, infra/firestore_listings.py) -----------------------------------

@@ -84,5 +84,7 @@ class Spenders:
         may be a few minutes old)."""
         spender = self.for_uid(caller.uid)
         token_roles = {role for role, held in (("admin", caller.is_admin),
-                                               ("staff", caller.has_staff_claim)) if held}
+                                               ("staff", caller.has_staff_claim),
+                                               ("moderator", caller.has_moderator_claim))
+                       if held}
         return Spender(caller.uid, spender.roles | token_roles, spender.created_at)

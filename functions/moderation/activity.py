@@ -30,16 +30,16 @@ class AdminActivity:
     def list_activity(self, caller: Caller | None, data: Any) -> dict[str, Any]:
         require_admin(caller)
         limit, _ = page_input(data, default=DEFAULT_PAGE, most=MOST_PER_PAGE)
-        return {"actions": [_plain(a) for a in self._log.recent_actions(limit)],
-                "notifications": [_plain(n) for n in self._log.recent_notifications(limit)]}
+        return {"actions": [plain_json(a) for a in self._log.recent_actions(limit)],
+                "notifications": [plain_json(n) for n in self._log.recent_notifications(limit)]}
 
 
-def _plain(value: Any) -> Any:
+def plain_json(value: Any) -> Any:
     """Records as JSON: times become ISO 8601 text, wherever they are nested."""
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain_json(v) for v in value]
     return value

@@ -29,10 +29,11 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from errors import InvalidInput
+from identity import ROLES
 from messages import Msg
 
 UNATTRIBUTED = "~unattributed"  # never a path uid: "~" is not allowed in one
-EXEMPTABLE_ROLES: tuple[str, ...] = ("staff", "admin")
+EXEMPTABLE_ROLES: tuple[str, ...] = ROLES
 NEW_ACCOUNT_AGE = timedelta(hours=24)
 REJECTION_WINDOW = timedelta(hours=24)
 MAX_ALLOWANCE = 1_000_000

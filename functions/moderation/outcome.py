@@ -31,6 +31,11 @@ MODERATION_UNAVAILABLE = Msg("moderation.status.unavailable")
 ACCOUNT_FLAGGED = Msg("moderation.status.account_flagged")
 # Who decided, when it was not Vision.
 LOCAL_MODEL = "local_model"
+PERSON = "person"  # a moderator (moderation/review_desk.py)
+PERSON_MESSAGES = {
+    "approved": Msg("moderation.status.approved_by_person"),
+    "rejected": Msg("moderation.status.rejected_by_person"),
+}
 LOCAL_MESSAGES = {
     "approved": Msg("moderation.local.approved"),
     "rejected": Msg("moderation.local.rejected"),
@@ -70,6 +75,8 @@ class Outcome:
             return Msg("moderation.allowance.kept", renews_at=when)
         if self.verdict_by == LOCAL_MODEL:
             return LOCAL_MESSAGES[self.status]
+        if self.verdict_by == PERSON:
+            return PERSON_MESSAGES[self.status]
         if self.status == "rejected" and not self.checked:
             return UNCHECKED_REJECTION_MESSAGES.get(self.cause or "", MODERATION_UNAVAILABLE)
         return STATUS_MESSAGES[self.status]
@@ -93,6 +100,13 @@ class Outcome:
 def renewal_text(when: datetime) -> str:
     """When an allowance renews, as people read it in any language: UTC, to the minute."""
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def person_outcome(decision: str) -> Outcome:
+    """A moderator's decision: as final as Vision's verdict (it may delete, it is never
+    re-checked)."""
+    return Outcome(status="approved" if decision == "approve" else "rejected", checked=True,
+                   verdict_by=PERSON)
 
 
 def verdict_outcome(annotation: SafeSearchAnnotation, settings: VisionSettings) -> Outcome:

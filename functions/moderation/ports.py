@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from moderation.allowance import Spender
+from moderation.review import ReviewItem
 from moderation.safesearch import SafeSearchAnnotation
 from moderation.settings import VisionSettings
 
@@ -115,6 +116,11 @@ class ObjectStore(Protocol):
 
 class TargetExists(Exception):
     """A move would have replaced an object that is already there."""
+
+
+class ObjectStoreFailed(Exception):
+    """Cloud Storage failed for a reason other than "the object is gone" (its message is
+    safe to log: infra/gcs_objects.py ObjectStoreError)."""
 
 
 @dataclass(frozen=True)
@@ -349,4 +355,72 @@ class RecheckStore(ModerationRecords, Protocol):
         for `name`, consume it, mark the restored copy's job (`job_path`) done and give it
         a record (`record_key`, with the re-check's result and `record_fields`). False
         otherwise: judge it as usual."""
+        ...
+
+
+# -- the review queue (moderation/review.py) --------------------------------------------------
+
+
+class ReviewRecords(ModerationRecords, Protocol):
+    """The uploader-readable records (`image_moderation/{key}` and the uploader's copy)."""
+
+    def record(self, key: str) -> dict[str, Any] | None: ...
+
+    def uploader_verdict(self, uid: str, name: str) -> dict[str, Any] | None:
+        """The latest verdict on the uploader's object `name` (with its `recordKey`)."""
+        ...
+
+
+class ReviewQueue(Protocol):
+    """`review_queue/{key}`: the images a person must decide (infra/firestore_review.py)."""
+
+    def enter(self, item: ReviewItem) -> None:
+        """Add the image, or refresh it with a newer machine result (its revision goes up);
+        one a person decided is left as it is; one settled meanwhile enters again."""
+        ...
+
+    def settle(self, key: str, result: dict[str, Any]) -> bool:
+        """A Vision verdict settled the image: out of the queue, unless a person decided
+        (or is deciding) it. False when a person's decision stands."""
+        ...
+
+    def get(self, key: str) -> ReviewItem | None: ...
+
+    def page(self, state: str, cause: str | None, uploader: str | None, after: str | None,
+             limit: int) -> list[ReviewItem]:
+        """Appeals first, then the oldest; `after` is the key of the last one seen."""
+        ...
+
+    def claim(self, key: str, who: str, now: datetime) -> str:
+        """A claimed / held / missing / decided answer (moderation/review.py)."""
+        ...
+
+    def start_decision(self, key: str, who: str, revision: int | None, now: datetime
+                       ) -> ReviewItem | str:
+        """Mark the image as being decided by `who`, or say why not (a DecisionRefusal)."""
+        ...
+
+    def finish_decision(self, key: str, who: str, decision: dict[str, Any],
+                        location: dict[str, str] | None) -> None: ...
+
+    def appeal(self, item: ReviewItem, explanation: str, now: datetime) -> str:
+        """Put the uploader's appeal on the image (entering `item` if it is not queued):
+        appealed | already | decided."""
+        ...
+
+    def backlog(self) -> dict[str, Any]:
+        """{"byCause": {cause: n}, "appeals": n, "oldestAt": datetime | None}"""
+        ...
+
+
+class Notices(Protocol):
+    def post_once(self, notice_id: str, fields: dict[str, Any]) -> bool:
+        """An admin_notifications entry with a fixed id, created once (False: it exists)."""
+        ...
+
+
+class ReviewPreviews(Protocol):
+    def preview(self, content: bytes, *, reveal: bool) -> bytes:
+        """A JPEG of at most 512 px, blurred unless `reveal`; a placeholder when the image
+        cannot be decoded within bounds."""
         ...

@@ -25,6 +25,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,7 +37,7 @@ from moderation.accounts import Spenders
 from moderation.image_reader import ImageReader
 from moderation.outcome import Outcome
 from moderation.paid_vision import Judgement, PaidVision
-from moderation.placement import Placement
+from moderation.placement import Metadata, Placement
 from moderation.ports import (
     ImageTooComplex,
     Location,
@@ -48,6 +49,7 @@ from moderation.ports import (
     RecheckStore,
 )
 from moderation.quota import month_key
+from moderation.review_intake import ReviewIntake
 from moderation.settings import VisionSettings
 
 log = logging.getLogger(__name__)
@@ -83,7 +85,7 @@ class ModerationRechecks:
                  objects: ObjectStore,
                  placement: Placement, clock: Callable[[], datetime], tz: ZoneInfo,
                  retry_delay_s: float = 30.0, stale_after_s: float = 1800.0,
-                 drain_batch: int = 200) -> None:
+                 drain_batch: int = 200, review: ReviewIntake | None = None) -> None:
         self._store = store
         self._queue = queue
         self._ledger = ledger
@@ -97,6 +99,7 @@ class ModerationRechecks:
         self._retry_delay_s = retry_delay_s
         self._stale_after = timedelta(seconds=stale_after_s)
         self._drain_batch = drain_batch
+        self._review = review
 
     # -- from the trigger ---------------------------------------------------------------
 
@@ -186,11 +189,19 @@ class ModerationRechecks:
         assert outcome is not None
         result = {**outcome.as_dict(), "monthKey": judgement.month_key,
                   "units": self._paid.spent(judgement), "at": self._clock(), "recheck": True}
+        if self._review is not None and not self._review.machine_may_settle(recheck.key,
+                                                                            result):
+            # A person decided the image (or is deciding it): the decision stands.
+            self._paid.settle_verdict(judgement, result)
+            self._done(recheck, {"status": "decided_by_person"})
+            return "decided_by_person"
         final = self._place(recheck, at, outcome, judgement.settings, result)
         self._store.record_verdict(recheck.key, {**_description(recheck), "result": result},
                                    final)
         self._paid.settle_verdict(judgement, result)
         self._done(recheck, result)
+        if self._review is not None:
+            self._review.after_outcome(recheck.key, _description(recheck), result, final)
         log.info("re-checked gs://%s/%s: %s", recheck.bucket, recheck.name, outcome.status)
         return outcome.status
 
@@ -244,19 +255,36 @@ class ModerationRechecks:
                settings: VisionSettings, result: dict[str, Any]) -> Location | None:
         extra: dict[str, str | None] = {RECHECK_META: "done"}
         if outcome.kept and at.name != recheck.name and self._placement.in_quarantine(at.name):
-            token = uuid.uuid4().hex
-            # Recorded before the copy exists, so its finalized event can be recognised.
-            self._store.update(recheck.key, {"restoreToken": token, "restoreResult": result})
-            held = self._objects.stat(recheck.bucket, at.name)
-            restored = self._placement.restore(
-                recheck.bucket, at, recheck.name,
-                self._placement.metadata(outcome, {**extra, RECHECK_KEY_META: recheck.key,
-                                                   RESTORE_TOKEN_META: token}),
-                current=held.metadata if held is not None else None)
+            restored = self.put_back(recheck, at, self._placement.metadata(outcome, extra),
+                                     result)
             if restored is not None:
                 return restored
             extra["moderationRestoreSkipped"] = "a newer upload holds the original path"
         return self._placement.apply(recheck.bucket, at, outcome, settings, extra)
+
+    def put_back(self, recheck: Recheck, at: Location, metadata: Metadata,
+                 result: dict[str, Any]) -> Location | None:
+        """Move a quarantined image back to where it was uploaded, on a verdict reached
+        later (a re-check's, a person's). A single-use token, recorded before the copy
+        exists, lets the trigger recognise the copy's finalized event and not judge (or
+        pay for) it again. None when a newer upload holds the path."""
+        token = uuid.uuid4().hex
+        self._store.update(recheck.key, {"restoreToken": token, "restoreResult": result})
+        held = self._objects.stat(recheck.bucket, at.name)
+        return self._placement.restore(
+            recheck.bucket, at, recheck.name,
+            {**metadata, RECHECK_KEY_META: recheck.key, RESTORE_TOKEN_META: token},
+            current=held.metadata if held is not None else None)
+
+    def decided_by_person(self, recheck: Recheck, result: dict[str, Any]) -> Recheck:
+        """A person decided the image: its re-check (made if it had none, to carry a restore
+        token) is done, so no later Vision verdict replaces the decision."""
+        stored = self._store.get(recheck.key) or self._store.add(
+            replace(recheck, state="done"))
+        if stored.state != "done":
+            self._done(stored, {"status": "decided_by_person",
+                                "decision": result.get("status")})
+        return stored
 
     # -- drains and sweeps --------------------------------------------------------------
 

@@ -41,6 +41,7 @@ from moderation.ports import (
     ObjectInfo,
 )
 from moderation.rechecks import RECHECK_META, ModerationRechecks, is_rechecked
+from moderation.review_intake import ReviewIntake
 from moderation.settings import VisionSettings
 from moderation.verdict import SNIFF_BYTES, sniff_image_format
 
@@ -66,7 +67,8 @@ class UploadModeration:
     def __init__(self, *, paid: PaidVision, spenders: Spenders, fallback: Fallback,
                  reader: ImageReader, placement: Placement, rechecks: ModerationRechecks,
                  records: ModerationRecords, quarantine_prefix: str,
-                 skip_prefixes: tuple[str, ...], clock: Callable[[], datetime]) -> None:
+                 skip_prefixes: tuple[str, ...], clock: Callable[[], datetime],
+                 review: ReviewIntake | None = None) -> None:
         self._paid = paid
         self._reader = reader
         self._spenders = spenders
@@ -77,6 +79,7 @@ class UploadModeration:
         self._quarantine = quarantine_prefix
         self._skip_prefixes = skip_prefixes
         self._clock = clock
+        self._review = review
 
     def moderate_event(self, event_id: str, obj: ObjectInfo) -> Outcome | None:
         """Judge one finalized object; None when it is not ours to judge (logged why)."""
@@ -214,6 +217,9 @@ class UploadModeration:
                          if location else None),
             "recheck": "pending" if is_rechecked(outcome) else None,
         })
+        if self._review is not None:
+            # What the machine could not decide for good goes to a person.
+            self._review.after_outcome(key, fields, result, location)
 
     def _apply(self, obj: ObjectInfo, outcome: Outcome, settings: VisionSettings
                ) -> Location | None:

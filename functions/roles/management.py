@@ -20,10 +20,9 @@ from collections.abc import Callable
 from typing import Any
 
 from errors import FailedPrecondition, InvalidInput, NotFound, PermissionDenied, Unavailable
-from identity import ADMIN_MISSING, Caller, require_admin
+from identity import ADMIN_MISSING, ROLES, Caller, require_admin
 from messages import Msg
 from roles.ports import (
-    ROLES,
     AuditLog,
     DirectoryUnavailable,
     RoleLock,
@@ -144,7 +143,7 @@ def _role(data: Any, *, required: bool) -> str | None:
     if value is None and not required:
         return None
     if not isinstance(value, str) or value.strip().lower() not in ROLES:
-        raise InvalidInput(Msg("roles.role"))
+        raise InvalidInput(Msg("roles.role", roles=", ".join(ROLES)))
     return value.strip().lower()
 
 

@@ -7,9 +7,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from identity import Caller
-
-ROLES: tuple[str, ...] = ("staff", "admin")
+from identity import ROLES, Caller
 
 
 @dataclass(frozen=True)

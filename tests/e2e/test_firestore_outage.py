@@ -42,7 +42,9 @@ class Call:
 STAFF = mint_id_token("outage-staff", project_id=PROJECT, staff=True)
 ADMIN = mint_id_token("outage-admin", project_id=PROJECT, admin=True)
 MEMBER = mint_id_token("outage-member", project_id=PROJECT)
-TOKENS = {"staff": STAFF, "admin": ADMIN, "member": MEMBER, None: None}
+MODERATOR = mint_id_token("outage-moderator", project_id=PROJECT, moderator=True)
+TOKENS = {"staff": STAFF, "admin": ADMIN, "member": MEMBER, "moderator": MODERATOR,
+          None: None}
 
 
 def calls(unit: str, session: str) -> list[Call]:
@@ -59,6 +61,7 @@ def calls(unit: str, session: str) -> list[Call]:
         Call("download_label_sheet", "GET", query="part_code=OUT-A"),
         Call("clear_all_qrs", "POST", json={"confirm": "DELETE ALL QR CODES"}, token="admin"),
         Call("count_session_report", "GET", query=f"session_id={session}&format=json"),
+        Call("review_image", "GET", query=f"key={'b' * 64}", token="moderator"),
         # task queue functions
         Call("storeQrBatch", "TASK", json={"qr_ids": [unit]}, token=None),
         Call("recheckUploadedImage", "TASK", json=recheck, token=None),
@@ -88,6 +91,13 @@ def calls(unit: str, session: str) -> list[Call]:
         Call("revoke_role", "CALL", json={"uid": "outage-staff", "role": "staff"},
              token="admin"),
         Call("list_role_holders", "CALL", json={}, token="admin"),
+        Call("list_review_queue", "CALL", json={}, token="moderator"),
+        Call("claim_reviews", "CALL", json={"keys": ["b" * 64]}, token="moderator"),
+        Call("decide_reviews", "CALL", json={"decisions": [
+            {"key": "b" * 64, "decision": "approve"}]}, token="moderator"),
+        Call("get_review_status", "CALL", json={}, token="moderator"),
+        Call("appeal_moderation", "CALL", json={"path": "users/outage-member/p.png",
+                                                "explanation": "mine"}, token="member"),
         # The pre-upload check answers with the default strategy (no Vision call without a
         # reservation), as every moderation path does when the ledger cannot be reached.
         Call("analyze_image_before_upload", "CALL", json={"image": image}, token="member"),

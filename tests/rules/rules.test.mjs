@@ -62,6 +62,7 @@ const UPLOADER = "alice";
 const OTHER_USER = "bob";
 const STAFF = "staff-1";
 const ADMIN = "admin-1";
+const MODERATOR = "moderator-1";
 
 const SEED = {
   "vision_api_quota/2026_11": {
@@ -82,6 +83,17 @@ const SEED = {
   },
   "admin_notifications/n1": {
     kind: "quota_warning", message: "Vision quota at 95 %", read: false, at: new Date(),
+  },
+  // A notice for the moderators (functions/moderation/appeals.py, review_desk.py).
+  "admin_notifications/n2": {
+    kind: "review_appeal", audience: "moderators", read: false, at: new Date(),
+  },
+  // An image waiting for a person (functions/infra/firestore_review.py).
+  "review_queue/k1": {
+    bucket: "b", name: "users/alice/cat.png", generation: "17", cause: "quarantined",
+    state: "waiting", priority: 0, revision: 2, uploaderUid: UPLOADER, enteredAt: new Date(),
+    location: { name: "quarantine/users/alice/cat.png", generation: "18" },
+    appeal: { explanation: "It is my cat.", at: new Date() },
   },
   // The record shape the trigger writes (functions/moderation/uploaded_images.py).
   "image_moderation/alice-upload": {
@@ -155,6 +167,7 @@ const ROLES = {
   uploader: () => testEnv.authenticatedContext(UPLOADER),
   otherUser: () => testEnv.authenticatedContext(OTHER_USER),
   admin: () => testEnv.authenticatedContext(ADMIN, { admin: true }),
+  moderator: () => testEnv.authenticatedContext(MODERATOR, { moderator: true }),
 };
 
 // Claims that look like "admin" but are not the boolean true.
@@ -165,6 +178,8 @@ const FAKE_ADMINS = {
   roleClaimAdmin: () => testEnv.authenticatedContext("mallory", { role: "admin" }),
   staffClaimString: () => testEnv.authenticatedContext("mallory", { staff: "true" }),
   staffClaimNumber: () => testEnv.authenticatedContext("mallory", { staff: 1 }),
+  moderatorClaimString: () => testEnv.authenticatedContext("mallory", { moderator: "true" }),
+  roleClaimModerator: () => testEnv.authenticatedContext("mallory", { role: "moderator" }),
 };
 
 const ALL_ROLES = { ...ROLES, ...FAKE_ADMINS };
@@ -189,6 +204,8 @@ const READERS = {
   "system_config/vision_api": ["admin"],
   "admin_actions/a1": ["admin"],
   "admin_notifications/n1": ["admin"],
+  "admin_notifications/n2": ["moderator", "admin"],
+  "review_queue/k1": ["moderator", "admin"],
   "image_moderation/alice-upload": ["uploader", "admin"],
   "image_moderation/bob-upload": ["otherUser", "admin"],
   "image_moderation/no-uploader": ["admin"],
@@ -217,6 +234,7 @@ const LISTERS = {
   system_config: ["admin"],
   admin_actions: ["admin"],
   admin_notifications: ["admin"],
+  review_queue: ["moderator", "admin"],
   image_moderation: ["admin"],
   "image_verdicts/alice/objects": ["uploader"],
   "vision_api_quota/2026_11/accounts": [],
@@ -337,6 +355,24 @@ describe("collection queries", () => {
     }
   });
 
+  it("a moderator lists the moderators' notices only, and only when asking for them", async () => {
+    const theirs = query(collection(db("moderator"), "admin_notifications"),
+      where("audience", "==", "moderators"), limit(50));
+    const snap = await assertSucceeds(getDocs(theirs));
+    if (snap.size !== 1 || snap.docs[0].id !== "n2") throw new Error("expected n2 only");
+    await assertFails(getDocs(query(collection(db("moderator"), "admin_notifications"),
+      limit(50))));
+    await assertFails(getDocs(query(collection(db("staff"), "admin_notifications"),
+      where("audience", "==", "moderators"), limit(50))));
+  });
+
+  it("nobody lists the review queue without a limit, or past 500", async () => {
+    await assertFails(getDocs(collection(db("moderator"), "review_queue")));
+    await assertFails(getDocs(query(collection(db("moderator"), "review_queue"), limit(501))));
+    await assertSucceeds(getDocs(query(collection(db("moderator"), "review_queue"),
+      where("state", "==", "waiting"), limit(100))));
+  });
+
   it("the uploader can list their own verdicts with a uploaderUid constraint", async () => {
     const mine = query(
       collection(db("uploader"), "image_moderation"), where("uploaderUid", "==", UPLOADER),
@@ -385,6 +421,8 @@ const WRITE_TARGETS = {
   "system_config/vision_api": { enabled: false, monthlyLimit: 1000000 },
   "admin_actions/a1": { action: "forged" },
   "admin_notifications/n1": { message: "edited" },
+  "admin_notifications/n2": { audience: "everyone" },
+  "review_queue/k1": { state: "decided", claimedBy: "mallory" },
   "image_moderation/alice-upload": { status: "approved", uploaderUid: UPLOADER },
   "moderation_jobs/alice-upload": { state: "reserved", leaseOwner: "me" },
   "image_analysis/0f3a9c": { verdict: "allowed" },
@@ -404,6 +442,7 @@ const CREATE_TARGETS = {
   system_config: { enabled: true },
   admin_actions: { action: "forged", adminUid: ADMIN },
   admin_notifications: { message: "spam", read: false },
+  review_queue: { state: "waiting", priority: 0, enteredAt: new Date() },
   image_moderation: { status: "approved", uploaderUid: UPLOADER },
   moderation_jobs: { state: "done", units: 0 },
   image_analysis: { verdict: "allowed" },
@@ -514,12 +553,22 @@ describe("admin notifications: only the read flag, only by an admin", () => {
   });
 
   it("an admin cannot create or delete notifications", async () => {
-    await assertFails(setDoc(doc(db("admin"), "admin_notifications/n2"), { read: false }));
+    await assertFails(setDoc(doc(db("admin"), "admin_notifications/n9"), { read: false }));
     await assertFails(deleteDoc(doc(db("admin"), NOTE)));
   });
 
   it("an admin cannot mark a missing notification read", async () => {
     await assertFails(setDoc(doc(db("admin"), "admin_notifications/missing"), { read: true }));
+  });
+
+  it("a moderator can mark the moderators' notices read, and no other", async () => {
+    await assertSucceeds(updateDoc(doc(db("moderator"), "admin_notifications/n2"),
+      { read: true }));
+    if ((await readAsServer("admin_notifications/n2")).read !== true) {
+      throw new Error("read flag not set");
+    }
+    await assertFails(updateDoc(doc(db("moderator"), "admin_notifications/n2"),
+      { read: false, audience: "everyone" }));
   });
 
   for (const role of Object.keys(ALL_ROLES).filter((r) => r !== "admin")) {

@@ -60,6 +60,14 @@ from moderation.ports import (
 from moderation.quota import month_key
 from moderation.rechecks import ACCOUNT_WAITS
 from moderation.reservation import JobState, job_fields, job_step, spend_decision
+from moderation.review import (
+    APPEAL_PRIORITY,
+    CAUSES,
+    CLAIM,
+    ReviewItem,
+    claim_answer,
+    decision_refusal,
+)
 from moderation.safesearch import Likelihood, SafeSearchAnnotation
 from moderation.settings import VisionSettings
 from qr.ports import BlobStoreError, PartOutcome, PartRequest, QrRecord, StoredBlob, UsedOutcome
@@ -618,6 +626,21 @@ class FakeRecheckStore:
         self._check()
         self.records.setdefault(key, {}).update(record)
 
+    def record(self, key: str) -> dict[str, Any] | None:
+        self._check()
+        found = self.records.get(key)
+        return dict(found) if found is not None else None
+
+    def uploader_verdict(self, uid: str, name: str) -> dict[str, Any] | None:
+        """The uploader's copy: the record of the newest generation at that name."""
+        self._check()
+        mine = [(int(r.get("generation") or 0), key, r) for key, r in self.records.items()
+                if r.get("uploaderUid") == uid and r.get("name") == name]
+        if not mine:
+            return None
+        _, key, record = max(mine, key=lambda found: found[0])
+        return {**record, "recordKey": key}
+
     def backlog(self) -> dict[str, Any]:
         self._check()
         rechecks = self.rechecks()
@@ -681,6 +704,168 @@ def _recheck(key: str, doc: dict[str, Any]) -> Recheck:
                    attempts=attempts if isinstance(attempts, int) else 0,
                    uploader_uid=doc.get("uploaderUid"), restore_token=doc.get("restoreToken"),
                    not_before=doc.get("notBefore"))
+
+
+# -- the review queue -------------------------------------------------------------------------
+
+
+class FakeReviewQueue:
+    """moderation.ports.ReviewQueue (infra/firestore_review.py): items by key; an appeal is
+    shown on the records of `records` too, as the adapter writes it in the same commit."""
+
+    def __init__(self, records: FakeRecheckStore | None = None) -> None:
+        self.items: dict[str, ReviewItem] = {}
+        self.records = records
+        self.unavailable = False
+
+    def _check(self) -> None:
+        if self.unavailable:
+            raise StoreUnavailable(detail="the review queue is unreachable (fake)")
+
+    def enter(self, item: ReviewItem) -> None:
+        self._check()
+        found = self.items.get(item.key)
+        if found is None:
+            self.items[item.key] = item
+            return
+        if found.state == "decided":
+            return
+        changed = replace(found, location=item.location, cause=item.cause,
+                          reason=item.reason, status=item.status, scores=item.scores,
+                          latest_result=item.latest_result, revision=found.revision + 1)
+        if found.state == "settled":
+            changed = replace(changed, state="waiting", entered_at=item.entered_at)
+        self.items[item.key] = changed
+
+    def settle(self, key: str, result: dict[str, Any]) -> bool:
+        self._check()
+        found = self.items.get(key)
+        if found is None:
+            return True
+        if found.state in ("decided", "deciding"):
+            return False
+        self.items[key] = replace(found, state="settled", latest_result=result,
+                                  claimed_by=None, revision=found.revision + 1)
+        return True
+
+    def get(self, key: str) -> ReviewItem | None:
+        self._check()
+        return self.items.get(key)
+
+    def page(self, state: str, cause: str | None, uploader: str | None, after: str | None,
+             limit: int) -> list[ReviewItem]:
+        self._check()
+        states = ("waiting", "deciding") if state == "waiting" else (state,)
+        found = sorted((i for i in self.items.values() if i.state in states
+                        and (cause is None or i.cause == cause)
+                        and (uploader is None or i.uploader_uid == uploader)),
+                       key=lambda i: (i.priority, i.entered_at, i.key))
+        if after is not None and after in self.items:
+            last = self.items[after]
+            mark = (last.priority, last.entered_at, last.key)
+            found = [i for i in found if (i.priority, i.entered_at, i.key) > mark]
+        return found[:limit]
+
+    def claim(self, key: str, who: str, now: datetime) -> str:
+        self._check()
+        found = self.items.get(key)
+        answer = claim_answer(found, who, now)
+        if answer == "claimed" and found is not None:
+            self.items[key] = replace(found, claimed_by=who, claimed_until=now + CLAIM,
+                                      claimed_revision=found.revision)
+        return answer
+
+    def start_decision(self, key: str, who: str, revision: int | None, now: datetime
+                       ) -> ReviewItem | str:
+        self._check()
+        found = self.items.get(key)
+        refusal = decision_refusal(found, who, revision, now)
+        if refusal is not None or found is None:
+            return refusal or "missing"
+        self.items[key] = replace(found, state="deciding", claimed_by=who,
+                                  claimed_until=now + CLAIM)
+        return found
+
+    def finish_decision(self, key: str, who: str, decision: dict[str, Any],
+                        location: dict[str, str] | None) -> None:
+        self._check()
+        found = self.items.get(key)
+        if found is None or found.claimed_by != who:
+            return
+        self.items[key] = replace(found, state="decided", decision=decision,
+                                  location=location, claimed_by=None, claimed_until=None,
+                                  revision=found.revision + 1)
+
+    def appeal(self, item: ReviewItem, explanation: str, now: datetime) -> str:
+        self._check()
+        appeal = {"explanation": explanation, "at": now}
+        found = self.items.get(item.key)
+        if found is None:
+            self.items[item.key] = replace(item, appeal=appeal, entered_at=now,
+                                           priority=APPEAL_PRIORITY)
+        elif found.appeal:
+            return "already"
+        elif found.state == "decided":
+            return "decided"
+        else:
+            changed = replace(found, appeal=appeal, priority=APPEAL_PRIORITY,
+                              revision=found.revision + 1)
+            if found.state == "settled":
+                changed = replace(changed, state="waiting", entered_at=now)
+            self.items[item.key] = changed
+        if self.records is not None and item.key in self.records.records:
+            self.records.records[item.key]["appeal"] = {**appeal, "state": "waiting"}
+        return "appealed"
+
+    def backlog(self) -> dict[str, Any]:
+        self._check()
+        waiting = [i for i in self.items.values() if i.state in ("waiting", "deciding")]
+        return {"byCause": {cause: sum(i.cause == cause for i in waiting)
+                            for cause in CAUSES},
+                "appeals": sum(i.priority == APPEAL_PRIORITY for i in waiting),
+                "oldestAt": min((i.entered_at for i in waiting), default=None)}
+
+
+class FakeNotices:
+    """moderation.ports.Notices: notices by id, each created once."""
+
+    def __init__(self) -> None:
+        self.notices: dict[str, dict[str, Any]] = {}
+        self.unavailable = False
+
+    def post_once(self, notice_id: str, fields: dict[str, Any]) -> bool:
+        if self.unavailable:
+            raise StoreUnavailable(detail="notices unreachable (fake)")
+        if notice_id in self.notices:
+            return False
+        self.notices[notice_id] = fields
+        return True
+
+
+class FakeAuditLog:
+    """roles.ports.AuditLog: the records in order."""
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+        self.unavailable = False
+
+    def record(self, action: str, caller: Any, *, target: dict[str, Any],
+               before: dict[str, Any], after: dict[str, Any]) -> None:
+        if self.unavailable:
+            raise StoreUnavailable(detail="audit log unreachable (fake)")
+        self.records.append({"action": action, "adminUid": caller.uid, "target": target,
+                             "before": before, "after": after})
+
+
+class FakeReviewPreviews:
+    """moderation.ports.ReviewPreviews: says what it was given, as bytes."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, bool]] = []
+
+    def preview(self, content: bytes, *, reveal: bool) -> bytes:
+        self.calls.append((len(content), reveal))
+        return (b"revealed:" if reveal else b"blurred:") + content[:16]
 
 
 # -- QR labels --------------------------------------------------------------------------------

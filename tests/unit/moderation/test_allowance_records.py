@@ -14,6 +14,7 @@ import pytest
 
 from errors import InvalidInput
 from moderation.allowance import (
+    EXEMPTABLE_ROLES,
     UNATTRIBUTED,
     AccountStanding,
     AccountUsage,
@@ -132,9 +133,9 @@ def test_roles_and_the_vision_skip() -> None:
     got = parse_allowance_change({"exempt_roles": ["admin", "admin"],
                                   "flagged_skip_vision": False}, RULES)
     assert (got.exempt_roles, got.flagged_skip_vision) == (("admin",), False)
-    for roles in ("admin", ["root"], [1]):
+    for roles in ("admin", ["root"], [1], {"admin": True}):
         assert refused({"exempt_roles": roles}) == ("moderation.allowance.roles",
-                                                    {"roles": "staff, admin"})
+                                                    {"roles": ", ".join(EXEMPTABLE_ROLES)})
     assert refused({"flagged_skip_vision": 1}) == ("common.field_not_boolean",
                                                    {"name": "flagged_skip_vision"})
 
@@ -159,6 +160,8 @@ def test_renewals_are_midnights_in_the_quota_zone_told_in_utc() -> None:
     assert midnight == datetime(2026, 3, 20, 7, 0, tzinfo=UTC)  # PDT
     assert month == datetime(2026, 4, 1, 7, 0, tzinfo=UTC)
     assert midnight.tzinfo is UTC and month.tzinfo is UTC
+    # 20:00 on March 31st in Los Angeles is April 1st in Tokyo, where this server is.
+    assert next_month_start(datetime(2026, 4, 1, 3, 0, tzinfo=UTC), LA) == month
 
 
 def test_the_day_counted_is_the_quota_zones() -> None:
@@ -179,8 +182,8 @@ def test_the_month_may_be_spent_to_the_last_unit() -> None:
 
 
 def test_a_new_account_may_spend_again_when_it_is_a_day_old() -> None:
-    young = Spender("young", created_at=NOW - timedelta(hours=20))
-    grown_up = NOW + timedelta(hours=4)  # before LA's midnight (7:00 UTC)
+    young = Spender("young", created_at=NOW - timedelta(hours=22))
+    grown_up = NOW + timedelta(hours=2)  # before LA's midnight (7:00 UTC)
     usage = AccountUsage(day=LA_DAY, day_units=5)
     assert check(RULES, young, usage, 15, NOW, LA) == Refusal("daily", grown_up)
     assert check(RULES, young, usage, 16, NOW, LA) == Refusal(
