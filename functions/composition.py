@@ -374,7 +374,7 @@ def review_desk() -> ReviewDesk:
 
     store = moderation_store()
     return ReviewDesk(
-        queue=review_queue(), records=store, rechecks=moderation_rechecks(),
+        queue=review_queue(), rechecks=moderation_rechecks(),
         paid=paid_vision(), objects=object_store(), placement=placement(),
         previews=PillowReviewPreviews(), notices=_notices(),
         audit=FirestoreAuditLog(firestore_client(), utc_now), job_path=store.upload_job_path,

@@ -128,7 +128,7 @@ class FirestoreRecheckStore:
 
         def plan(docs: list[Doc]) -> tuple[list[Write], None]:
             writes: list[Write] = [(docs[0], record)]
-            if verdict is not None and _latest(key, record, docs[0].data, docs[1].data):
+            if verdict is not None and is_latest(key, record, docs[0].data, docs[1].data):
                 # The uploader's own copy at a path it can listen on before it exists.
                 writes.append((docs[1], {**record, "recordKey": key}))
             return writes, None
@@ -234,7 +234,7 @@ class FirestoreRecheckStore:
 
         def plan(docs: list[Doc]) -> tuple[list[Write], None]:
             (copy,) = docs
-            if not _latest(key, data, data, copy.data):
+            if not is_latest(key, data, data, copy.data):
                 return [], None
             return [(copy, data)], None
 
@@ -257,7 +257,7 @@ def verdict_path(uid: str, name: str) -> str:
     return f"{VERDICTS_COLLECTION}/{uid}/objects/{object_key(name)}"
 
 
-def _latest(key: str, record: dict[str, Any], stored: dict[str, Any] | None,
+def is_latest(key: str, record: dict[str, Any], stored: dict[str, Any] | None,
             copy: dict[str, Any] | None) -> bool:
     """Whether the record of upload `key` may be the uploader's copy: the copy is of the same
     upload, or of an older generation at that name (a later verdict on an older upload,

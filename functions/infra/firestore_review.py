@@ -5,11 +5,13 @@ Documents:
   review_queue/{key}   one image a person must decide (moderation/review.py ReviewItem):
                        bucket, name, generation, location, cause, reason, status,
                        uploaderUid, enteredAt, state waiting|deciding|decided|settled,
+                       listedUnder (the state, "waiting" while deciding),
                        priority (0: an appeal, 1), revision, scores, firstResult,
                        latestResult, claimedBy, claimedUntil, appeal, decision
 
-Queries (indexes in firestore.indexes.json): by state, then priority and enteredAt (appeals
-first, then the oldest), optionally narrowed to a cause or an uploader. Every change is an
+Queries (indexes in firestore.indexes.json): by listedUnder (waiting, with the ones being
+decided; decided; settled), then priority and enteredAt (appeals first, then the oldest),
+optionally narrowed to a cause or an uploader. Every change is an
 optimistic transaction on the image's own document (infra/firestore_calls.py): two
 moderators claiming at once, or a re-check settling while a person decides, cannot both
 win.
@@ -26,7 +28,8 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from infra.firestore_calls import Doc, FirestoreCalls, Write
-from infra.firestore_rechecks import RECORDS_COLLECTION, verdict_path
+from infra.firestore_rechecks import RECORDS_COLLECTION, is_latest, verdict_path
+from moderation.records import valid_document_id
 from moderation.review import (
     APPEAL_PRIORITY,
     CAUSES,
@@ -38,7 +41,10 @@ from moderation.review import (
 
 QUEUE_COLLECTION = "review_queue"
 NOTIFICATIONS_COLLECTION = "admin_notifications"
-_OPEN = ("waiting", "deciding")
+# Which list an image shows in: "waiting" (state waiting, or deciding: a moderator is on
+# it), "decided" or "settled". One equality filter, as an `in` over states costs a query
+# per value.
+LISTED = "listedUnder"
 
 
 class FirestoreReviewQueue:
@@ -69,7 +75,7 @@ class FirestoreReviewQueue:
                 "latestResult": item.latest_result,
                 "revision": int(doc.data.get("revision") or 0) + 1}
             if state == "settled":
-                fields |= {"state": "waiting", "enteredAt": item.entered_at}
+                fields |= {**_state("waiting"), "enteredAt": item.entered_at}
             return [(doc, fields)], None
 
         self._calls.optimistic([self._ref(item.key)], plan)
@@ -81,7 +87,7 @@ class FirestoreReviewQueue:
                 return [], True
             if doc.data.get("state") in ("decided", "deciding"):
                 return [], False
-            return [(doc, {"state": "settled", "latestResult": result,
+            return [(doc, {**_state("settled"), "latestResult": result,
                            "settledAt": self._clock(), "claimedBy": None,
                            "revision": int(doc.data.get("revision") or 0) + 1})], True
 
@@ -95,9 +101,8 @@ class FirestoreReviewQueue:
 
     def page(self, state: str, cause: str | None, uploader: str | None, after: str | None,
              limit: int) -> list[ReviewItem]:
-        states = list(_OPEN) if state == "waiting" else [state]
         query = self._db.collection(QUEUE_COLLECTION).where(
-            filter=FieldFilter("state", "in", states))
+            filter=FieldFilter(LISTED, "==", state))
         if cause is not None:
             query = query.where(filter=FieldFilter("cause", "==", cause))
         if uploader is not None:
@@ -133,22 +138,35 @@ class FirestoreReviewQueue:
             refusal = decision_refusal(item, who, revision, now)
             if refusal is not None or item is None:
                 return [], refusal or "missing"
-            return [(doc, {"state": "deciding", "claimedBy": who,
+            return [(doc, {**_state("deciding"), "claimedBy": who,
                            "claimedUntil": now + CLAIM})], item
 
         return self._calls.optimistic([self._ref(key)], plan)
 
     def finish_decision(self, key: str, who: str, decision: dict[str, Any],
-                        location: dict[str, str] | None) -> None:
+                        location: dict[str, str] | None, record: dict[str, Any]) -> None:
+        """The decision on the queue document and in the uploader's records, in one
+        commit (the uploader's copy only while it is of this upload or an older one)."""
+        uid = record.get("uploaderUid")
+        copy_ref = (self._db.document(verdict_path(uid, str(record.get("name"))))
+                    if isinstance(uid, str) and valid_document_id(uid) else None)
+        refs = [self._ref(key), self._db.collection(RECORDS_COLLECTION).document(key),
+                *([copy_ref] if copy_ref is not None else [])]
+
         def plan(docs: list[Doc]) -> tuple[list[Write], None]:
-            (doc,) = docs
+            doc, stored, *copy = docs
             if doc.data is None or doc.data.get("claimedBy") != who:
                 return [], None
-            return [(doc, {"state": "decided", "decision": decision, "location": location,
-                           "claimedBy": None, "claimedUntil": None,
-                           "revision": int(doc.data.get("revision") or 0) + 1})], None
+            writes: list[Write] = [
+                (doc, {**_state("decided"), "decision": decision, "location": location,
+                       "claimedBy": None, "claimedUntil": None,
+                       "revision": int(doc.data.get("revision") or 0) + 1}),
+                (stored, record)]
+            if copy and is_latest(key, record, stored.data, copy[0].data):
+                writes.append((copy[0], {**(stored.data or {}), **record, "recordKey": key}))
+            return writes, None
 
-        self._calls.optimistic([self._ref(key)], plan)
+        self._calls.optimistic(refs, plan)
 
     def appeal(self, item: ReviewItem, explanation: str, now: datetime) -> str:
         """The appeal on the queue document and on the uploader's records, in one commit."""
@@ -169,7 +187,7 @@ class FirestoreReviewQueue:
                 fields = {"appeal": appeal, "priority": APPEAL_PRIORITY,
                           "revision": int(doc.data.get("revision") or 0) + 1}
                 if doc.data.get("state") == "settled":
-                    fields |= {"state": "waiting", "enteredAt": now}
+                    fields |= {**_state("waiting"), "enteredAt": now}
             shown = {"appeal": {**appeal, "state": "waiting"}}
             writes: list[Write] = [(doc, fields)]
             if stored.data is not None:
@@ -188,7 +206,7 @@ class FirestoreReviewQueue:
             return int(result[0][0].value)
 
         waiting = self._db.collection(QUEUE_COLLECTION).where(
-            filter=FieldFilter("state", "in", list(_OPEN)))
+            filter=FieldFilter(LISTED, "==", "waiting"))
         by_cause = {cause: count(waiting.where(filter=FieldFilter("cause", "==", cause)))
                     for cause in CAUSES}
         appeals = count(waiting.where(filter=FieldFilter("priority", "==", APPEAL_PRIORITY)))
@@ -210,11 +228,15 @@ class FirestoreNotices:
             [(self._db.collection(NOTIFICATIONS_COLLECTION).document(notice_id), fields)])
 
 
+def _state(state: str) -> dict[str, str]:
+    return {"state": state, LISTED: "waiting" if state == "deciding" else state}
+
+
 def _to_document(item: ReviewItem) -> dict[str, Any]:
     return {"bucket": item.bucket, "name": item.name, "generation": item.generation,
             "location": item.location, "cause": item.cause, "reason": item.reason,
             "status": item.status, "uploaderUid": item.uploader_uid,
-            "enteredAt": item.entered_at, "state": item.state, "priority": item.priority,
+            "enteredAt": item.entered_at, **_state(item.state), "priority": item.priority,
             "revision": item.revision, "scores": item.scores,
             "firstResult": item.first_result, "latestResult": item.latest_result,
             "claimedBy": item.claimed_by, "claimedUntil": item.claimed_until,

@@ -401,7 +401,10 @@ class ReviewQueue(Protocol):
         ...
 
     def finish_decision(self, key: str, who: str, decision: dict[str, Any],
-                        location: dict[str, str] | None) -> None: ...
+                        location: dict[str, str] | None, record: dict[str, Any]) -> None:
+        """Close the image as decided by `who` and write `record` (merged) into its
+        uploader-readable records, in one commit."""
+        ...
 
     def appeal(self, item: ReviewItem, explanation: str, now: datetime) -> str:
         """Put the uploader's appeal on the image (entering `item` if it is not queued):

@@ -24,8 +24,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -263,28 +262,30 @@ class ModerationRechecks:
         return self._placement.apply(recheck.bucket, at, outcome, settings, extra)
 
     def put_back(self, recheck: Recheck, at: Location, metadata: Metadata,
-                 result: dict[str, Any]) -> Location | None:
+                 result: dict[str, Any], current: Mapping[str, str] | None = None
+                 ) -> Location | None:
         """Move a quarantined image back to where it was uploaded, on a verdict reached
-        later (a re-check's, a person's). A single-use token, recorded before the copy
-        exists, lets the trigger recognise the copy's finalized event and not judge (or
-        pay for) it again. None when a newer upload holds the path."""
+        later (a re-check's, a person's; `current`: its metadata now, when the caller has
+        it). A single-use token, recorded before the copy exists, lets the trigger
+        recognise the copy's finalized event and not judge (or pay for) it again. None
+        when a newer upload holds the path."""
         token = uuid.uuid4().hex
         self._store.update(recheck.key, {"restoreToken": token, "restoreResult": result})
-        held = self._objects.stat(recheck.bucket, at.name)
+        if current is None:
+            held = self._objects.stat(recheck.bucket, at.name)
+            current = held.metadata if held is not None else None
         return self._placement.restore(
             recheck.bucket, at, recheck.name,
             {**metadata, RECHECK_KEY_META: recheck.key, RESTORE_TOKEN_META: token},
-            current=held.metadata if held is not None else None)
+            current=current)
 
-    def decided_by_person(self, recheck: Recheck, result: dict[str, Any]) -> Recheck:
-        """A person decided the image: its re-check (made if it had none, to carry a restore
-        token) is done, so no later Vision verdict replaces the decision."""
-        stored = self._store.get(recheck.key) or self._store.add(
-            replace(recheck, state="done"))
-        if stored.state != "done":
-            self._done(stored, {"status": "decided_by_person",
-                                "decision": result.get("status")})
-        return stored
+    def decided_by_person(self, recheck: Recheck, result: dict[str, Any]) -> None:
+        """A person decided the image: its re-check is done (made done if it had none, to
+        carry a restore token), so no later Vision verdict replaces the decision."""
+        self._store.update(recheck.key, {
+            **_description(recheck), "state": "done", "waitingFor": None,
+            "result": {"status": "decided_by_person", "decision": result.get("status")},
+            "completedAt": self._clock()})
 
     # -- drains and sweeps --------------------------------------------------------------
 

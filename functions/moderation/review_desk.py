@@ -21,10 +21,12 @@ is audited in admin_actions.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from errors import InvalidInput, StoreUnavailable
 from identity import Caller, require_moderator
@@ -35,12 +37,12 @@ from moderation.placement import Placement
 from moderation.ports import (
     Location,
     Notices,
+    ObjectInfo,
     ObjectStore,
     ObjectStoreFailed,
     Recheck,
     ReviewPreviews,
     ReviewQueue,
-    ReviewRecords,
 )
 from moderation.rechecks import RECHECK_KEY_META, RECHECK_META, ModerationRechecks
 from moderation.review import (
@@ -52,23 +54,28 @@ from moderation.review import (
     parse_page,
     refusal_message,
 )
+from moderation.settings import VisionSettings
 from roles.ports import AuditLog
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
 
 DECIDED_BY_META = "moderationDecidedBy"
 PREVIEW_MAX_BYTES = 20 * 1024 * 1024
+# Images decided (or claimed) at once: each is a dozen round trips to Firestore and Cloud
+# Storage, so a batch of 100 one after the other would take seconds.
+PARALLEL_DECISIONS = 10
 SLA_NOTICE_KIND = "review_sla"
 
 
 class ReviewDesk:
-    def __init__(self, *, queue: ReviewQueue, records: ReviewRecords,
-                 rechecks: ModerationRechecks, paid: PaidVision, objects: ObjectStore,
+    def __init__(self, *, queue: ReviewQueue, rechecks: ModerationRechecks,
+                 paid: PaidVision, objects: ObjectStore,
                  placement: Placement, previews: ReviewPreviews, notices: Notices,
                  audit: AuditLog, job_path: Callable[[str], str],
                  clock: Callable[[], datetime], sla: timedelta) -> None:
         self._queue = queue
-        self._records = records
         self._rechecks = rechecks
         self._paid = paid
         self._objects = objects
@@ -99,8 +106,8 @@ class ReviewDesk:
         who = require_moderator(caller).uid
         keys = parse_keys(data)
         now = self._clock()
-        results = []
-        for key in keys:
+
+        def claim_one(key: str) -> dict[str, Any]:
             answer = self._queue.claim(key, who, now)
             entry: dict[str, Any] = {"key": key, "claimed": answer == "claimed"}
             if answer != "claimed":
@@ -108,29 +115,41 @@ class ReviewDesk:
                 entry |= {"reason": answer, **_said(refusal_message(answer, item))}
                 if item is not None and answer == "held":
                     entry["claimedBy"] = item.claimed_by
-            results.append(entry)
+            return entry
+
+        results = in_parallel(claim_one, keys, PARALLEL_DECISIONS)
         return {"results": results, "claimedUntil": (now + CLAIM).isoformat()}
 
     # -- decide --------------------------------------------------------------------------
 
     def decide(self, caller: Caller | None, data: Any) -> dict[str, Any]:
         """`decide_reviews` {decisions: [{key, decision, revision?, note?}] <= 100}, answered
-        image by image. If the database goes away before anything was decided, the call
-        fails as a whole (UNAVAILABLE); after that, the rest are answered as not done."""
+        image by image, several at a time. If the database cannot be reached for any of
+        them, the call fails as a whole (UNAVAILABLE: nothing was decided); if it fails
+        for some, those are answered as not done."""
         caller = require_moderator(caller)
         requests = parse_decisions(data)
-        results: list[dict[str, Any]] = []
-        for request in requests:
-            try:
-                results.append(self._decide_one(caller, request))
-            except StoreUnavailable as err:
-                if not any(r["ok"] for r in results):
-                    raise err.saying(Msg("review.store_down")) from err
-                results.append({"key": request.key, "ok": False, "reason": "unavailable",
-                                **_said(Msg("review.store_down"))})
+        settings = self._paid.current_settings()
+        outcomes = in_parallel(lambda request: self._decide_one(caller, request, settings),
+                               requests, PARALLEL_DECISIONS)
+        failed = [o for o in outcomes if isinstance(o, StoreUnavailable)]
+        if len(failed) == len(outcomes):
+            raise failed[0].saying(Msg("review.store_down"))
+        results = [o if not isinstance(o, StoreUnavailable) else
+                   {"key": r.key, "ok": False, "reason": "unavailable",
+                    **_said(Msg("review.store_down"))} for r, o in zip(requests, outcomes,
+                                                                       strict=True)]
         return {"results": results, "decided": sum(1 for r in results if r["ok"])}
 
-    def _decide_one(self, caller: Caller, request: DecisionRequest) -> dict[str, Any]:
+    def _decide_one(self, caller: Caller, request: DecisionRequest,
+                    settings: VisionSettings) -> dict[str, Any] | StoreUnavailable:
+        try:
+            return self._decide(caller, request, settings)
+        except StoreUnavailable as err:
+            return err
+
+    def _decide(self, caller: Caller, request: DecisionRequest, settings: VisionSettings
+                ) -> dict[str, Any]:
         now = self._clock()
         started = self._queue.start_decision(request.key, caller.uid, request.revision, now)
         if isinstance(started, str):
@@ -139,7 +158,7 @@ class ReviewDesk:
                     **_said(refusal_message(started, item))}
         item = started
         try:
-            location, said = self._carry_out(item, request)
+            location, said, result = self._carry_out(item, request, settings)
         except ObjectStoreFailed as err:
             log.warning("could not carry out the decision on gs://%s/%s: %s", item.bucket,
                         item.name, err)
@@ -147,7 +166,14 @@ class ReviewDesk:
                     **_said(Msg("review.storage_down"))}
         decided = {"decision": request.decision, "by": caller.uid, "byEmail": caller.email,
                    "at": now, "note": request.note, "outcome": said.code}
-        self._queue.finish_decision(item.key, caller.uid, decided, _location(location))
+        record = {} if result is None else {
+            **_description(item), "status": result["status"], "message": result["message"],
+            "messages": result["messages"], "result": result, "location": _location(location),
+            "decidedBy": "person", "review": result["review"], "recheck": None,
+            "firstResult": item.first_result,
+            **({"appeal": {**item.appeal, "state": "decided"}} if item.appeal else {})}
+        self._queue.finish_decision(item.key, caller.uid, decided, _location(location),
+                                    record)
         self._audit.record("review_decision", caller,
                            target={"key": item.key, "bucket": item.bucket, "name": item.name,
                                    "uploaderUid": item.uploader_uid},
@@ -161,13 +187,14 @@ class ReviewDesk:
                 "decision": request.decision, "location": _location(location),
                 **_said(said)}
 
-    def _carry_out(self, item: ReviewItem, request: DecisionRequest
-                   ) -> tuple[Location | None, Msg]:
-        """Act on the object, then write the records. Returns where the image is now and
-        what to tell the moderator."""
-        at = self._where(item, request)
-        if at is None and request.decision == "approve":
-            return None, Msg("review.gone")
+    def _carry_out(self, item: ReviewItem, request: DecisionRequest,
+                   settings: VisionSettings
+                   ) -> tuple[Location | None, Msg, dict[str, Any] | None]:
+        """Act on the object and finish its ledger job. Returns where the image is now,
+        what to tell the moderator, and the decision's result (None: nothing decided)."""
+        found = self._where(item, request)
+        if found is None and request.decision == "approve":
+            return None, Msg("review.gone"), None
         outcome = person_outcome(request.decision)
         now = self._clock()
         review = {"decision": request.decision, "decidedAt": now,
@@ -177,15 +204,15 @@ class ReviewDesk:
         extra: dict[str, str | None] = {DECIDED_BY_META: "person", RECHECK_META: None}
         location: Location | None = None
         said = Msg("review.rejected_deleted")
-        if at is not None:
-            found = self._objects.stat(item.bucket, at.name)
-            current = found.metadata if found is not None else None
-            settings = self._paid.current_settings()
+        if found is not None:
+            at, current = Location(found.name, found.generation), found.metadata
             if outcome.kept and self._placement.in_quarantine(at.name) \
                     and at.name != item.name:
-                recheck = self._rechecks.decided_by_person(_recheck(item, at), result)
+                recheck = _recheck(item, at)
+                self._rechecks.decided_by_person(recheck, result)
                 location = self._rechecks.put_back(
-                    recheck, at, self._placement.metadata(outcome, extra), result)
+                    recheck, at, self._placement.metadata(outcome, extra), result,
+                    current=current)
                 said = Msg("review.restored")
                 if location is None:
                     said = Msg("review.restore_skipped")
@@ -197,31 +224,23 @@ class ReviewDesk:
                                                  current=current)
                 said = _rejection_said(location, self._placement) if not outcome.kept \
                     else Msg("review.approved")
-        description = {"bucket": item.bucket, "name": item.name,
-                       "generation": item.generation, "uploaderUid": item.uploader_uid}
         # Final in the ledger: a re-check that comes later finds the job done.
-        self._paid.record_unjudged(self._job_path(item.key), result, description)
-        self._records.save(item.key, {
-            **description, "status": outcome.status, "message": result["message"],
-            "messages": result["messages"], "result": result, "location": _location(location),
-            "decidedBy": "person", "review": review, "recheck": None,
-            "firstResult": item.first_result,
-            **({"appeal": {**item.appeal, "state": "decided"}} if item.appeal else {})})
-        return location, said
+        self._paid.record_unjudged(self._job_path(item.key), result, _description(item))
+        return location, said, result
 
-    def _where(self, item: ReviewItem, request: DecisionRequest) -> Location | None:
-        """Where the image is now: where the queue says, or, when an earlier attempt of the
-        same decision moved it before it could be recorded, where that attempt put it."""
+    def _where(self, item: ReviewItem, request: DecisionRequest) -> ObjectInfo | None:
+        """The image now: where the queue says, or, when an earlier attempt of the same
+        decision moved it before it could be recorded, where that attempt put it."""
         where = item.location
         if where:
             found = self._objects.stat(item.bucket, where["name"])
             if found is not None and found.generation == where["generation"]:
-                return Location(where["name"], where["generation"])
+                return found
         if request.decision == "approve":
             found = self._objects.stat(item.bucket, item.name)
             if found is not None and found.metadata.get(RECHECK_KEY_META) == item.key \
                     and found.metadata.get(DECIDED_BY_META) == "person":
-                return Location(item.name, found.generation)
+                return found
         return None
 
     # -- look at one ---------------------------------------------------------------------
@@ -286,6 +305,18 @@ class ReviewDesk:
             "slaHours": backlog["slaHours"]})
 
 
+def in_parallel(work: Callable[[T], R], items: list[T], workers: int) -> list[R]:
+    """`work` on each item, `workers` at a time, the answers in the items' order; each runs
+    in a copy of the caller's context (its request deadline, its log fields). An exception
+    propagates as it would in a loop."""
+    if len(items) <= 1:
+        return [work(item) for item in items]
+    contexts = [contextvars.copy_context() for _ in items]
+    with ThreadPoolExecutor(min(workers, len(items))) as pool:
+        return list(pool.map(lambda pair: pair[0].run(work, pair[1]), zip(contexts, items,
+                                                                          strict=True)))
+
+
 def _said(message: Msg) -> dict[str, Any]:
     """A per-image answer: its code, and its text in the caller's language (rendered by the
     boundary, infra/http_boundary.py render_tree)."""
@@ -298,6 +329,11 @@ def _rejection_said(location: Location | None, placement: Placement) -> Msg:
     if placement.in_quarantine(location.name):
         return Msg("review.rejected_kept")
     return Msg("review.rejected_flagged")
+
+
+def _description(item: ReviewItem) -> dict[str, Any]:
+    return {"bucket": item.bucket, "name": item.name, "generation": item.generation,
+            "uploaderUid": item.uploader_uid}
 
 
 def _recheck(item: ReviewItem, at: Location) -> Recheck:

@@ -36,6 +36,17 @@ def queue(request: pytest.FixtureRequest) -> Any:
     return FirestoreReviewQueue(request.getfixturevalue("firestore_client"), FakeClock(NOW))
 
 
+@pytest.fixture
+def records(queue: Any, request: pytest.FixtureRequest) -> Any:
+    """The uploader-readable records the queue writes with a decision or an appeal: a
+    store to seed and read (FakeRecheckStore, or FirestoreRecheckStore on the emulator)."""
+    if isinstance(queue, FakeReviewQueue):
+        return queue.records
+    from infra.firestore_rechecks import FirestoreRecheckStore
+
+    return FirestoreRecheckStore(request.getfixturevalue("firestore_client"), FakeClock(NOW))
+
+
 def keys(items: list[ReviewItem]) -> list[str]:
     return [i.key for i in items]
 
@@ -78,7 +89,7 @@ def test_one_claimer_at_a_time_until_the_claim_runs_out(queue: Any) -> None:
     assert queue.claim("f" * 64, "mod-1", NOW) == "missing"
 
 
-def test_a_decision_starts_finishes_and_shuts_out_the_rest(queue: Any) -> None:
+def test_a_decision_starts_finishes_and_shuts_out_the_rest(queue: Any, records: Any) -> None:
     queue.enter(item(1))
     key = item(1).key
     assert queue.start_decision(key, "mod-1", 2, NOW) == "stale"
@@ -88,8 +99,14 @@ def test_a_decision_starts_finishes_and_shuts_out_the_rest(queue: Any) -> None:
     # The same moderator may carry a half-done decision through again.
     assert isinstance(queue.start_decision(key, "mod-1", 1, NOW), ReviewItem)
     assert queue.settle(key, {"status": "approved"}) is False  # a person is deciding
+    records.save(key, {"bucket": "b", "name": "users/alice/1.png", "generation": "101",
+                       "uploaderUid": "alice", "status": "rejected"})
     queue.finish_decision(key, "mod-1", {"decision": "approve", "by": "mod-1"},
-                          {"name": "users/alice/1.png", "generation": "300"})
+                          {"name": "users/alice/1.png", "generation": "300"},
+                          {"name": "users/alice/1.png", "uploaderUid": "alice",
+                           "status": "approved", "decidedBy": "person"})
+    assert records.record(key)["status"] == "approved"
+    assert records.uploader_verdict("alice", "users/alice/1.png")["decidedBy"] == "person"
     done = queue.get(key)
     assert done.state == "decided" and done.decision["decision"] == "approve"
     assert done.location == {"name": "users/alice/1.png", "generation": "300"}
@@ -115,15 +132,19 @@ def test_a_recheck_settles_an_image_and_an_appeal_or_a_new_outcome_reopens_it(qu
     assert queue.settle("f" * 64, {"status": "approved"}) is True  # nothing queued
 
 
-def test_an_appeal_once_never_after_a_decision_and_it_enters_an_unqueued_image(queue: Any
-                                                                               ) -> None:
+def test_an_appeal_once_never_after_a_decision_and_it_enters_an_unqueued_image(
+        queue: Any, records: Any) -> None:
+    records.save(item(7).key, {"bucket": "b", "name": item(7).name, "generation": "107",
+                               "uploaderUid": "alice", "status": "rejected"})
     assert queue.appeal(item(7), "mine", NOW) == "appealed"
+    assert records.record(item(7).key)["appeal"]["state"] == "waiting"
+    assert records.uploader_verdict("alice", item(7).name)["appeal"]["explanation"] == "mine"
     found = queue.get(item(7).key)
     assert (found.priority, found.state, found.appeal["explanation"]) == (0, "waiting", "mine")
     assert queue.appeal(item(7), "again", NOW) == "already"
     queue.enter(item(8))
     queue.start_decision(item(8).key, "mod-1", None, NOW)
-    queue.finish_decision(item(8).key, "mod-1", {"decision": "reject"}, None)
+    queue.finish_decision(item(8).key, "mod-1", {"decision": "reject"}, None, {})
     assert queue.appeal(item(8), "why", NOW) == "decided"
 
 

@@ -787,11 +787,13 @@ class FakeReviewQueue:
         return found
 
     def finish_decision(self, key: str, who: str, decision: dict[str, Any],
-                        location: dict[str, str] | None) -> None:
+                        location: dict[str, str] | None, record: dict[str, Any]) -> None:
         self._check()
         found = self.items.get(key)
         if found is None or found.claimed_by != who:
             return
+        if self.records is not None and record:
+            self.records.records.setdefault(key, {}).update(record)
         self.items[key] = replace(found, state="decided", decision=decision,
                                   location=location, claimed_by=None, claimed_until=None,
                                   revision=found.revision + 1)
