@@ -48,3 +48,6 @@ VISION_ALLOWANCE_DAILY = params.IntParam("VISION_ALLOWANCE_DAILY", default=20)
 VISION_ALLOWANCE_MONTHLY = params.IntParam("VISION_ALLOWANCE_MONTHLY", default=200)
 VISION_ALLOWANCE_NEW_ACCOUNT_DAILY = params.IntParam("VISION_ALLOWANCE_NEW_ACCOUNT_DAILY",
                                                      default=5)
+# The review queue (README "Review queue and appeals"): hours the oldest waiting image may
+# wait before the moderators are told (once a day).
+REVIEW_SLA_HOURS = params.IntParam("REVIEW_SLA_HOURS", default=24)
