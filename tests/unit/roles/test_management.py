@@ -16,7 +16,6 @@ from errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
-    StoreUnavailable,
     Unavailable,
 )
 from identity import Caller
@@ -28,6 +27,7 @@ from roles.management import (
     RoleManagement,
 )
 from roles.ports import DirectoryUnavailable, UserAccount
+from tests.support.fakes import FakeAuditLog
 
 ROOT = Caller(uid="root", is_admin=True, email="root@example.com")
 
@@ -77,21 +77,8 @@ class Lock:
             yield
 
 
-class Audit:
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-        self.down = False
-
-    def record(self, action: str, caller: Caller, *, target: dict[str, Any],
-               before: dict[str, Any], after: dict[str, Any]) -> None:
-        if self.down:
-            raise StoreUnavailable(detail="down")
-        self.records.append({"action": action, "by": caller.uid, "target": target,
-                             "before": before, "after": after})
-
-
-def setup(*accounts: UserAccount) -> tuple[RoleManagement, Directory, Audit]:
-    directory, audit = Directory(*accounts), Audit()
+def setup(*accounts: UserAccount) -> tuple[RoleManagement, Directory, FakeAuditLog]:
+    directory, audit = Directory(*accounts), FakeAuditLog()
     return RoleManagement(directory, audit, Lock(), on_revoked=FORGOTTEN.append), directory, \
         audit
 
@@ -108,7 +95,7 @@ def test_grant_by_email_keeps_other_claims_audits_and_says_how_to_refresh() -> N
                      "emailVerified": True, "roles": ["staff"], "previousRoles": [],
                      "changed": True, "tokenRefresh": TOKEN_REFRESH}
     assert directory.accounts["alice"].claims == {"tier": "gold", "staff": True}
-    assert audit.records == [{"action": "grant_role", "by": "root",
+    assert audit.records == [{"action": "grant_role", "adminUid": "root",
                               "target": {"uid": "alice", "email": "alice@example.com",
                                          "role": "staff"},
                               "before": {"roles": []}, "after": {"roles": ["staff"]}}]
@@ -245,7 +232,7 @@ def test_an_unknown_account_is_not_found_with_a_hint() -> None:
 
 def test_a_change_that_cannot_be_audited_is_undone() -> None:
     roles, directory, audit = setup(ALICE, ROOT_ACCOUNT)
-    audit.down = True
+    audit.unavailable = True
     with pytest.raises(Unavailable, match="undone"):
         roles.grant(ROOT, {"uid": "alice", "role": "admin"})
     assert directory.accounts["alice"].claims == {"tier": "gold"}
