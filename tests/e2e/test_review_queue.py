@@ -204,3 +204,33 @@ def test_twenty_moderators_claiming_at_once_never_share_an_image(env, call, visi
     assert sorted(claimed) == sorted(keys)  # each image to exactly one moderator
     owners = {i["key"]: i["claimedBy"] for i in queue_page(call)}
     assert all(owners[key] == f"m{n}" for n, mine in enumerate(won) for key in mine)
+
+
+def test_twenty_moderators_deciding_one_image_at_once_decide_it_once(
+        env, call, vision, firestore_client):
+    from concurrent.futures import ThreadPoolExecutor
+
+    rejected_upload(env, call, vision, "users/alice/race.png")
+    (item,) = queue_page(call)
+
+    def decide(n: int) -> dict[str, Any]:
+        reply = callable_(call, "decide_reviews", {"decisions": [
+            {"key": item["key"], "decision": "approve" if n % 2 else "reject",
+             "revision": item["revision"]}]}, token(f"m{n}", moderator=True))
+        return result_of(reply)["results"][0]
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(decide, range(20)))
+    winners = [a for a in answers if a["ok"]]
+    assert len(winners) == 1, answers
+    assert {a["reason"] for a in answers if not a["ok"]} <= {"held", "decided", "stale"}
+    actions = [d.to_dict() for d in firestore_client.collection("admin_actions").stream()]
+    assert [a["action"] for a in actions] == ["review_decision"]
+    restored = env.bucket().get_blob("users/alice/race.png")
+    held = env.bucket().get_blob("quarantine/users/alice/race.png")
+    if winners[0]["decision"] == "approve":
+        assert restored is not None and held is None
+    else:
+        assert restored is None and held is not None
+    assert queue_page(call, {"state": "decided"})[0]["decision"]["decision"] == \
+        winners[0]["decision"]
