@@ -234,3 +234,21 @@ def test_twenty_moderators_deciding_one_image_at_once_decide_it_once(
         assert restored is None and held is not None
     assert queue_page(call, {"state": "decided"})[0]["decision"]["decision"] == \
         winners[0]["decision"]
+
+
+def test_a_recheck_that_settles_a_held_image_takes_it_out_of_the_queue(
+        env, call, vision, firestore_client):
+    import composition
+
+    admin = token("admin-1", admin=True)
+    callable_(call, "setVisionApiFallbackStrategy", {"strategy": "deny"}, admin)
+    callable_(call, "setVisionApiEnabled", {"enabled": False}, admin)
+    deliver(call, upload(env, "users/alice/held.png", png_bytes("green", 16)))
+    (item,) = queue_page(call)
+    assert item["cause"] == "quarantined" and item["reason"] == "disabled"
+    callable_(call, "setVisionApiEnabled", {"enabled": True}, admin)  # drains the re-check
+    assert composition.recheck_queue().drain(60)
+    assert queue_page(call) == []
+    settled = firestore_client.document(f"review_queue/{item['key']}").get().to_dict()
+    assert settled["state"] == "settled" and settled["latestResult"]["status"] == "approved"
+    assert env.bucket().get_blob("users/alice/held.png") is not None
