@@ -378,7 +378,8 @@ def review_desk() -> ReviewDesk:
         paid=paid_vision(), objects=object_store(), placement=placement(),
         previews=PillowReviewPreviews(), notices=_notices(),
         audit=FirestoreAuditLog(firestore_client(), utc_now), job_path=store.upload_job_path,
-        clock=utc_now, sla=timedelta(hours=settings().review_sla_hours))
+        clock=utc_now, sla=timedelta(hours=settings().review_sla_hours),
+        directory=account_directory())
 
 
 @_once

@@ -35,6 +35,7 @@ from moderation.outcome import person_outcome
 from moderation.paid_vision import PaidVision
 from moderation.placement import Placement
 from moderation.ports import (
+    AccountDirectory,
     Location,
     Notices,
     ObjectInfo,
@@ -74,7 +75,8 @@ class ReviewDesk:
                  paid: PaidVision, objects: ObjectStore,
                  placement: Placement, previews: ReviewPreviews, notices: Notices,
                  audit: AuditLog, job_path: Callable[[str], str],
-                 clock: Callable[[], datetime], sla: timedelta) -> None:
+                 clock: Callable[[], datetime], sla: timedelta,
+                 directory: AccountDirectory | None = None) -> None:
         self._queue = queue
         self._rechecks = rechecks
         self._paid = paid
@@ -86,6 +88,7 @@ class ReviewDesk:
         self._job_path = job_path
         self._clock = clock
         self._sla = sla
+        self._directory = directory
 
     # -- list, claim ---------------------------------------------------------------------
 
@@ -94,11 +97,18 @@ class ReviewDesk:
         first, then the oldest; `next` is the `after` of the following page."""
         require_moderator(caller)
         page = parse_page(data)
-        items = self._queue.page(page.state, page.cause, page.uploader, page.after,
-                                 page.limit)
+        # One more than asked: `next` only when there is a next page.
+        found = self._queue.page(page.state, page.cause, page.uploader, page.after,
+                                 page.limit + 1)
+        items = found[:page.limit]
         now = self._clock()
-        return {"items": [item.listing(now) for item in items],
-                "next": items[-1].key if len(items) == page.limit else None}
+        listed = []
+        for item in items:
+            entry = item.listing(now)
+            if entry["claimedBy"]:
+                entry["claimedByEmail"] = self._email(entry["claimedBy"])
+            listed.append(entry)
+        return {"items": listed, "next": items[-1].key if len(found) > page.limit else None}
 
     def claim(self, caller: Caller | None, data: Any) -> dict[str, Any]:
         """`claim_reviews` {keys<=50}: ten minutes for this moderator alone. A claim held by
@@ -112,13 +122,24 @@ class ReviewDesk:
             entry: dict[str, Any] = {"key": key, "claimed": answer == "claimed"}
             if answer != "claimed":
                 item = self._queue.get(key) if answer == "held" else None
-                entry |= {"reason": answer, **_said(refusal_message(answer, item))}
-                if item is not None and answer == "held":
-                    entry["claimedBy"] = item.claimed_by
+                entry |= {"reason": answer, **_said(refusal_message(answer, item)),
+                          **self._holder(item)}
             return entry
 
         results = in_parallel(claim_one, keys, PARALLEL_DECISIONS)
         return {"results": results, "claimedUntil": (now + CLAIM).isoformat()}
+
+    def _holder(self, item: ReviewItem | None) -> dict[str, Any]:
+        """Who holds a claim on the image, and until when (nothing when nobody does)."""
+        if item is None or item.claimed_by is None or item.claimed_until is None:
+            return {}
+        return {"claimedBy": item.claimed_by, "claimedByEmail": self._email(item.claimed_by),
+                "claimedUntil": item.claimed_until.isoformat()}
+
+    def _email(self, uid: str) -> str | None:
+        """A moderator's address for the others to read (Firebase Auth, cached)."""
+        facts = self._directory.facts(uid) if self._directory is not None else None
+        return facts.email if facts is not None else None
 
     # -- decide --------------------------------------------------------------------------
 
@@ -155,7 +176,7 @@ class ReviewDesk:
         if isinstance(started, str):
             item = self._queue.get(request.key) if started == "held" else None
             return {"key": request.key, "ok": False, "reason": started,
-                    **_said(refusal_message(started, item))}
+                    **_said(refusal_message(started, item)), **self._holder(item)}
         item = started
         try:
             location, said, result = self._carry_out(item, request, settings)

@@ -43,6 +43,7 @@ from moderation.allowance import (
     account_key,
 )
 from moderation.ports import (
+    AccountFacts,
     AllowanceState,
     AppCheckRefused,
     Begin,
@@ -857,6 +858,16 @@ class FakeAuditLog:
             raise StoreUnavailable(detail="audit log unreachable (fake)")
         self.records.append({"action": action, "adminUid": caller.uid, "target": target,
                              "before": before, "after": after})
+
+
+class FakeAccountDirectory:
+    """moderation.ports.AccountDirectory: accounts by uid (None: Auth does not know it)."""
+
+    def __init__(self, *accounts: AccountFacts) -> None:
+        self.accounts = {a.uid: a for a in accounts}
+
+    def facts(self, uid: str) -> AccountFacts | None:
+        return self.accounts.get(uid)
 
 
 class FakeReviewPreviews:

@@ -27,7 +27,7 @@ from moderation.fallback import LocalThresholds, StrategyFallback
 from moderation.image_reader import ImageReader
 from moderation.paid_vision import PaidVision
 from moderation.placement import DOWNLOAD_TOKENS, Placement
-from moderation.ports import ObjectInfo, VisionUnavailable
+from moderation.ports import AccountFacts, ObjectInfo, VisionUnavailable
 from moderation.rechecks import ModerationRechecks
 from moderation.review_desk import DECIDED_BY_META, ReviewDesk
 from moderation.review_intake import ReviewIntake
@@ -36,6 +36,7 @@ from moderation.settings import VisionSettings
 from moderation.strategy import FallbackStrategy
 from moderation.uploaded_images import JOB_COLLECTION, UploadModeration, moderation_key
 from tests.support.fakes import (
+    FakeAccountDirectory,
     FakeAuditLog,
     FakeClassifier,
     FakeClock,
@@ -126,7 +127,9 @@ def world(*, reject_action: str = "quarantine", strategy: str = "warn",
         placement=placement, rechecks=rechecks, records=store, quarantine_prefix=QUARANTINE,
         skip_prefixes=(), clock=clock, review=intake)
     notices, audit, previews = FakeNotices(), FakeAuditLog(), FakeReviewPreviews()
-    desk = ReviewDesk(queue=queue, rechecks=rechecks, paid=paid,
+    directory = FakeAccountDirectory(AccountFacts("mod-1", "mod1@example.com",
+                                                  frozenset({"moderator"}), None))
+    desk = ReviewDesk(queue=queue, rechecks=rechecks, paid=paid, directory=directory,
                       objects=objects, placement=placement, previews=previews,
                       notices=notices, audit=audit, job_path=store.upload_job_path,
                       clock=clock, sla=timedelta(hours=24))
@@ -227,6 +230,9 @@ def test_appeals_come_first_then_the_oldest_and_pages_follow_on() -> None:
     assert [i["name"] for i in first["items"]] == names[:2]
     second = w.desk.list_queue(MOD, {"limit": 2, "after": first["next"]})
     assert [i["name"] for i in second["items"]] == names[2:4]
+    last = w.desk.list_queue(MOD, {"limit": 2, "after": second["next"]})
+    assert [i["name"] for i in last["items"]] == names[4:] and last["next"] is None
+    assert w.desk.list_queue(MOD, {"limit": 5})["next"] is None  # exactly full: no next
     assert w.page()[0]["appealed"] is True
 
 
@@ -267,8 +273,12 @@ def test_a_claim_is_reported_to_a_second_moderator_never_stolen_until_it_runs_ou
     (other,) = w.desk.claim(MOD2, {"keys": [key]})["results"]
     assert other["claimed"] is False and other["reason"] == "held"
     assert other["claimedBy"] == MOD.uid and other["code"] == "review.held"
+    assert other["claimedByEmail"] == "mod1@example.com"
+    assert other["claimedUntil"] == (w.clock() + timedelta(minutes=10)).isoformat()
+    assert w.page(MOD2)[0]["claimedByEmail"] == "mod1@example.com"
     (decided,) = w.decide(MOD2, {"key": key, "decision": "approve"})
     assert decided["ok"] is False and decided["reason"] == "held"
+    assert decided["claimedBy"] == MOD.uid
     w.clock.advance(10 * 60 + 1)
     assert w.desk.claim(MOD2, {"keys": [key]})["results"][0]["claimed"] is True
 
