@@ -76,9 +76,12 @@ def _sweeper(interval_s: float) -> None:
 
 
 # The accounts a fresh local run starts with, and the roles they carry (custom claims).
+# member comes last: once it signs in, every account is there (tests/browser/harness.py).
 SEEDED_ACCOUNTS: tuple[tuple[str, str, dict[str, bool]], ...] = (
     ("alice", "alice@example.com", {"staff": True}),
     ("root", "root@example.com", {"admin": True}),
+    ("mona", "mona@example.com", {"moderator": True}),
+    ("mel", "mel@example.com", {"moderator": True}),
     ("member", "member@example.com", {}),
 )
 # Their password in the Auth emulator (a local emulator only; never a real account).
@@ -225,7 +228,8 @@ def main() -> None:
           f"{base}/__/functions)")
     for name, kind in sorted(function_signatures().items()):
         print(f"  {kind:10} {base}/{name}")
-    print("\nA token:  .venv/bin/python -m devtools.tokens alice --staff  (or root --admin)")
+    print("\nA token:  .venv/bin/python -m devtools.tokens alice --staff  (or root --admin, "
+          "mona --moderator)")
     print("Moderate an image:  .venv/bin/python -m devtools.send_image photo.jpg")
     built = "" if (WEB_DIST / "index.html").is_file() else \
         "  (not built: run scripts/setup, or (cd web && npm ci && npm run build))"

@@ -65,7 +65,8 @@ class Account:
 
 
 def accounts() -> dict[str, Account]:
-    """The accounts every local run seeds: alice (staff), root (admin), member (no role)."""
+    """The accounts every local run seeds: alice (staff), root (admin), mona and mel
+    (moderators), member (no role)."""
     from devtools.local_run import SEEDED_ACCOUNTS, SEEDED_PASSWORD
 
     return {uid: Account(uid, email, SEEDED_PASSWORD, claims)
@@ -82,6 +83,7 @@ class LocalRun:
     firestore: str  # 127.0.0.1:PORT
     auth: str  # 127.0.0.1:PORT
     log: Path
+    storage: str = ""  # http://127.0.0.1:PORT (the Cloud Storage emulator)
     process: subprocess.Popen[bytes] | None = None
     # Process groups seen below the local run once it was ready (the Auth emulator has its
     # own): still stopped if the local run itself dies first and its children are orphaned.
@@ -128,6 +130,26 @@ class LocalRun:
         """A callable over the callable protocol: (status, reply body)."""
         return self.post(name, json.dumps({"data": data}).encode(), token=token)
 
+    def target(self) -> Any:
+        """devtools.send_image's RunTarget for this run."""
+        from devtools.send_image import RunTarget
+
+        return RunTarget(base=self.base, project=self.project, bucket=self.bucket,
+                         storage_emulator=self.storage)
+
+    def send_image(self, name: str, data: bytes, content_type: str = "image/png") -> Any:
+        """Upload an image to this run's Cloud Storage and deliver its finalized event to
+        moderate_uploaded_image (devtools.send_image): where it ended up."""
+        from devtools.send_image import send_image
+
+        sent = send_image(self.target(), data, name, content_type)
+        assert sent.status == 200, sent
+        return sent
+
+    def stored_object(self, name: str) -> Any:
+        """The object `name` in this run's bucket (its google-cloud-storage Blob), or None."""
+        return self.target().bucket_handle().get_blob(name)
+
     def wipe_firestore(self) -> None:
         url = (f"http://{self.firestore}/emulator/v1/projects/{self.project}"
                "/databases/(default)/documents")
@@ -163,7 +185,8 @@ def start_local_run(work: Path, extra_env: dict[str, str] | None = None) -> Loca
                                    start_new_session=True)
     run = LocalRun(base=f"http://127.0.0.1:{port}", port=port, project=PROJECT, bucket=BUCKET,
                    region="us-central1", firestore=f"127.0.0.1:{firestore}",
-                   auth=f"127.0.0.1:{auth}", log=log, process=process)
+                   auth=f"127.0.0.1:{auth}", log=log, storage=f"http://127.0.0.1:{storage}",
+                   process=process)
     try:
         _wait_until_ready(run, process)
         run.groups = frozenset((group, _started_at(group) or "")
@@ -192,7 +215,7 @@ def _wait_until_ready(run: LocalRun, process: subprocess.Popen[bytes]) -> None:
         served = served or _answers(f"{run.base}/__/functions")
         if served and not signed_in:
             with contextlib.suppress(OSError):
-                run.sign_in_token("member")  # seeded last: all three are there
+                run.sign_in_token("member")  # seeded last: all the accounts are there
                 signed_in = True
         if served and signed_in:
             return

@@ -481,7 +481,8 @@ def test_every_page_reflows_at_320_css_pixels(browser: Any, local_run: LocalRun,
         page.keyboard.press("Enter")
         expect(page.get_by_test_id("scan-results").locator("li")).to_have_count(1)
         wider_than_the_screen("an open count")
-        for route, testid in (("vision", "vision-gauge"), ("people", "people-table")):
+        for route, testid in (("vision", "vision-gauge"), ("people", "people-table"),
+                              ("review", "review-empty")):
             page.goto(f"/#/{route}")
             expect(page.get_by_test_id(testid)).to_be_visible()
             wider_than_the_screen(f"{route} page")

@@ -3,7 +3,8 @@ carry firebase.json's Content-Security-Policy (frame-ancestors 'none'), Referrer
 Permissions-Policy; no page of the console, in English or in Turkish, breaks its policy while
 it does its work (signing in and failing to, listing parts and showing a label's image,
 downloading labels, counting with the keyboard and the camera, the Vision and People pages,
-the no-role page); and another page cannot frame the console.
+the review queue's previews and its reveal dialog, the no-role page); and another page
+cannot frame the console.
 
 A violation is seen twice over: by a `securitypolicyviolation` listener the page gets before
 its own scripts run (window.__cspViolations), and by Chromium's console messages ("Refused
@@ -14,6 +15,7 @@ page break the policy on purpose, so a watcher that sees nothing cannot pass unn
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +33,10 @@ pytestmark = pytest.mark.usefixtures("console_built", "fresh_firestore")
 
 LOCALES = ["en-US", "tr-TR"]
 PARTS = [{"part_code": "SEC-1", "part_name": "Kilit", "quantity": 2}]
+# A 1x1 PNG for the review queue (the name, with "unsafe" in it, gets it quarantined).
+REVIEW_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415478"
+    "9c63f8cfc000000301010018dd8db00000000049454e44ae426082")
 
 # Added to every document before its own scripts: records each violation the page reports.
 WATCH_VIOLATIONS = """
@@ -200,7 +206,8 @@ def parts(local_run: LocalRun, id_token: Callable[[str], str]) -> str:
 @pytest.mark.parametrize("locale", LOCALES)
 def test_no_page_breaks_the_policy_while_it_works(page: Any, watch: PolicyWatch,
                                                   sign_in: Callable[[Any, str], None],
-                                                  parts: str, text: dict[str, str]) -> None:
+                                                  local_run: LocalRun, parts: str,
+                                                  text: dict[str, str]) -> None:
     # The sign-in page, and a refused sign-in (the Auth emulator answers).
     page.goto("/")
     expect(heading(page)).to_have_text(text["signin.title"])
@@ -263,6 +270,21 @@ def test_no_page_breaks_the_policy_while_it_works(page: Any, watch: PolicyWatch,
     expect(heading(page)).to_have_text(text["people.title"])
     expect(page.get_by_test_id("people-table")).to_be_visible()
     watch.check("the People page")
+    # The review queue: a quarantined image's blurred preview (a blob: URL), then unblurred
+    # through the confirmation dialog.
+    name = f"users/csp-{uuid.uuid4().hex[:8]}/unsafe.png"
+    assert local_run.send_image(name, REVIEW_PNG).location == f"quarantine/{name}"
+    page.get_by_test_id("nav-review").click()
+    expect(heading(page)).to_have_text(text["review.title"])
+    preview = page.get_by_test_id("review-image")
+    expect(preview).to_be_visible()
+    assert (preview.get_attribute("src") or "").startswith("blob:")
+    page.get_by_test_id("review-card").focus()
+    page.keyboard.press("v")
+    page.get_by_test_id("review-reveal-confirm").click()
+    expect(page.get_by_test_id("review-card")).to_have_attribute("data-revealed", "true")
+    expect(page.get_by_test_id("error-alert")).to_be_empty()
+    watch.check("the Review page")
 
     # Someone without a role.
     page.get_by_test_id("signout").click()

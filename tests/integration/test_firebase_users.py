@@ -52,7 +52,8 @@ def test_accounts_seeded_like_the_local_run_carry_their_roles(directory, auth_ac
         seed_account(auth_accounts.host, os.environ["GOOGLE_CLOUD_PROJECT"], uid=uid,
                      email=email, claims=claims, password=SEEDED_PASSWORD)
     assert {(u.email, tuple(u.roles)) for u in directory.with_roles()} == {
-        ("alice@example.com", ("staff",)), ("root@example.com", ("admin",))}
+        ("alice@example.com", ("staff",)), ("root@example.com", ("admin",)),
+        ("mona@example.com", ("moderator",)), ("mel@example.com", ("moderator",))}
     member = directory.find(email="member@example.com")
     assert member is not None and member.roles == []
 
@@ -78,7 +79,8 @@ def test_seeded_accounts_sign_in_with_their_password(directory, auth_accounts) -
         payload = reply["idToken"].split(".")[1]
         token = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         assert token["aud"] == project and token["email"] == email
-        assert {key: token[key] for key in ("staff", "admin") if key in token} == claims
+        assert {key: token[key] for key in ("staff", "admin", "moderator")
+                if key in token} == claims
         auth.verify_id_token(reply["idToken"])  # what the functions do with it
     with pytest.raises(urllib.error.HTTPError) as refused:
         sign_in_with_password(auth_accounts.host, "alice@example.com", "wrong")

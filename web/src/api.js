@@ -11,6 +11,7 @@ import {
 } from "firebase/auth";
 import { getFunctions, httpsCallable, connectFunctionsEmulator } from "firebase/functions";
 import { lang, t } from "./i18n.js";
+import { rolesOf } from "./access.js";
 
 let auth = null;
 let functions = null;
@@ -61,13 +62,12 @@ export function onUserChanged(callback) {
   return onAuthStateChanged(auth, callback);
 }
 
-// {email, staff, admin} from the ID token's custom claims; only boolean true counts, and
-// admin implies staff. `refresh` forces a new token (a role granted a moment ago).
+// {uid, email, staff, moderator, admin} from the ID token's custom claims; only boolean
+// true counts, and admin implies staff and moderator. `refresh` forces a new token (a role
+// granted a moment ago).
 export async function whoAmI(user, refresh = false) {
   const result = await user.getIdTokenResult(refresh);
-  const admin = result.claims.admin === true;
-  const staff = admin || result.claims.staff === true;
-  return { email: user.email || user.uid, staff, admin };
+  return { uid: user.uid, email: user.email || user.uid, ...rolesOf(result.claims) };
 }
 
 const AUTH_MESSAGES = {

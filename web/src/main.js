@@ -1,5 +1,6 @@
 // The console's entry point: the page shell (header, navigation, language, account, the
-// error alert), the hash router (#/labels, #/counting, #/vision, #/people) and who is signed in.
+// error alert), the hash router (#/labels, #/counting, #/review, #/vision, #/people) and who
+// is signed in.
 import { h, fill } from "./dom.js";
 import { loadConfig, initFirebase, onUserChanged, whoAmI, signOut, call } from "./api.js";
 import { t, lang, setLanguage, LANGUAGES } from "./i18n.js";
@@ -8,22 +9,31 @@ import * as labels from "./pages/labels.js";
 import * as counting from "./pages/counting.js";
 import * as vision from "./pages/vision.js";
 import * as people from "./pages/people.js";
+import * as review from "./pages/review.js";
 import * as signin from "./pages/signin.js";
-import { noRole, adminsOnly, notFound, configError, loading } from "./pages/messages.js";
+import { mayOpen, hasRole, homeRoute, roleKeys } from "./access.js";
+import { noRole, adminsOnly, moderatorsOnly, staffOnly, notFound, configError, loading }
+  from "./pages/messages.js";
 
-// route -> [page module's render, title key, who may see it]
+// route -> [page module's render, title key, who may see it (web/src/access.js)]
 const ROUTES = {
   labels: [labels.render, "nav.labels", "staff"],
   counting: [counting.render, "nav.counting", "staff"],
+  review: [review.render, "nav.review", "moderator"],
   vision: [vision.render, "nav.vision", "admin"],
   people: [people.render, "nav.people", "admin"],
 };
-const DEFAULT_ROUTE = "labels";
+// Who may not open a route sees why: [page, title key] by the route's level.
+const REFUSED = {
+  staff: [staffOnly, "staffonly.title"],
+  moderator: [moderatorsOnly, "moderatorsonly.title"],
+  admin: [adminsOnly, "adminsonly.title"],
+};
 
 const app = {
   phase: "loading",       // loading | config-error | signed-out | signed-in
   configError: "",
-  who: null,              // {email, staff, admin}
+  who: null,              // {uid, email, staff, moderator, admin}
   page: null,             // the rendered page: {node, dispose?, focus?}
   user: null,             // the Firebase user
 };
@@ -49,13 +59,14 @@ function clearError() {
 
 function route() {
   const match = /^#\/([a-z]+)/.exec(window.location.hash);
-  return match ? match[1] : DEFAULT_ROUTE;
+  return match ? match[1] : homeRoute(app.who);
 }
 
 const ctx = {
   showError,
   clearError,
   get who() { return app.who; },
+  get home() { return homeRoute(app.who); },
   get scanQueue() { return scanQueue; },
   async recheckRole() {
     await refreshWho(true);
@@ -70,9 +81,8 @@ function header() {
                                           selected: code === lang() })));
   const current = route();
   const links = [];
-  if (app.phase === "signed-in" && app.who?.staff) {
-    const visible = Object.keys(ROUTES).filter((name) => ROUTES[name][2] === "staff"
-      || app.who.admin);
+  if (app.phase === "signed-in" && hasRole(app.who)) {
+    const visible = Object.keys(ROUTES).filter((name) => mayOpen(ROUTES[name][2], app.who));
     for (const name of visible) {
       links.push(h("li", {}, h("a", { href: `#/${name}`, "data-testid": `nav-${name}`,
         "aria-current": name === current ? "page" : null, text: t(ROUTES[name][1]) })));
@@ -82,7 +92,8 @@ function header() {
     ? h("div", { class: "account" },
       h("span", { class: "who", "data-testid": "whoami" },
         h("span", { class: "email", text: app.who.email }), " ",
-        h("span", { class: "badge", "data-testid": "role", text: t(roleKey()) })),
+        h("span", { class: "badge", "data-testid": "role",
+                    text: roleKeys(app.who).map((key) => t(key)).join(", ") })),
       h("button", { type: "button", "data-testid": "signout", text: t("signout"),
                     onclick: onSignOut }))
     : null;
@@ -98,20 +109,14 @@ function header() {
         langSelect)));
 }
 
-function roleKey() {
-  if (app.who?.admin) return "role.admin";
-  if (app.who?.staff) return "role.staff";
-  return "role.none";
-}
-
 function pageFor(name) {
   if (app.phase === "loading") return [loading, "app.name"];
   if (app.phase === "config-error") return [() => configError(app.configError), "config.title"];
   if (app.phase === "signed-out") return [signin.render, "signin.title"];
-  if (!app.who?.staff) return [noRole, "norole.title"];
+  if (!hasRole(app.who)) return [noRole, "norole.title"];
   const entry = ROUTES[name];
   if (!entry) return [notFound, "notfound.title"];
-  if (entry[2] === "admin" && !app.who.admin) return [adminsOnly, "adminsonly.title"];
+  if (!mayOpen(entry[2], app.who)) return REFUSED[entry[2]];
   return [entry[0], entry[1]];
 }
 
@@ -192,7 +197,8 @@ async function start() {
     try {
       app.who = await whoAmI(user);
     } catch (err) {
-      app.who = { email: user.email || user.uid, staff: false, admin: false };
+      app.who = { uid: user.uid, email: user.email || user.uid, staff: false,
+                  moderator: false, admin: false };
       showError(err);
     }
     app.phase = "signed-in";

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import en from "../src/i18n/en.js";
 import tr from "../src/i18n/tr.js";
+import { CAUSES, STATES, CATEGORIES, LIKELIHOODS } from "../src/review-model.js";
 
 const placeholders = (text) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -56,7 +57,14 @@ test("every key the source names is in the catalog", () => {
       .map((e) => `notice.budget.${e}`),
     ...["avery-l7160", "avery-l7163", "avery-l7651", "herma-4677", "avery-5160",
       "brother-dk-1201", "brother-dk-1202", "zebra-2x1"].map((l) => `layout.${l}`),
-    ...["nav.labels", "nav.counting", "nav.vision", "role.admin", "role.staff", "role.none"],
+    ...["nav.labels", "nav.counting", "nav.review", "nav.vision", "role.admin", "role.staff",
+      "role.moderator", "role.none"],
+    ...["adminsonly", "moderatorsonly", "staffonly"].flatMap((p) => [`${p}.title`, `${p}.body`]),
+    ...CAUSES.map((c) => `review.cause.${c}`),
+    ...STATES.map((s) => `review.state.${s}`),
+    ...CATEGORIES.map((c) => `review.category.${c}`),
+    ...LIKELIHOODS.map((l) => `review.likelihood.${l}`),
+    ...["now", "minutes", "hours", "days"].map((u) => `review.age.${u}`),
   ];
   const missing = [...named, ...dynamic].filter((k) => !(k in en));
   assert.deepEqual(missing, []);

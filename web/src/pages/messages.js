@@ -1,6 +1,8 @@
-// Pages that only say something: no role yet, admins only, not found, no configuration.
+// Pages that only say something: no role yet, admins (staff, moderators) only, not found, no
+// configuration.
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
+import { hasRole } from "../access.js";
 
 export function noRole(ctx) {
   const status = h("p", { role: "status", class: "status", "aria-live": "polite" });
@@ -10,7 +12,7 @@ export function noRole(ctx) {
                                 again.disabled = true;
                                 status.textContent = t("norole.checking");
                                 const who = await ctx.recheckRole();
-                                status.textContent = who?.staff ? "" : t("norole.still");
+                                status.textContent = hasRole(who) ? "" : t("norole.still");
                                 again.disabled = false;
                               } });
   const node = h("div", { class: "page narrow" },
@@ -21,17 +23,28 @@ export function noRole(ctx) {
   return { node };
 }
 
-export function adminsOnly() {
-  return { node: h("div", { class: "page narrow" },
-    h("h1", { tabindex: "-1", text: t("adminsonly.title") }),
-    h("p", { text: t("adminsonly.body") }),
-    h("p", {}, h("a", { href: "#/labels", text: t("adminsonly.back") }))) };
+// The way back to the page this account may open (the labels, or the review queue).
+function back(ctx) {
+  const home = ctx?.home || "labels";
+  return h("p", {}, h("a", { href: `#/${home}`,
+    text: t(home === "review" ? "review.back" : "adminsonly.back") }));
 }
 
-export function notFound() {
+function onlyFor(prefix) {
+  return (ctx) => ({ node: h("div", { class: "page narrow" },
+    h("h1", { tabindex: "-1", text: t(`${prefix}.title`) }),
+    h("p", { text: t(`${prefix}.body`) }),
+    back(ctx)) });
+}
+
+export const adminsOnly = onlyFor("adminsonly");
+export const moderatorsOnly = onlyFor("moderatorsonly");
+export const staffOnly = onlyFor("staffonly");
+
+export function notFound(ctx) {
   return { node: h("div", { class: "page narrow" },
     h("h1", { tabindex: "-1", text: t("notfound.title") }),
-    h("p", {}, h("a", { href: "#/labels", text: t("adminsonly.back") }))) };
+    back(ctx)) };
 }
 
 export function configError(message) {

@@ -1,12 +1,13 @@
-// People (admins only): who holds the staff and admin roles; grant a role by email, revoke
-// one. The functions audit every change and refuse to remove the last admin; a role reaches
-// its holder with their next ID token (the "no role yet" page has a button for that).
+// People (admins only): who holds the staff, moderator and admin roles; grant a role by
+// email, revoke one. The functions audit every change and refuse to remove the last admin; a
+// role reaches its holder with their next ID token (the "no role yet" page has a button for
+// that).
 import { h, fill, field, sr, table } from "../dom.js";
 import { call } from "../api.js";
 import { change } from "./change.js";
 import { t } from "../i18n.js";
 
-export const ROLES = ["staff", "admin"];
+export const ROLES = ["staff", "moderator", "admin"];
 
 export function render(ctx) {
   const status = h("p", { role: "status", class: "status", "aria-live": "polite",

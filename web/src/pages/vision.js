@@ -7,7 +7,7 @@ import { change } from "./change.js";
 import { t, fmtNumber, fmtUsd, fmtPercent, fmtDate } from "../i18n.js";
 
 export const STRATEGIES = ["deny", "allow", "warn", "local"];
-export const EXEMPTABLE_ROLES = ["staff", "admin"];
+export const EXEMPTABLE_ROLES = ["staff", "moderator", "admin"];
 // The pool of images outside any user's folder, as the functions name it.
 export const UNATTRIBUTED = "~unattributed";
 
@@ -85,6 +85,12 @@ export function notificationText(n) {
       return t("notice.unattributedFlagged", { count });
     }
     return t("notice.accountFlagged", { who: n.uid || n.account, count });
+  }
+  if (n.kind === "review_appeal") return t("notice.reviewAppeal");
+  if (n.kind === "review_sla") {
+    return t("notice.reviewSla", { waiting: fmtNumber(n.waiting),
+                                   hours: fmtNumber(n.oldestWaitingHours),
+                                   sla: fmtNumber(n.slaHours) });
   }
   return [n.kind, n.event, n.level].filter(Boolean).join(" · ");
 }
