@@ -253,7 +253,7 @@ def test_another_moderators_claim_is_shown_and_refused_in_place_with_the_keyboar
     expect(cards.nth(0).locator("h3")).to_have_text(names[0])  # the oldest first
     held = card_of(page, names[1])
     expect(held.get_by_test_id("review-claim")).to_have_text(
-        fill(say["review.claim.other"], who="mel"))
+        fill(say["review.claim.other"], who="mel@example.com"))
     expect(page.get_by_test_id("review-keys")).to_have_text(say["review.keys"])
 
     # -- the keyboard: the list is one Tab stop (its active card), arrows move, Space selects,

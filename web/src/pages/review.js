@@ -146,7 +146,7 @@ export function render(ctx) {
     entry.claim.hidden = holder === null;
     entry.claim.className = `claim claim-${holder || "none"}`;
     entry.claim.textContent = holder === "other"
-      ? t("review.claim.other", { who: entry.item.claimedBy })
+      ? t("review.claim.other", { who: entry.item.claimedByEmail || entry.item.claimedBy })
       : holder === "mine" ? t("review.claim.mine", { until: fmtTime(entry.item.claimedUntil) })
         : "";
   }
@@ -188,7 +188,9 @@ export function render(ctx) {
           refused += 1;
           const entry = entries.get(r.key);
           if (entry && r.claimedBy) {
-            entry.item = { ...entry.item, claimedBy: r.claimedBy, claimedUntil: null };
+            entry.item = { ...entry.item, claimedBy: r.claimedBy,
+                           claimedByEmail: r.claimedByEmail || null,
+                           claimedUntil: r.claimedUntil || null };
             showClaim(entry);
           }
           if (entry && (r.reason === "decided" || r.reason === "missing")) {
