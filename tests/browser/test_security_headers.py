@@ -36,7 +36,7 @@ PARTS = [{"part_code": "SEC-1", "part_name": "Kilit", "quantity": 2}]
 # A 1x1 PNG for the review queue (the name, with "unsafe" in it, gets it quarantined).
 REVIEW_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415478"
-    "9c63f8cfc000000301010018dd8db00000000049454e44ae426082")
+    "9c63f8cfc000000301010018dd8db00000000049454e44ae426082")  # pragma: allowlist secret
 
 # Added to every document before its own scripts: records each violation the page reports.
 WATCH_VIOLATIONS = """

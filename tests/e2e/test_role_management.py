@@ -121,6 +121,7 @@ def signed_in(accounts, email: str) -> str:
 
 def with_password(uid: str, claims: dict[str, bool] | None = None,
                   verified: bool = True) -> None:
+    # pragma: allowlist nextline secret
     auth.create_user(uid=uid, email=f"{uid}@example.com", password="password123",
                      email_verified=verified)
     if claims:
