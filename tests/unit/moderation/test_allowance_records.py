@@ -4,8 +4,6 @@ The rules themselves are in test_allowance.py."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,13 +40,7 @@ OLD = Spender("old", created_at=NOW - timedelta(days=30))
 RULES = AllowanceSettings()
 
 
-@pytest.fixture(autouse=True)
-def server_in_tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "Asia/Tokyo")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("server_in_tokyo")
 
 
 # -- documents ---------------------------------------------------------------------------------

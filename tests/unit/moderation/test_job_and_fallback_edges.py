@@ -5,8 +5,6 @@ formats sniffed at their exact lengths (moderation/verdict.py)."""
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,15 +20,6 @@ from moderation.verdict import sniff_image_format
 
 LA = ZoneInfo("America/Los_Angeles")
 NOW = datetime(2026, 3, 20, 3, 0, tzinfo=UTC)  # the 19th in Los Angeles, the 20th elsewhere
-
-
-@pytest.fixture
-def server_in_tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "Asia/Tokyo")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def test_a_job_state_as_stored() -> None:

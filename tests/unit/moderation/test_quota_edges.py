@@ -4,28 +4,24 @@ header lengths, and a server whose clock is not in UTC."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from moderation.outcome import renewal_text
-from moderation.quota import crossed_levels, decide, estimated_cost_usd, month_bounds, projection
+from moderation.quota import (
+    crossed_levels,
+    decide,
+    estimated_cost_usd,
+    month_bounds,
+    month_key,
+    projection,
+)
 from moderation.settings import VisionSettings
 from moderation.verdict import sniff_image_format
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
-
-
-@pytest.fixture
-def server_in_tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "Asia/Tokyo")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def test_reserving_nothing_is_allowed_and_less_than_nothing_is_a_bug() -> None:
@@ -46,6 +42,19 @@ def test_the_month_is_told_in_utc_whatever_the_servers_zone(server_in_tokyo: Non
                             datetime(2026, 4, 1, 7, 0, tzinfo=UTC))
     assert start.tzinfo is UTC and end.tzinfo is UTC
     assert renewal_text(datetime(2026, 3, 1, 8, 0, tzinfo=UTC)) == "2026-03-01 08:00 UTC"
+
+
+class NoOffset(tzinfo):
+    """A zone that does not know its offset: not aware, for the rules."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+
+def test_a_time_without_an_offset_is_refused() -> None:
+    for now in (datetime(2026, 3, 1), datetime(2026, 3, 1, tzinfo=NoOffset())):
+        with pytest.raises(ValueError, match=r"^a timezone-aware datetime is required$"):
+            month_key(now, PACIFIC)
 
 
 def test_a_single_call_is_projected() -> None:
@@ -81,3 +90,8 @@ def test_ico_heads() -> None:
     assert sniff_image_format(b"\x00\x00\x01\x00\x01") is None
     assert sniff_image_format(b"\x00\x00\x01\x00\x00\x00\x05") is None  # no image
     assert sniff_image_format(b"\x00\x00\x02\x00\x01\x00") is None  # a cursor
+
+
+def test_a_heic_head_of_exactly_twelve_bytes() -> None:
+    assert sniff_image_format(b"\x00\x00\x00\x18ftypheic") == "heic"
+    assert sniff_image_format(b"\x00\x00\x00\x18ftyphei") is None

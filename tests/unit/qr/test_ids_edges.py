@@ -41,3 +41,23 @@ def test_a_shown_value_is_cut_after_40_characters() -> None:
                                                    {"qr_id": repr("x" * 40)})
     assert refusal(ids.part_code_of, "x" * 41) == ("qr.qr_id.no_part_code",
                                                    {"qr_id": repr("x" * 40 + "…")})
+
+
+def test_the_largest_whole_number_code() -> None:
+    assert ids.normalize_part_code(10 ** 64 - 1) == "9" * 64
+    assert refusal(ids.normalize_part_code, 10 ** 64) == ("qr.part_code.too_long",
+                                                          {"max_chars": 64})
+    assert refusal(ids.normalize_part_code, -(10 ** 64)) == ("qr.part_code.too_long",
+                                                             {"max_chars": 64})
+
+
+def test_a_fraction_is_shown_as_it_came() -> None:
+    assert refusal(ids.normalize_part_code, 1.5) == ("qr.part_code.decimal", {"value": "1.5"})
+
+
+def test_a_code_that_starts_wrong_is_shown() -> None:
+    assert refusal(ids.normalize_part_code, ".A") == ("qr.part_code.bad_start",
+                                                      {"code": "'.A'"})
+    code, params = refusal(ids.normalize_part_code, "\u0301a")
+    assert (code, params["code"]) == ("qr.part_code.bad_start_named", repr("\u0301a"))
+    assert params["character"].code == "char.combining"

@@ -31,6 +31,7 @@ from qr.parts_import import (
     parse_parts_json,
     parse_parts_upload,
 )
+from tests.support.zips import declare_size
 
 HEADER = ("part_code", "part_name", "quantity")
 TURKISH = "Çelik vida ğüşıöİ"
@@ -82,20 +83,6 @@ def rezip(content: bytes, *, add: dict[str, bytes | int] | None = None,
             else:
                 target.writestr(name, data)
     return out.getvalue()
-
-
-def declare_size(content: bytes, member: str, declared: int) -> bytes:
-    """Rewrite a member's uncompressed size in the central directory (what zipfile trusts)
-    without touching its data: a zip that lies about how big a member is."""
-    data = bytearray(content)
-    at = data.find(b"PK\x01\x02")
-    while at != -1:
-        name_len = int.from_bytes(data[at + 28:at + 30], "little")
-        if data[at + 46:at + 46 + name_len] == member.encode():
-            data[at + 24:at + 28] = declared.to_bytes(4, "little")
-            return bytes(data)
-        at = data.find(b"PK\x01\x02", at + 4)
-    raise AssertionError(f"{member} not in the zip")
 
 
 def refused(call: Callable[[], object]) -> tuple[str, list[dict[str, Any]], Any]:

@@ -4,8 +4,10 @@ unchanged, the defaults, file names, and the options a label sheet is printed wi
 
 from __future__ import annotations
 
+import io
 import itertools
 
+import openpyxl
 import pytest
 
 from errors import InvalidInput, NotFound
@@ -100,3 +102,26 @@ def test_nothing_stored_is_reported_as_nothing() -> None:
     first = service.store_files([unit])
     again = service.store_files([unit])
     assert (first.stored, again.stored, again.already_stored) == (1, 0, 1)
+
+
+def test_a_sheet_of_too_many_ids_names_the_sheet() -> None:
+    ids = [f"P-{n:06d}" for n in range(10_001)]
+    with pytest.raises(InvalidInput) as err:
+        labels(FakeQrRepository()).label_sheet(STAFF, {"qr_ids": ids})
+    assert err.value.message.code == "qr.select.too_many_ids"
+    assert err.value.message.params["limit"] == 10_000
+    assert err.value.message.params["what"].code == "qr.select.what.label_sheet"
+
+
+def test_an_upload_is_read_with_its_file_name() -> None:
+    workbook = io.BytesIO()
+    book = openpyxl.Workbook()
+    book.active.append(["part_code", "part_name", "quantity"])
+    book.active.append(["P", "Bolt", 1])
+    book.save(workbook)
+    service = labels(FakeQrRepository())
+    with pytest.raises(InvalidInput) as err:
+        service.upload_parts(STAFF, filename="parts.csv", content=workbook.getvalue())
+    assert err.value.message.code == "qr.upload.csv_named_not_csv"
+    assert service.upload_parts(STAFF, filename="parts.xlsx", content=workbook.getvalue()
+                                )["summary"]["units_added"] == 1

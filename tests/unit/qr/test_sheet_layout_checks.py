@@ -26,6 +26,8 @@ def grid(**changes: Any) -> SheetLayout:
     {"columns": 1}, {"rows": 1}, {"columns": 1, "rows": 1},
     {"x_pitch_mm": 40.0}, {"y_pitch_mm": 40.0},  # butted labels
     {"x_pitch_mm": 40.0 - 1e-7},  # float rounding below the tolerance
+    {"x_pitch_mm": 40.0 - 1e-6}, {"y_pitch_mm": 40.0 - 1e-6},  # exactly the tolerance
+    {"left_mm": -1e-6}, {"top_mm": -1e-6},
     {"left_mm": 0.0, "top_mm": 0.0}, {"left_mm": -1e-7},
     {"left_mm": 15.0, "top_mm": 15.0},  # the last labels end exactly at the page edge
     {"page_width_mm": 95.0 - 1e-7},

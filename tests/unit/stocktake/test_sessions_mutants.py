@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -401,15 +400,6 @@ def test_only_staff_scan(store: MemoryStore) -> None:
         service.record_scans(GUEST, {"session_id": "s1", "scans": [scan("A-1", "c1")]})
     with pytest.raises(Unauthenticated):
         service.record_scans(None, {"session_id": "s1", "scans": [scan("A-1", "c1")]})
-
-
-@pytest.fixture
-def server_in_tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "Asia/Tokyo")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 # -- the scans' input ---------------------------------------------------------------------------
