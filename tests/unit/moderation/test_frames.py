@@ -46,3 +46,41 @@ def test_a_png_whose_start_shows_neither_marker_is_read_whole() -> None:
 def test_the_first_the_last_and_evenly_spaced_frames(count: int, wanted: int,
                                                      picked: list[int]) -> None:
     assert pick_frames(count, wanted) == picked
+
+
+# A head made of the markers alone: where each stands, not what else a file holds, decides.
+PAD = b"." * FRAME_SNIFF_BYTES
+
+
+@pytest.mark.parametrize(("head", "may"), [
+    (b"acTL", True),                       # an animation control chunk, at the very start
+    (b"acTL" + b"IDAT" + b"acTL", True),   # the first acTL is before the first IDAT
+    (b"IDAT" + b"acTL" + b"IDAT", False),  # image data came first: a still image
+    (b"xIDATacTL", False),
+    (b"IDAT" + b"acTL", False),
+    (b"IDAT" + PAD, False),                # image data seen: no need to read further
+    (b"idat" + PAD, True),                 # markers are case-sensitive chunk types
+    (PAD, True),
+])
+def test_a_png_may_hold_frames_only_with_an_actl_before_its_first_idat(head: bytes,
+                                                                       may: bool) -> None:
+    assert may_hold_frames("png", head) is may
+
+
+def webp(chunk: bytes, flags: int | None) -> bytes:
+    head = b"RIFF\x00\x00\x00\x00WEBP" + chunk + b"\x0a\x00\x00\x00"
+    return head if flags is None else head + bytes([flags])
+
+
+@pytest.mark.parametrize(("head", "may"), [
+    (webp(b"VP8X", 0x02), True),           # the animation flag of the extended header
+    (webp(b"VP8X", 0x02 | 0x10), True),
+    (webp(b"VP8X", 0x10), False),          # other flags (alpha) alone: a still image
+    (webp(b"VP8X", 0x00), False),
+    (webp(b"VP8X", None), False),          # cut before its flags: taken as still, no error
+    (webp(b"VP8L", 0x02), False),          # a simple WebP has one frame whatever follows
+    (webp(b"VP8 ", 0xFF), False),
+])
+def test_a_webp_may_hold_frames_only_when_its_extended_header_says_animated(
+        head: bytes, may: bool) -> None:
+    assert may_hold_frames("webp", head) is may

@@ -189,6 +189,7 @@ def test_a_page_request_has_defaults_and_takes_every_filter() -> None:
     ({"uploader": 7}, "common.field_not_string", {"name": "uploader"}),
     ({"uploader": "u" * 129}, "common.field_not_string", {"name": "uploader"}),
     ({"after": "A" * 64}, "review.after", {}),
+    ({"after": "X" * 64}, "review.after", {}),
     ({"after": "a" * 63}, "review.after", {}),
     ({"limit": 0}, "review.limit", {"most": MAX_PAGE}),
     ({"limit": MAX_PAGE + 1}, "review.limit", {"most": MAX_PAGE}),
