@@ -1,5 +1,5 @@
-"""The review queue at size, on the Firestore and Cloud Storage emulators, through the real
-use case and adapters (moderation/review_desk.py, infra/firestore_review.py):
+"""The review queue at size, on the Firestore, Cloud Storage and Auth emulators, through the
+real use case and adapters (moderation/review_desk.py, infra/firestore_review.py):
 
   - 10,000 waiting images: a page of 100 (appeals first, then the oldest; also narrowed to
     a cause, and the page after), p50 / p99 over many reads; target p99 < 300 ms;
@@ -25,6 +25,7 @@ sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
 from bench.stats import percentile  # noqa: E402
 from devtools import firestore_emulator  # noqa: E402
+from devtools.auth_emulator import seed_account, start_auth_emulator  # noqa: E402
 from devtools.storage_emulator import running_storage_emulator  # noqa: E402
 
 PROJECT = "demo-review-bench"
@@ -82,16 +83,22 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=60)
     args = parser.parse_args()
 
+    # Auth too: a claim held by another moderator is answered with their address.
+    auth = start_auth_emulator(PROJECT)
     firestore = firestore_emulator.start()
     try:
         with running_storage_emulator(BUCKET, project=PROJECT) as gcs:
             os.environ.update({
                 "GOOGLE_CLOUD_PROJECT": PROJECT, "GCLOUD_PROJECT": PROJECT,
                 "STORAGE_BUCKET": BUCKET, "FIRESTORE_EMULATOR_HOST": firestore.host,
-                "STORAGE_EMULATOR_HOST": gcs.host})
+                "STORAGE_EMULATOR_HOST": gcs.host, "FIREBASE_AUTH_EMULATOR_HOST": auth.host})
+            for n in range(5):
+                seed_account(auth.host, PROJECT, uid=f"bench-mod-{n}",
+                             email=f"mod{n}@example.com", claims={"moderator": True})
             run(gcs, args.images, args.reads)
     finally:
         firestore.stop()
+        auth.stop()
 
 
 def run(gcs, images: int, reads: int) -> None:

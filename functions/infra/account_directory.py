@@ -19,13 +19,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from firebase_admin import exceptions as firebase_exceptions
+from google.auth import exceptions as google_auth_exceptions
 
 from identity import ROLES
 from moderation.ports import AccountFacts
 
 log = logging.getLogger(__name__)
 
-_ERRORS = (ValueError, firebase_exceptions.FirebaseError, OSError)
+# Credentials that cannot be found or refreshed fail a lookup like an outage does.
+_ERRORS = (ValueError, firebase_exceptions.FirebaseError, OSError,
+           google_auth_exceptions.GoogleAuthError)
 
 
 class CachedAccountDirectory:
