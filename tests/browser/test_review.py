@@ -401,6 +401,9 @@ def test_staff_have_no_review_page_and_an_admin_makes_a_moderator(
     expect(heading(page)).to_have_text(say["moderatorsonly.title"])
     expect(page.get_by_test_id("review-list")).to_have_count(0)
     page.get_by_test_id("signout").click()
+    # Signed out for good before the next sign-in reloads the page (else the reload may
+    # still find alice's session and never show the form).
+    expect(heading(page)).to_have_text(say["signin.title"])
 
     uid = f"newmod-{uuid.uuid4().hex[:10]}"
     email = f"{uid}@example.com"
