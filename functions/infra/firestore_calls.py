@@ -110,14 +110,20 @@ class FirestoreCalls:
     # -- optimistic commits ---------------------------------------------------------------
 
     def commit_unchanged(self, writes: Sequence[Write], *,
+                         must_exist: Sequence[tuple[firestore.DocumentReference,
+                                                    dict[str, Any]]] = (),
                          deadline: float | None = None) -> None:
         """Apply `writes` atomically if none of their documents changed since read.
 
         Each write is (document as read, new fields): a missing document is created, an
         existing one has the fields merged in (dotted keys are not field paths here), and
-        None deletes it. Raises Conflict when any precondition fails.
+        None deletes it. `must_exist`: documents updated (with these fields) on the only
+        condition that they still exist, whoever else wrote them meanwhile. Raises Conflict
+        when any precondition fails.
         """
         batch = self.db.batch()
+        for ref, touch in must_exist:
+            batch.update(ref, touch)  # the update's own precondition: the document exists
         for doc, fields in writes:
             if fields is None:
                 if doc.exists:

@@ -11,10 +11,13 @@ Documents:
                                         receivedAt, undone (key: a hash of clientScanId,
                                         which may not be a valid document id as sent)
   count_sessions/{id}/results/{part}    the finished session's per-part results
+  count_sessions/{id}/gates/g{n}        commits: the session's gates (stocktake/sessions.py,
+                                        "Finishing is final"), removed when it finishes
 
 A batch of scans is one optimistic transaction over its own scan and unit documents (see
 infra/firestore_calls.py): phones scanning different units never touch the same document,
-and the session document takes no write per scan.
+and the session document takes no write per scan. Each commit also increments one of the
+session's gate documents, picked at random, on condition it exists.
 """
 
 from __future__ import annotations
@@ -65,11 +68,13 @@ class FirestoreCountStore:
                 found.setdefault(str(data.get("part_code") or ""), []).append(snap.id)
         return {code: sorted(qr_ids) for code, qr_ids in sorted(found.items())}
 
-    def create_session(self, fields: dict[str, Any], expected: dict[str, list[str]]) -> str:
+    def create_session(self, fields: dict[str, Any], expected: dict[str, list[str]],
+                       gates: int) -> str:
         session = self._db.collection(SESSIONS_COLLECTION).document()
         units = [(session.collection("units").document(qr_id),
                   {"partCode": code, "expected": True, "found": False})
                  for code, qr_ids in expected.items() for qr_id in qr_ids]
+        units += [(self._gate_ref(session.id, gate), {"commits": 0}) for gate in range(gates)]
         # The units first, the session last: until it exists nobody can scan into it, and
         # a start that died half-way leaves only units nobody reads.
         for start in range(0, len(units), _WRITES_PER_BATCH):
@@ -100,7 +105,7 @@ class FirestoreCountStore:
     # -- scans --------------------------------------------------------------------------------
 
     def scan_view(self, session_id: str, client_scan_ids: list[str],
-                  qr_ids: list[str]) -> ScanView:
+                  qr_ids: list[str], gate: int | None = None) -> ScanView:
         session = self._session_ref(session_id)
         scan_refs = [session.collection("scans").document(scan_key(c)) for c in client_scan_ids]
         unit_refs = [session.collection("units").document(q) for q in qr_ids]
@@ -119,7 +124,7 @@ class FirestoreCountStore:
             labels={q: LabelInfo(str(d.data.get("part_code") or ""),
                                  d.data.get("used") is True)
                     for q, d in zip(qr_ids, label_docs, strict=True) if d.data},
-            versions=versions)
+            versions=versions, gate=gate)
 
     def commit_scans(self, session_id: str, view: ScanView,
                      scans: Mapping[str, dict[str, Any]],
@@ -132,11 +137,19 @@ class FirestoreCountStore:
                                                             **fields}))
         for qr_id, unit_fields in units.items():
             writes.append((versions[("unit", qr_id)], unit_fields))
+        gate = [] if view.gate is None else [
+            (self._gate_ref(session_id, view.gate), {"commits": firestore.Increment(1)})]
         try:
-            self._calls.commit_unchanged(writes)
+            self._calls.commit_unchanged(writes, must_exist=gate)
         except Conflict:
             return False
         return True
+
+    def close_gates(self, session_id: str, gates: int) -> None:
+        self._calls.delete_all([self._gate_ref(session_id, g) for g in range(gates)])
+
+    def _gate_ref(self, session_id: str, gate: int) -> Any:
+        return self._session_ref(session_id).collection("gates").document(f"g{gate}")
 
     # -- the count ----------------------------------------------------------------------------
 
@@ -196,7 +209,8 @@ def _session(session_id: str, data: dict[str, Any]) -> Session:
                    state=data.get("state", "open"), started_by=str(data.get("startedBy")),
                    started_at=data["startedAt"],
                    expected_count=int(data.get("expectedCount") or 0),
-                   finished_at=data.get("finishedAt"), totals=data.get("totals"))
+                   finished_at=data.get("finishedAt"), totals=data.get("totals"),
+                   gates=int(data.get("gates") or 0))
 
 
 def _stored_scan(client_id: str, data: dict[str, Any]) -> StoredScan:

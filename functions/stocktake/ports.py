@@ -34,6 +34,9 @@ class Session:
     expected_count: int
     finished_at: datetime | None = None
     totals: dict[str, Any] | None = None
+    # How many gate records the session has (stocktake/sessions.py, "Finishing is final");
+    # 0 for a session started before there were gates.
+    gates: int = 0
 
 
 @dataclass
@@ -72,12 +75,14 @@ class LabelInfo:
 @dataclass
 class ScanView:
     """One consistent read of what a batch of scans touches. `versions` is the store's
-    own (opaque) record of what it read, for a commit on condition nothing changed."""
+    own (opaque) record of what it read, for a commit on condition nothing changed;
+    `gate`, the gate record a commit of this view needs (None: no gate)."""
 
     scans: dict[str, StoredScan]
     units: dict[str, Unit]
     labels: dict[str, LabelInfo]
     versions: Any = field(default=None, repr=False)
+    gate: int | None = None
 
 
 class CountStore(Protocol):
@@ -85,8 +90,10 @@ class CountStore(Protocol):
         """{part_code: qr_ids} of the units not marked used, of these parts (all: None)."""
         ...
 
-    def create_session(self, fields: dict[str, Any], expected: dict[str, list[str]]) -> str:
-        """Store the expected units, then the session (open); returns its id."""
+    def create_session(self, fields: dict[str, Any], expected: dict[str, list[str]],
+                       gates: int) -> str:
+        """Store the expected units and `gates` gate records, then the session (open);
+        returns its id."""
         ...
 
     def get_session(self, session_id: str) -> Session | None: ...
@@ -98,13 +105,20 @@ class CountStore(Protocol):
         ...
 
     def scan_view(self, session_id: str, client_scan_ids: list[str],
-                  qr_ids: list[str]) -> ScanView: ...
+                  qr_ids: list[str], gate: int | None = None) -> ScanView: ...
 
     def commit_scans(self, session_id: str, view: ScanView,
                      scans: Mapping[str, dict[str, Any]],
                      units: Mapping[str, dict[str, Any] | None]) -> bool:
         """Create the scan records and write the units (None deletes one), on condition
-        that nothing `view` read has changed; False when something had."""
+        that nothing `view` read has changed and that the view's gate still exists (it
+        is written too, so the commit and the gate's removal are ordered); False when
+        either fails."""
+        ...
+
+    def close_gates(self, session_id: str, gates: int) -> None:
+        """Remove every gate record of the session in one commit: from then on no commit
+        of scans lands."""
         ...
 
     def all_units(self, session_id: str) -> list[Unit]: ...

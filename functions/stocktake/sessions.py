@@ -8,9 +8,17 @@ units per part.
   same answers and counts nothing twice. A unit scanned twice is counted once and the
   second scan is reported as a duplicate; an unknown id, a unit outside the scope and a
   unit marked used are recorded as unexpected, each with its reason.
-- Finishing first moves the session to "finishing", so no new scan is taken, waits out
-  the batches already on their way, then adds up the units; the session is then
-  read-only. The report comes as JSON or as a spreadsheet-safe CSV.
+- Finishing is final. Every commit of scans (and of an undo) also writes one of the
+  session's gate records, picked at random, on condition that it still exists; finishing
+  moves the session to "finishing", so no new batch starts, then removes every gate in
+  one commit, then adds up the units. A commit either landed before the gates went (and
+  is in the count) or fails (and its scans are answered refused): nothing lands after the
+  count is taken, so the saved totals and the report agree forever. (A session started
+  before there were gates waits out a grace instead.) The session is then read-only.
+- A batch answers scan by scan, always: each scan accepted, duplicate, unexpected, or
+  refused with the reason (the session finishing, finished or cancelled), so a batch
+  that straddles finishing says which of its scans counted; resending it answers alike.
+- The report comes as JSON or as a spreadsheet-safe CSV.
 """
 
 from __future__ import annotations
@@ -39,6 +47,10 @@ from stocktake.ports import CountStore, Scan, ScanView, Session, StoredScan, Uni
 MAX_SCANS_PER_BATCH = 1000
 SCANS_PER_COMMIT = 250
 MAX_PART_CODES = 1000
+# Gate records a session's commits spread over: a commit writes one, so the gates take few
+# writes a second each however many phones scan (ten phones committing 250 scans at a
+# time make about 16 commits a second in all).
+GATES = 16
 _SESSION_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 _CLIENT_SCAN_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 UNKNOWN_PART = "(unknown)"
@@ -83,7 +95,8 @@ class CountSessions:
         session_id = self._store.create_session({
             "name": name, "note": note, "partCodes": list(part_codes) if part_codes else None,
             "state": "open", "startedBy": staff.uid, "startedAt": now,
-            "expectedCount": count, "expectedParts": len(expected)}, expected)
+            "expectedCount": count, "expectedParts": len(expected), "gates": GATES},
+            expected, GATES)
         # Codes with nothing to count are named, so a typo in a long list is seen at once.
         return {"session_id": session_id, "expected": count, "parts": len(expected),
                 "part_codes_without_units": unknown}
@@ -98,11 +111,14 @@ class CountSessions:
         results: list[dict[str, Any]] = []
         attempt = 0
         while pending:
-            self._open_session(session_id)
+            session = self._session(session_id)
+            if session.state != "open":
+                results += self._refused(session, pending)
+                break
             view = self._store.scan_view(session_id, [s.client_scan_id for s in pending],
-                                         list({s.qr_id for s in pending}))
+                                         list({s.qr_id for s in pending}), _gate(session))
             steps = _plan_scans(view, pending, staff.uid, self._clock())
-            taken = self._commit_steps(session_id, view, steps)
+            taken = self._commit_steps(session, view, steps)
             results += [step.result for step in steps[:taken]]
             pending = pending[taken:]
             if not pending:
@@ -113,9 +129,10 @@ class CountSessions:
             attempt += 1
         return _scan_reply(results)
 
-    def _commit_steps(self, session_id: str, view: ScanView, steps: list[_Step]) -> int:
+    def _commit_steps(self, session: Session, view: ScanView, steps: list[_Step]) -> int:
         """Commit the steps' writes in order, in commits Firestore takes; the number of steps
-        committed before one of their records turned out changed since `view` was read."""
+        committed before one of their records turned out changed since `view` was read, or
+        the gate was gone."""
         done = 0
         while done < len(steps):
             chunk = steps[done:done + SCANS_PER_COMMIT]
@@ -123,12 +140,32 @@ class CountSessions:
                      if s.scan_write is not None}
             units = {s.qr_id: s.unit_write for s in chunk if s.unit_write is not None}
             if scans:
-                if done:  # a later commit: the session may have been closed meanwhile
-                    self._open_session(session_id)
-                if not self._store.commit_scans(session_id, view, scans, units):
+                # A session without gates: a later commit checks the session is still open.
+                if done and not session.gates \
+                        and self._session(session.id).state != "open":
+                    return done
+                if not self._store.commit_scans(session.id, view, scans, units):
                     return done
             done += len(chunk)
         return done
+
+    def _refused(self, session: Session, scans: list[Scan]) -> list[dict[str, Any]]:
+        """The answers of scans sent to a session that takes none: those already recorded
+        (by an earlier send of the same batch) as they were, the others refused."""
+        stored = self._store.scan_view(session.id, [s.client_scan_id for s in scans], []).scans
+        reason = f"session_{session.state}"
+        message = Msg("stocktake.session.closed", state=_state_word(session.state))
+        answers = []
+        for scan in scans:
+            earlier = stored.get(scan.client_scan_id)
+            if earlier is not None:
+                _same_unit(earlier, scan)
+                answers.append(_result(earlier, resent=True))
+            else:
+                answers.append({"client_scan_id": scan.client_scan_id, "qr_id": scan.qr_id,
+                                "result": "refused", "reason": reason, "resent": False,
+                                "undone": False, "message": message})
+        return answers
 
     def undo_scan(self, caller: Caller | None, data: Any) -> dict[str, Any]:
         staff = require_staff(caller)
@@ -136,14 +173,15 @@ class CountSessions:
         client_id = _client_scan_id(data.get("client_scan_id"), "client_scan_id")
         deadline = time.monotonic() + self._scan_budget_s
         for attempt in range(1_000_000):
-            self._open_session(session_id)
+            session = self._open_session(session_id)
             view = self._store.scan_view(session_id, [client_id], [])
             stored = view.scans.get(client_id)
             if stored is None:
                 raise NotFound(Msg("stocktake.undo.no_scan", client_scan_id=repr(client_id)))
             if stored.undone:
                 return {"client_scan_id": client_id, "undone": True, "changed": False}
-            unit_view = self._store.scan_view(session_id, [client_id], [stored.qr_id])
+            unit_view = self._store.scan_view(session_id, [client_id], [stored.qr_id],
+                                              _gate(session))
             unit_writes = _undo_units(unit_view, stored)
             if self._store.commit_scans(session_id, unit_view, {client_id: {
                     "undone": True, "undoneBy": staff.uid, "undoneAt": self._clock()}},
@@ -167,7 +205,10 @@ class CountSessions:
         if not self._store.set_state(session.id, ("open", "finishing"), {
                 "state": "finishing", "finishingAt": now, "finishingBy": staff.uid}):
             raise FailedPrecondition(Msg("stocktake.finish.changed"))
-        self._sleep(self._finish_grace_s)
+        if session.gates:
+            self._store.close_gates(session.id, session.gates)
+        else:
+            self._sleep(self._finish_grace_s)
         summary = self._summary(session.id)
         self._store.save_results(session.id, {
             "state": "finished", "finishedAt": self._clock(), "finishedBy": staff.uid,
@@ -212,10 +253,14 @@ class CountSessions:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _open_session(self, session_id: str) -> Session:
+    def _session(self, session_id: str) -> Session:
         session = self._store.get_session(session_id)
         if session is None:
             raise NotFound(Msg("stocktake.session.not_found", session_id=repr(session_id)))
+        return session
+
+    def _open_session(self, session_id: str) -> Session:
+        session = self._session(session_id)
         if session.state != "open":
             raise FailedPrecondition(Msg("stocktake.session.closed",
                                          state=_state_word(session.state)))
@@ -262,10 +307,7 @@ def _plan_scans(view: ScanView, scans: list[Scan], by: str, now: datetime) -> li
     for scan in scans:
         earlier = stored.get(scan.client_scan_id)
         if earlier is not None:
-            if earlier.qr_id != scan.qr_id:
-                raise InvalidInput(Msg("stocktake.scans.reused_id",
-                                       client_scan_id=repr(scan.client_scan_id),
-                                       earlier=repr(earlier.qr_id), qr_id=repr(scan.qr_id)))
+            _same_unit(earlier, scan)
             steps.append(_Step(_result(earlier, resent=True), scan.qr_id))
             continue
         unit = units.get(scan.qr_id)
@@ -296,6 +338,18 @@ def _plan_scans(view: ScanView, scans: list[Scan], by: str, now: datetime) -> li
     return steps
 
 
+def _same_unit(earlier: StoredScan, scan: Scan) -> None:
+    if earlier.qr_id != scan.qr_id:
+        raise InvalidInput(Msg("stocktake.scans.reused_id",
+                               client_scan_id=repr(scan.client_scan_id),
+                               earlier=repr(earlier.qr_id), qr_id=repr(scan.qr_id)))
+
+
+def _gate(session: Session) -> int | None:
+    """The gate a commit goes through: any of the session's, so that commits spread."""
+    return random.randrange(session.gates) if session.gates else None
+
+
 def _undo_units(view: ScanView, scan: StoredScan) -> dict[str, dict[str, Any] | None]:
     """What undoing `scan` changes: the unit it found is not found any more (an
     unexpected unit it brought in goes away); a duplicate changed nothing."""
@@ -316,7 +370,7 @@ def _result(scan: StoredScan, *, resent: bool) -> dict[str, Any]:
 
 def _scan_reply(results: list[dict[str, Any]]) -> dict[str, Any]:
     counts = {kind: sum(1 for r in results if r["result"] == kind and not r["resent"])
-              for kind in ("accepted", "duplicate", "unexpected")}
+              for kind in ("accepted", "duplicate", "unexpected", "refused")}
     return {"results": results, **counts,
             "resent": sum(1 for r in results if r["resent"])}
 

@@ -82,10 +82,13 @@ def test_a_count_with_found_missing_duplicate_unknown_and_resent_scans(
     assert parts["(unknown)"]["unexpected_units"] == [
         {"qr_id": "VIDA-M8-aaaaaaaaaaaa", "reason": "unknown"}]
 
-    # Read-only now.
-    late = callable_(call, "record_scans",
-                     {"session_id": session, "scans": [scan(vida[2], "p1-9")]}, user_token)
-    assert error(late)["status"] == "FAILED_PRECONDITION"
+    # Read-only now: a late scan is answered refused, in the caller's language.
+    late = ok(callable_(call, "record_scans",
+                        {"session_id": session, "scans": [scan(vida[2], "p1-9")]}, user_token))
+    (refused,) = late["results"]
+    assert (refused["result"], refused["reason"], late["refused"]) == (
+        "refused", "session_finished", 1)
+    assert refused["message"] == "The session is finished: it takes no more scans."
     assert len(scan_docs(firestore_client, session)) == 5
 
 
@@ -191,6 +194,72 @@ def test_phones_scanning_at_once_count_every_unit_once(stock, call, user_token, 
     assert sum(1 for r in results if r["result"] == "duplicate") == 3 * len(units)
     done = ok(callable_(call, "finish_count_session", {"session_id": session}, user_token))
     assert done["totals"] == {"expected": 60, "found": 60, "missing": 0, "unexpected": 0}
+
+
+def test_ten_phones_finished_mid_batch_are_told_exactly_what_the_final_count_holds(
+        stock, call, user_token, drain, firestore_client):
+    """Ten phones each send one batch of 1,000 scans (the same 200 units in their own order,
+    and 800 labels nobody made) and the count is finished while they are under way: every
+    scan a phone was told counted is in the final count, every one it was told refused is
+    not, the saved totals and the report agree, and sending again answers alike."""
+    reply = call("upload_parts", "POST", token=user_token,
+                 json={"parts": [{"part_code": "BULK-2", "part_name": "b", "quantity": 200}]})
+    drain()
+    units = sorted(reply.get_json()["qr_ids"])
+    session = start(call, user_token, part_codes=["BULK-2"])
+    batches = {index: [scan(u, f"ph{index}-{n}") for n, u in enumerate(
+        units[index * 20:] + units[:index * 20])] +
+        [scan(f"LOST{index}-{n:08d}", f"ph{index}-x{n}") for n in range(800)]
+        for index in range(10)}
+    answers: dict[int, list[dict]] = {}
+
+    def phone(index: int) -> None:
+        token = mint_id_token(f"phone-{index}", project_id=PROJECT, staff=True)
+        answers[index] = ok(callable_(call, "record_scans", {
+            "session_id": session, "scans": batches[index]}, token))["results"]
+
+    threads = [threading.Thread(target=phone, args=(i,)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    scans = firestore_client.collection(f"count_sessions/{session}/scans")
+    while scans.count().get()[0][0].value < 250 and any(t.is_alive() for t in threads):
+        threading.Event().wait(0.05)  # the first commits have landed: finish now
+    done = ok(callable_(call, "finish_count_session", {"session_id": session}, user_token))
+    for thread in threads:
+        thread.join(timeout=300)
+    assert sorted(answers) == list(range(10))
+
+    every = [a for index in range(10) for a in answers[index]]
+    assert [a["client_scan_id"] for a in answers[3]] == [
+        s["client_scan_id"] for s in batches[3]]  # one answer a scan, in order
+    stored = {d.to_dict()["clientScanId"] for d in scans.stream()}
+    told = {a["client_scan_id"] for a in every if a["result"] != "refused"}
+    assert told == stored  # refused: not recorded; anything else: recorded
+    report = call("count_session_report", "GET", token=user_token,
+                  query_string={"session_id": session}).get_json()
+    saved = firestore_client.document(f"count_sessions/{session}").get().to_dict()["totals"]
+    assert report["totals"] == saved == done["totals"]
+    accepted = [a["qr_id"] for a in every if a["result"] == "accepted"]
+    assert len(accepted) == len(set(accepted)) == saved["found"]
+    found = {u["qr_id"] for p in report["parts"] for u in p["units"] if u["status"] == "found"}
+    assert set(accepted) == found
+    unexpected = {a["qr_id"] for a in every if a["result"] == "unexpected"}
+    assert len(unexpected) == saved["unexpected"]
+    assert {u["qr_id"] for p in report["parts"] for u in p["unexpected_units"]} == unexpected
+    refused = [a for a in every if a["result"] == "refused"]
+    assert {a["reason"] for a in refused} <= {"session_finishing", "session_finished"}
+    print(f"accepted {len(accepted)}, refused {len(refused)} of {len(every)}")
+
+    # Each phone sends its batch again: the same answers, what counted now as resent.
+    for index in (0, 9):
+        token = mint_id_token(f"phone-{index}", project_id=PROJECT, staff=True)
+        again = ok(callable_(call, "record_scans", {
+            "session_id": session, "scans": batches[index]}, token))["results"]
+        assert [(a["result"], a["reason"]) for a in again] == [
+            (a["result"], a["reason"] if a["result"] != "refused" else "session_finished")
+            for a in answers[index]]
+        assert all(a["resent"] for a in again if a["result"] != "refused")
+    assert {d.to_dict()["clientScanId"] for d in scans.stream()} == stored
 
 
 @pytest.mark.parametrize("name, data, status, fragment", [

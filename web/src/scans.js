@@ -8,7 +8,8 @@
 //
 // Kept per session under "console.scans.<session_id>": {pending: [scan], log: [entry]},
 // where an entry is {client_scan_id, qr_id, scanned_at, status, reason, undone} and status
-// is pending | accepted | duplicate | unexpected | invalid (not a label id: never sent).
+// is pending | accepted | duplicate | unexpected | refused (the count had closed) | invalid
+// (not a label id: never sent).
 // The storage, the calls and the timers are passed in, so node tests can drive it.
 
 export const BATCH_SIZE = 200;        // record_scans takes 1000; smaller answers come sooner

@@ -136,3 +136,20 @@ test("undo: a waiting scan is dropped here, a sent one is undone on the server",
   assert.deepEqual(undone, [b.client_scan_id]);
   assert.ok(q.entries("s1").every((e) => e.undone));
 });
+
+test("scans the server refused (the count had closed) leave the queue, shown as refused", async () => {
+  const storage = new MemoryStorage();
+  const srv = server();
+  srv.send = async (sessionId, scans) => ({ results: scans.map((s, i) => (i === 0
+    ? { client_scan_id: s.client_scan_id, qr_id: s.qr_id, result: "accepted", reason: null,
+        resent: false, undone: false }
+    : { client_scan_id: s.client_scan_id, qr_id: s.qr_id, result: "refused",
+        reason: "session_finishing", resent: false, undone: false })) });
+  const q = queue(storage, srv);
+  q.add("s1", "P-1-aaaaaaaaaaaa");
+  q.add("s1", "P-1-bbbbbbbbbbbb");
+  await q.flush();
+  assert.equal(q.pendingCount("s1"), 0);
+  assert.deepEqual(q.entries("s1").map((e) => [e.status, e.reason]),
+                   [["refused", "session_finishing"], ["accepted", null]]);
+});

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from errors import FailedPrecondition, InvalidInput
+from errors import InvalidInput
 from identity import Caller
 from stocktake.ports import LabelInfo, ScanView, Session, StoredScan, Unit
-from stocktake.sessions import SCANS_PER_COMMIT, CountSessions
+from stocktake.sessions import GATES, SCANS_PER_COMMIT, CountSessions
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 ALICE = Caller(uid="alice", email="alice@example.com", has_staff_claim=True)
@@ -20,9 +20,12 @@ ALICE = Caller(uid="alice", email="alice@example.com", has_staff_claim=True)
 
 class Store:
     """stocktake.ports.CountStore in memory: one session; each record has a version, and a
-    commit succeeds only if every record it writes is at the version its view read."""
+    commit succeeds only if every record it writes is at the version its view read and
+    its view's gate is still there."""
 
-    def __init__(self, qr_ids: list[str]) -> None:
+    def __init__(self, qr_ids: list[str], gates: int = GATES) -> None:
+        self.gates = set(range(gates))
+        self.gate_count = gates
         self.labels = {q: LabelInfo("P", False) for q in qr_ids}
         self.units: dict[str, dict[str, Any]] = {
             q: {"partCode": "P", "expected": True, "found": False} for q in qr_ids}
@@ -34,10 +37,32 @@ class Store:
 
     def get_session(self, session_id: str) -> Session | None:
         return Session(session_id, "Raf", None, None, self.state,  # type: ignore[arg-type]
-                       "alice", NOW, len(self.units))
+                       "alice", NOW, len(self.units), gates=self.gate_count)
+
+    def set_state(self, session_id: str, from_states: tuple[str, ...],
+                  fields: dict[str, Any]) -> bool:
+        if self.state not in from_states:
+            return False
+        self.state = fields["state"]
+        return True
+
+    def close_gates(self, session_id: str, gates: int) -> None:
+        self.gates.clear()
+
+    def all_units(self, session_id: str) -> list[Unit]:
+        return [Unit(q, u.get("partCode"), u["expected"], u["found"], u.get("reason"),
+                     u.get("scan")) for q, u in self.units.items()]
+
+    def part_names(self, part_codes: list[str]) -> dict[str, str]:
+        return {}
+
+    def save_results(self, session_id: str, fields: dict[str, Any],
+                     parts: dict[str, dict[str, Any]]) -> None:
+        self.state = fields["state"]
+        self.saved_totals = fields["totals"]
 
     def scan_view(self, session_id: str, client_scan_ids: list[str],
-                  qr_ids: list[str]) -> ScanView:
+                  qr_ids: list[str], gate: int | None = None) -> ScanView:
         keys = [("scan", c) for c in client_scan_ids] + [("unit", q) for q in qr_ids]
         return ScanView(
             scans={c: StoredScan(c, s["qrId"], s["result"], s["reason"])
@@ -45,7 +70,7 @@ class Store:
             units={q: Unit(q, u.get("partCode"), u["expected"], u["found"], u.get("reason"),
                            u.get("scan")) for q, u in self.units.items() if q in qr_ids},
             labels={q: self.labels[q] for q in qr_ids if q in self.labels},
-            versions={k: self.version.get(k, 0) for k in keys})
+            versions={k: self.version.get(k, 0) for k in keys}, gate=gate)
 
     def commit_scans(self, session_id: str, view: ScanView,
                      scans: Mapping[str, dict[str, Any]],
@@ -53,6 +78,8 @@ class Store:
         self.before_commit(len(self.commits))
         keys = [("scan", c) for c in scans] + [("unit", q) for q in units]
         if any(self.version.get(k, 0) != view.versions[k] for k in keys):
+            return False
+        if view.gate is not None and view.gate not in self.gates:
             return False
         assert len(keys) <= 500, "Firestore takes 500 writes a commit"
         for c, fields in scans.items():
@@ -114,18 +141,63 @@ def test_a_batch_with_a_reused_client_scan_id_is_refused_before_any_commit():
     assert store.commits == [] and store.scans == {}
 
 
-def test_a_session_closed_between_commits_keeps_the_taken_scans_and_refuses_the_rest():
+def test_a_batch_that_straddles_finishing_answers_scan_by_scan_as_the_count_has_it():
     store = Store(QR_IDS)
+    counting = sessions(store)
 
     def finish_during_second(commits_so_far: int) -> None:
-        if commits_so_far == 1:  # the second commit saw the session open; it lands
-            store.state = "finishing"
+        if commits_so_far == 1:  # the second commit saw the session open: it is refused
+            counting.finish(ALICE, {"session_id": "s1"})
 
     store.before_commit = finish_during_second
-    with pytest.raises(FailedPrecondition, match="finishing"):
-        sessions(store).record_scans(ALICE, batch(QR_IDS))
-    assert len(store.scans) == 2 * SCANS_PER_COMMIT
-    assert sum(u["found"] for u in store.units.values()) == 2 * SCANS_PER_COMMIT
+    reply = counting.record_scans(ALICE, batch(QR_IDS))
+    results = reply["results"]
+    assert [r["client_scan_id"] for r in results] == [f"p1-{n}" for n in range(1000)]
+    assert [r["result"] for r in results] == \
+        ["accepted"] * SCANS_PER_COMMIT + ["refused"] * (1000 - SCANS_PER_COMMIT)
+    assert {r["reason"] for r in results[SCANS_PER_COMMIT:]} == {"session_finished"}
+    assert (reply["accepted"], reply["refused"]) == (SCANS_PER_COMMIT, 1000 - SCANS_PER_COMMIT)
+    assert len(store.scans) == SCANS_PER_COMMIT
+    assert store.saved_totals["found"] == SCANS_PER_COMMIT
+    # Sent again: the same answers, the taken ones as resent.
+    again = counting.record_scans(ALICE, batch(QR_IDS))["results"]
+    assert [(r["result"], r["resent"]) for r in again] == \
+        [("accepted", True)] * SCANS_PER_COMMIT + [("refused", False)] * 750
+
+
+def test_a_commit_slower_than_any_grace_lands_before_the_count_or_not_at_all():
+    """The commit read the session open, then took longer than the old 3 s grace: with the
+    gates gone it fails, and its scans are answered refused; the totals never change."""
+    store = Store(QR_IDS)
+    counting = CountSessions(store, lambda: NOW,  # type: ignore[arg-type]
+                             sleep=lambda s: None, finish_grace_s=3.0)
+    slow = {"done": False}
+
+    def finish_while_committing(commits_so_far: int) -> None:
+        if not slow["done"]:
+            slow["done"] = True
+            counting.finish(ALICE, {"session_id": "s1"})  # meanwhile, the count is taken
+
+    store.before_commit = finish_while_committing
+    reply = counting.record_scans(ALICE, batch(QR_IDS[:10]))
+    assert reply["refused"] == 10 and reply["accepted"] == 0
+    assert store.scans == {} and store.saved_totals["found"] == 0
+    assert sum(u["found"] for u in store.units.values()) == 0
+
+
+def test_a_session_without_gates_is_closed_between_commits_by_its_state():
+    store = Store(QR_IDS, gates=0)
+
+    def finishing_during_second(commits_so_far: int) -> None:
+        if commits_so_far == 1:
+            store.state = "finishing"
+
+    store.before_commit = finishing_during_second
+    reply = sessions(store).record_scans(ALICE, batch(QR_IDS))
+    assert [r["result"] for r in reply["results"]].count("accepted") == 2 * SCANS_PER_COMMIT
+    assert reply["refused"] == 1000 - 2 * SCANS_PER_COMMIT
+    assert {r["reason"] for r in reply["results"] if r["result"] == "refused"} == {
+        "session_finishing"}
 
 
 def test_resending_the_batch_answers_alike_and_writes_nothing():

@@ -26,7 +26,7 @@ from identity import Caller
 from messages import Msg
 from stocktake import sessions as sessions_module
 from stocktake.ports import LabelInfo, ScanView, Session, StoredScan, Unit
-from stocktake.sessions import CountSessions, report_format
+from stocktake.sessions import GATES, CountSessions, report_format
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=5)
@@ -61,12 +61,16 @@ class MemoryStore:
         self.saved: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
         self.names_asked: list[list[str]] = []
         self.fail_commits = 0
+        self.gates: dict[str, set[int]] = {}
+        self.closed: list[tuple[str, int]] = []
 
     def open_session(self, sid: str = "s1", *, by: str = "alice",
-                     units: Mapping[str, str] | None = None, state: str = "open") -> None:
+                     units: Mapping[str, str] | None = None, state: str = "open",
+                     gates: int = 0) -> None:
         self.sessions[sid] = {"name": "Raf A", "note": None, "partCodes": None,
                               "state": state, "startedBy": by, "startedAt": NOW,
-                              "expectedCount": len(units or {})}
+                              "expectedCount": len(units or {}), "gates": gates}
+        self.gates[sid] = set(range(gates))
         self.units[sid] = {q: {"partCode": p, "expected": True, "found": False}
                            for q, p in (units or {}).items()}
         self.scans[sid] = {}
@@ -81,9 +85,11 @@ class MemoryStore:
             return dict(self.catalog)
         return {c: self.catalog[c] for c in part_codes if c in self.catalog}
 
-    def create_session(self, fields: dict[str, Any], expected: dict[str, list[str]]) -> str:
+    def create_session(self, fields: dict[str, Any], expected: dict[str, list[str]],
+                       gates: int) -> str:
         self.created.append((fields, expected))
         sid = f"new{len(self.created)}"
+        self.gates[sid] = set(range(gates))
         self.sessions[sid] = dict(fields)
         self.units[sid] = {q: {"partCode": p, "expected": True, "found": False}
                            for p, qs in expected.items() for q in qs}
@@ -95,7 +101,8 @@ class MemoryStore:
         if s is None:
             return None
         return Session(session_id, s["name"], s["note"], s["partCodes"], s["state"],
-                       s["startedBy"], s["startedAt"], s["expectedCount"])
+                       s["startedBy"], s["startedAt"], s["expectedCount"],
+                       gates=s.get("gates", 0))
 
     def set_state(self, session_id: str, from_states: tuple[str, ...],
                   fields: dict[str, Any]) -> bool:
@@ -106,7 +113,7 @@ class MemoryStore:
         return True
 
     def scan_view(self, session_id: str, client_scan_ids: list[str],
-                  qr_ids: list[str]) -> ScanView:
+                  qr_ids: list[str], gate: int | None = None) -> ScanView:
         self.views.append((session_id, list(client_scan_ids), sorted(qr_ids)))
         scans = self.scans[session_id]
         units = self.units[session_id]
@@ -115,7 +122,7 @@ class MemoryStore:
                                  scans[c]["undone"])
                    for c in client_scan_ids if c in scans},
             units={q: _unit(q, units[q]) for q in qr_ids if q in units},
-            labels={q: self.labels[q] for q in qr_ids if q in self.labels})
+            labels={q: self.labels[q] for q in qr_ids if q in self.labels}, gate=gate)
 
     def commit_scans(self, session_id: str, view: ScanView,
                      scans: Mapping[str, dict[str, Any]],
@@ -123,6 +130,8 @@ class MemoryStore:
         self.commit_views.append(view)
         if self.fail_commits:
             self.fail_commits -= 1
+            return False
+        if view.gate is not None and view.gate not in self.gates[session_id]:
             return False
         self.commits.append((session_id, dict(scans), dict(units)))
         for c, fields in scans.items():
@@ -134,6 +143,10 @@ class MemoryStore:
                 self.units[session_id][q] = {**self.units[session_id].get(q, {}),
                                              **unit_fields}
         return True
+
+    def close_gates(self, session_id: str, gates: int) -> None:
+        self.closed.append((session_id, gates))
+        self.gates[session_id].clear()
 
     def all_units(self, session_id: str) -> list[Unit]:
         return [_unit(q, u) for q, u in self.units[session_id].items()]
@@ -215,7 +228,7 @@ def test_a_batch_writes_each_outcome_with_its_records(store: MemoryStore) -> Non
         result("c3", "Z-1", "unexpected", "unknown"), result("c4", "A-9", "unexpected", "used"),
         result("c5", "C-1", "unexpected", "out_of_scope"),
         result("c6", "C-1", "duplicate", "out_of_scope"),
-    ], "accepted": 1, "duplicate": 2, "unexpected": 3, "resent": 0}
+    ], "accepted": 1, "duplicate": 2, "unexpected": 3, "refused": 0, "resent": 0}
     assert store.views == [("s1", ["c1", "c2", "c3", "c4", "c5", "c6"],
                             ["A-1", "A-9", "C-1", "Z-1"])]
     ((sid, scans, units),) = store.commits
@@ -263,7 +276,7 @@ def test_a_resent_scan_answers_as_stored_and_writes_nothing(store: MemoryStore) 
         result("c2", "Z-1", "unexpected", "unknown", resent=True),
         result("c1", "A-1", "accepted", resent=True),
         result("c3", "A-2", "accepted"),
-    ], "accepted": 1, "duplicate": 0, "unexpected": 0, "resent": 2}
+    ], "accepted": 1, "duplicate": 0, "unexpected": 0, "refused": 0, "resent": 2}
     assert store.commits[-1][1:] == ({"c3": scan_record("A-2", "accepted", None)},
                                      {"A-2": found_record("c3")})
 
@@ -381,10 +394,16 @@ def test_a_scan_into_a_closed_session_is_refused_naming_its_state(
         store: MemoryStore, state: str, word: str) -> None:
     store.sessions["s1"]["state"] = state
     service, _ = counting(store)
-    with pytest.raises(FailedPrecondition) as err:
-        service.record_scans(ALICE, {"session_id": "s1", "scans": [scan("A-1", "c1")]})
-    assert_msg(err.value, "stocktake.session.closed", state=Msg(word))
-    assert err.value.message.params["state"].code == word
+    reply = service.record_scans(ALICE, {"session_id": "s1", "scans": [scan("A-1", "c1")]})
+    (refused,) = reply["results"]
+    message = refused.pop("message")
+    assert refused == {"client_scan_id": "c1", "qr_id": "A-1", "result": "refused",
+                       "reason": f"session_{state}", "resent": False, "undone": False}
+    assert (message.code, message.params) == ("stocktake.session.closed",
+                                              {"state": Msg(word)})
+    assert message.params["state"].code == word
+    assert (reply["refused"], reply["accepted"]) == (1, 0)
+    assert store.commits == [] and store.scans["s1"] == {}
 
 
 def test_a_scan_into_no_session_is_not_found(store: MemoryStore) -> None:
@@ -591,7 +610,7 @@ def test_starting_a_session_freezes_the_units_to_count() -> None:
     assert store.asked == [None]
     assert store.created == [({"name": "Raf A", "note": "sol duvar", "partCodes": None,
                                "state": "open", "startedBy": "alice", "startedAt": NOW,
-                               "expectedCount": 3, "expectedParts": 2},
+                               "expectedCount": 3, "expectedParts": 2, "gates": GATES},
                               {"A": ["A-1", "A-2"], "B": ["B-1"]})]
 
 
@@ -682,6 +701,65 @@ def test_finishing_waits_three_seconds_by_default(store: MemoryStore) -> None:
     CountSessions(store, Clock(NOW), sleep=slept.append).finish(  # type: ignore[arg-type]
         ALICE, {"session_id": "s1"})
     assert slept == [3.0]
+
+
+def test_a_session_with_gates_finishes_by_closing_them_without_waiting(
+        store: MemoryStore) -> None:
+    store.open_session("g1", units={"A-1": "A", "B-1": "B"}, gates=GATES)
+    service, slept = counting(store)
+    service.record_scans(ALICE, {"session_id": "g1", "scans": [scan("A-1", "c1")]})
+    (view,) = store.commit_views
+    assert view.gate is not None and 0 <= view.gate < GATES
+    assert service.finish(ALICE, {"session_id": "g1"})["totals"]["found"] == 1
+    assert slept == [] and store.closed == [("g1", GATES)]
+    assert store.states[0][2]["state"] == "finishing"  # no new batch starts meanwhile
+
+
+def test_commits_spread_over_every_gate(store: MemoryStore) -> None:
+    store.open_session("g1", units={f"A-{n}": "A" for n in range(400)}, gates=GATES)
+    service, _ = counting(store)
+    for n in range(400):
+        service.record_scans(ALICE, {"session_id": "g1", "scans": [scan(f"A-{n}", f"c{n}")]})
+    assert {view.gate for view in store.commit_views} == set(range(GATES))
+
+
+def test_an_undo_goes_through_a_gate_and_is_refused_once_they_are_closed(
+        store: MemoryStore) -> None:
+    store.open_session("g1", units={"A-1": "A"}, gates=GATES)
+    service, _ = counting(store)
+    service.record_scans(ALICE, {"session_id": "g1", "scans": [scan("A-1", "c1")]})
+    store.gates["g1"].clear()  # as a finish does, between the undo's read and its commit
+    store.fail_commits = 0
+    original = store.get_session
+    calls = {"n": 0}
+
+    def open_then_finishing(session_id: str) -> Any:
+        calls["n"] += 1
+        if calls["n"] > 1:
+            store.sessions["g1"]["state"] = "finishing"
+        return original(session_id)
+
+    store.get_session = open_then_finishing  # type: ignore[method-assign]
+    with pytest.raises(FailedPrecondition) as err:
+        service.undo_scan(ALICE, {"session_id": "g1", "client_scan_id": "c1"})
+    assert err.value.message.code == "stocktake.session.closed"
+    assert store.units["g1"]["A-1"]["found"] is True  # the undo did not land
+    assert store.commit_views[-1].gate is not None
+
+
+def test_a_refused_batch_answers_what_an_earlier_send_recorded(store: MemoryStore) -> None:
+    service, _ = counting(store)
+    service.record_scans(ALICE, {"session_id": "s1", "scans": [scan("A-1", "c1")]})
+    store.sessions["s1"]["state"] = "finished"
+    reply = service.record_scans(ALICE, {"session_id": "s1", "scans": [
+        scan("A-1", "c1"), scan("A-2", "c2")]})
+    first, second = reply["results"]
+    assert (first["result"], first["resent"]) == ("accepted", True)
+    assert (second["result"], second["reason"]) == ("refused", "session_finished")
+    assert (reply["accepted"], reply["refused"], reply["resent"]) == (0, 1, 1)
+    with pytest.raises(InvalidInput) as err:  # an id reused for another unit, as ever
+        service.record_scans(ALICE, {"session_id": "s1", "scans": [scan("A-2", "c1")]})
+    assert err.value.message.code == "stocktake.scans.reused_id"
 
 
 def test_an_admin_may_finish_anothers_session_a_staff_member_may_not(

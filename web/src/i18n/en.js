@@ -211,6 +211,7 @@ export default {
   "scan.unexpected.out_of_scope": "Unexpected: the part is not in this count",
   "scan.unexpected.other": "Unexpected",
   "scan.invalid": "Not a label id; not sent",
+  "scan.refused": "Not counted: the count had closed",
   "scan.discarded": "Discarded; not sent",
   "queue.empty": "All scans are sent.",
   "queue.waiting": "Scans waiting to be sent: {count}",

@@ -211,6 +211,7 @@ export default {
   "scan.unexpected.out_of_scope": "Beklenmeyen: parça bu sayımda yok",
   "scan.unexpected.other": "Beklenmeyen",
   "scan.invalid": "Etiket kimliği değil; gönderilmedi",
+  "scan.refused": "Sayılmadı: sayım kapanmıştı",
   "scan.discarded": "Silindi; gönderilmedi",
   "queue.empty": "Tüm okutmalar gönderildi.",
   "queue.waiting": "Gönderilmeyi bekleyen okutma: {count}",
