@@ -4,14 +4,20 @@ again), then the session is finished.
 
 Run from the repository root:  .venv/bin/python bench/stocktake.py [--scans 10000]
 
+Meanwhile each phone polls the live counts (count_session_live) every 2 s, as the
+Counting page does.
+
 Prints the start (freezing the expected set), scans/s over the whole run, batch latency
-p50/p99, the finish time, and whether every scan was counted exactly once (found ==
-scans, no unit twice, resent batches answered alike, one scan record per scan).
+p50/p99, the live poll's documents read, bytes (its JSON as the callable sends it) and
+p50/p99 time, the same for the full report the page polled before, the finish time, and
+whether every scan was counted exactly once (found == scans, no unit twice, resent
+batches answered alike, one scan record per scan).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import sys
@@ -44,6 +50,50 @@ def seed_labels(client: object, count: int) -> list[str]:
     return ids
 
 
+class ReadCounter:
+    """Documents the store reads between counting() and done(), per thread (Firestore bills
+    a document read per document returned, and one for a query that returns none)."""
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+
+    def counting(self) -> None:
+        self.local.reads = 0
+
+    def add(self, n: int) -> None:
+        if getattr(self.local, "reads", None) is not None:
+            self.local.reads += n
+
+    def done(self) -> int:
+        reads, self.local.reads = self.local.reads, None
+        return int(reads)
+
+
+def count_reads(store: object) -> ReadCounter:
+    counter = ReadCounter()
+    calls = store._calls  # type: ignore[attr-defined]
+    read_view, stream = calls.read_view, store._stream  # type: ignore[attr-defined]
+
+    def counted_read_view(refs, **kwargs):  # type: ignore[no-untyped-def]
+        counter.add(len(refs))
+        return read_view(refs, **kwargs)
+
+    def counted_stream(query):  # type: ignore[no-untyped-def]
+        found = stream(query)
+        counter.add(max(1, len(found)))
+        return found
+
+    calls.read_view = counted_read_view
+    store._stream = counted_stream  # type: ignore[attr-defined]
+    return counter
+
+
+def as_sent(reply: object) -> bytes:
+    """The reply as the callable protocol sends it (times as text)."""
+    return json.dumps({"result": reply}, default=str, ensure_ascii=False,
+                      separators=(",", ":")).encode()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scans", type=int, default=10_000)
@@ -70,8 +120,9 @@ def run(args: argparse.Namespace) -> None:
 
     client = firestore.Client(project=PROJECT)
     ids = seed_labels(client, args.scans)
-    sessions = CountSessions(FirestoreCountStore(client, lambda: datetime.now(UTC)),
-                             lambda: datetime.now(UTC), finish_grace_s=args.finish_grace)
+    store = FirestoreCountStore(client, lambda: datetime.now(UTC))
+    sessions = CountSessions(store, lambda: datetime.now(UTC), finish_grace_s=args.finish_grace)
+    reads = count_reads(store)
     boss = Caller("bench-boss", has_staff_claim=True)
     started = time.perf_counter()
     session = sessions.start(boss, {"name": "bench"})["session_id"]
@@ -113,18 +164,48 @@ def run(args: argparse.Namespace) -> None:
                         if seen != result["result"]:
                             mismatches.append(result["client_scan_id"])
 
+    polls: list[tuple[float, int, int]] = []  # seconds, documents read, bytes
+    scanning_done = threading.Event()
+
+    def poller(index: int) -> None:
+        caller = Caller(f"phone-{index}", has_staff_claim=True)
+        cursor, pause = None, 0.2 * index  # the phones' polls spread over the 2 s
+        while not scanning_done.wait(pause):
+            pause = 2.0
+            reads.counting()
+            t0 = time.perf_counter()
+            live = sessions.live(caller, {"session_id": session, "since": cursor})
+            took = time.perf_counter() - t0
+            cursor = live["cursor"]
+            with lock:
+                polls.append((took, reads.done(), len(as_sent(live))))
+
     threads = [threading.Thread(target=phone, args=(i,)) for i in range(args.phones)]
+    pollers = [threading.Thread(target=poller, args=(i,)) for i in range(args.phones)]
     t0 = time.perf_counter()
-    for thread in threads:
+    for thread in [*threads, *pollers]:
         thread.start()
     for thread in threads:
         thread.join()
     scanning = time.perf_counter() - t0
+    scanning_done.set()
+    for thread in pollers:
+        thread.join()
     print(f"scans: {len(answers)} scans ({len(latencies)} batches of {args.batch}, "
           f"{len(latencies) - args.scans // args.batch} sent twice) from {args.phones} "
           f"phones in {scanning:.1f} s = {len(answers) / scanning:.0f} scans/s; batch p50 "
           f"{percentile(latencies, 50):.2f} s, p99 {percentile(latencies, 99):.2f} s; "
           f"errors {len(errors)}")
+    seconds = [p[0] for p in polls]
+    print(f"live poll (10 phones every 2 s while scanning, {len(polls)} polls): "
+          f"documents read max {max(p[1] for p in polls)}, bytes max "
+          f"{max(p[2] for p in polls):,}; p50 {percentile(seconds, 50) * 1000:.0f} ms, "
+          f"p99 {percentile(seconds, 99) * 1000:.0f} ms")
+    reads.counting()
+    t0 = time.perf_counter()
+    full = sessions.report(boss, session)
+    print(f"the full report (what the page polled before): documents read {reads.done():,}, "
+          f"bytes {len(as_sent(full)):,}, {time.perf_counter() - t0:.2f} s")
 
     t0 = time.perf_counter()
     done = sessions.finish(boss, {"session_id": session})

@@ -189,6 +189,15 @@ def cancelCountSession(req: https_fn.CallableRequest) -> Any:
 
 
 @_callable
+def count_session_live(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.count_sessions().live)
+
+@_callable
+def countSessionLive(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.count_sessions().live)
+
+
+@_callable
 def list_count_sessions(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.sessions_listing().list_sessions)
 

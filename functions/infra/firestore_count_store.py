@@ -30,9 +30,10 @@ from typing import Any
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
+from google.cloud.firestore_v1.field_path import FieldPath
 
 from infra.firestore_calls import Conflict, Doc, FirestoreCalls, Write
-from stocktake.ports import LabelInfo, ScanView, Session, StoredScan, Unit
+from stocktake.ports import LabelInfo, RecentScan, ScanView, Session, StoredScan, Tally, Unit
 
 SESSIONS_COLLECTION = "count_sessions"
 QR_COLLECTION = "qr_codes"
@@ -128,7 +129,7 @@ class FirestoreCountStore:
 
     def commit_scans(self, session_id: str, view: ScanView,
                      scans: Mapping[str, dict[str, Any]],
-                     units: Mapping[str, dict[str, Any] | None]) -> bool:
+                     units: Mapping[str, dict[str, Any] | None], tally: Tally) -> bool:
         versions: dict[tuple[str, str], Doc] = view.versions
         writes: list[Write] = []
         for client_id, fields in scans.items():
@@ -138,12 +139,34 @@ class FirestoreCountStore:
         for qr_id, unit_fields in units.items():
             writes.append((versions[("unit", qr_id)], unit_fields))
         gate = [] if view.gate is None else [
-            (self._gate_ref(session_id, view.gate), {"commits": firestore.Increment(1)})]
+            (self._gate_ref(session_id, view.gate), _gate_counts(tally))]
         try:
             self._calls.commit_unchanged(writes, must_exist=gate)
         except Conflict:
             return False
         return True
+
+    def gate_tallies(self, session_id: str, gates: int) -> dict[str, dict[str, int]]:
+        tallies: dict[str, dict[str, int]] = {}
+        for doc in self._calls.read_view([self._gate_ref(session_id, g)
+                                          for g in range(gates)]):
+            for part, counts in ((doc.data or {}).get("parts") or {}).items():
+                mine = tallies.setdefault(part, {})
+                for kind, count in (counts or {}).items():
+                    mine[kind] = mine.get(kind, 0) + int(count)
+        return tallies
+
+    def recent_scans(self, session_id: str, since: datetime | None,
+                     limit: int) -> list[RecentScan]:
+        query = self._session_ref(session_id).collection("scans")
+        if since is not None:
+            query = query.where(filter=FieldFilter("receivedAt", ">", since))
+        query = query.order_by("receivedAt", direction=firestore.Query.DESCENDING).limit(limit)
+        return [RecentScan(str(d.get("clientScanId")), str(d.get("qrId")),
+                           d.get("result", "accepted"), d.get("reason"), str(d.get("by")),
+                           d["receivedAt"])
+                for d in (s.to_dict() or {} for s in self._stream(query))
+                if d.get("receivedAt") is not None]
 
     def close_gates(self, session_id: str, gates: int) -> None:
         self._calls.delete_all([self._gate_ref(session_id, g) for g in range(gates)])
@@ -192,6 +215,18 @@ class FirestoreCountStore:
                                                                 timeout=timeout))
 
 
+def _gate_counts(tally: Tally) -> dict[str, Any]:
+    """The gate's update: one more commit, and the tally added to its per-part counts
+    (a part code is one field name, whatever its letters)."""
+    update: dict[str, Any] = {"commits": firestore.Increment(1)}
+    for part, counts in tally.items():
+        for kind, change in counts.items():
+            if change:
+                update[FieldPath("parts", part, kind).to_api_repr()] = \
+                    firestore.Increment(change)
+    return update
+
+
 def scan_key(client_scan_id: str) -> str:
     """A document id for a client's scan id (which could be ".." or "__x__" as sent)."""
     digest = hashlib.sha256(client_scan_id.encode()).digest()[:18]
@@ -210,7 +245,9 @@ def _session(session_id: str, data: dict[str, Any]) -> Session:
                    started_at=data["startedAt"],
                    expected_count=int(data.get("expectedCount") or 0),
                    finished_at=data.get("finishedAt"), totals=data.get("totals"),
-                   gates=int(data.get("gates") or 0))
+                   gates=int(data.get("gates") or 0),
+                   expected_by_part=data.get("expectedByPart"),
+                   part_names=data.get("partNames"), part_counts=data.get("partCounts"))
 
 
 def _stored_scan(client_id: str, data: dict[str, Any]) -> StoredScan:

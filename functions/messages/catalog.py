@@ -728,6 +728,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "'session_id' must be the id start_count_session gave.",
         "tr": "'session_id', start_count_session tarafından verilen kimlik olmalıdır.",
     },
+    "stocktake.live.since": {
+        "en": "'since' must be the 'cursor' of the previous answer (a date and time with its "
+              "offset), or left out.",
+        "tr": "'since', bir önceki yanıtın 'cursor' değeri (saat dilimiyle bir tarih ve saat) "
+              "olmalı ya da hiç verilmemelidir.",
+    },
     "stocktake.session.not_found": {
         "en": "No count session {session_id}.",
         "tr": "{session_id} kimlikli bir sayım oturumu yok.",

@@ -37,6 +37,11 @@ class Session:
     # How many gate records the session has (stocktake/sessions.py, "Finishing is final");
     # 0 for a session started before there were gates.
     gates: int = 0
+    # Kept since the gates: the units expected per part and the parts' names (for the live
+    # counts), and once finished, each part's counts.
+    expected_by_part: dict[str, int] | None = None
+    part_names: dict[str, str] | None = None
+    part_counts: dict[str, dict[str, int]] | None = None
 
 
 @dataclass
@@ -62,6 +67,20 @@ class StoredScan:
     result: ScanResult
     reason: str | None
     undone: bool = False
+
+
+# Live counts a commit adds to its gate: {part key: {"found" | "unexpected": change}}.
+Tally = Mapping[str, Mapping[str, int]]
+
+
+@dataclass(frozen=True)
+class RecentScan:
+    client_scan_id: str
+    qr_id: str
+    result: ScanResult
+    reason: str | None
+    by: str
+    received_at: datetime
 
 
 @dataclass(frozen=True)
@@ -109,11 +128,20 @@ class CountStore(Protocol):
 
     def commit_scans(self, session_id: str, view: ScanView,
                      scans: Mapping[str, dict[str, Any]],
-                     units: Mapping[str, dict[str, Any] | None]) -> bool:
+                     units: Mapping[str, dict[str, Any] | None], tally: Tally) -> bool:
         """Create the scan records and write the units (None deletes one), on condition
         that nothing `view` read has changed and that the view's gate still exists (it
-        is written too, so the commit and the gate's removal are ordered); False when
-        either fails."""
+        is written too, adding `tally` to its counts, so the commit and the gate's
+        removal are ordered); False when either fails."""
+        ...
+
+    def gate_tallies(self, session_id: str, gates: int) -> dict[str, dict[str, int]]:
+        """The counts of every gate still there, added up: {part key: {kind: count}}."""
+        ...
+
+    def recent_scans(self, session_id: str, since: datetime | None,
+                     limit: int) -> list[RecentScan]:
+        """The newest scans received after `since` (all: None), newest first."""
         ...
 
     def close_gates(self, session_id: str, gates: int) -> None:

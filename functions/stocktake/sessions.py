@@ -38,7 +38,7 @@ from identity import Caller, require_staff
 from messages import Msg
 from qr import ids
 from spreadsheet_safe import safe_row
-from stocktake.ports import CountStore, Scan, ScanView, Session, StoredScan, Unit
+from stocktake.ports import CountStore, Scan, ScanView, Session, StoredScan, Tally, Unit
 
 # A phone's offline queue arrives in batches of up to 1000 scans. A scan writes two records
 # (the scan and its unit) and a Firestore commit takes 500 writes, so a batch is committed
@@ -51,6 +51,7 @@ MAX_PART_CODES = 1000
 # writes a second each however many phones scan (ten phones committing 250 scans at a
 # time make about 16 commits a second in all).
 GATES = 16
+RECENT_SCANS = 20  # at most, in a live poll
 _SESSION_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 _CLIENT_SCAN_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 UNKNOWN_PART = "(unknown)"
@@ -95,8 +96,10 @@ class CountSessions:
         session_id = self._store.create_session({
             "name": name, "note": note, "partCodes": list(part_codes) if part_codes else None,
             "state": "open", "startedBy": staff.uid, "startedAt": now,
-            "expectedCount": count, "expectedParts": len(expected), "gates": GATES},
-            expected, GATES)
+            "expectedCount": count, "expectedParts": len(expected), "gates": GATES,
+            # For the live counts: read with the session, never recounted.
+            "expectedByPart": {code: len(units) for code, units in expected.items()},
+            "partNames": self._store.part_names(sorted(expected))}, expected, GATES)
         # Codes with nothing to count are named, so a typo in a long list is seen at once.
         return {"session_id": session_id, "expected": count, "parts": len(expected),
                 "part_codes_without_units": unknown}
@@ -139,12 +142,13 @@ class CountSessions:
             scans = {s.result["client_scan_id"]: s.scan_write for s in chunk
                      if s.scan_write is not None}
             units = {s.qr_id: s.unit_write for s in chunk if s.unit_write is not None}
+            tally = _tally(s.tally for s in chunk if s.tally is not None)
             if scans:
                 # A session without gates: a later commit checks the session is still open.
                 if done and not session.gates \
                         and self._session(session.id).state != "open":
                     return done
-                if not self._store.commit_scans(session.id, view, scans, units):
+                if not self._store.commit_scans(session.id, view, scans, units, tally):
                     return done
             done += len(chunk)
         return done
@@ -182,10 +186,10 @@ class CountSessions:
                 return {"client_scan_id": client_id, "undone": True, "changed": False}
             unit_view = self._store.scan_view(session_id, [client_id], [stored.qr_id],
                                               _gate(session))
-            unit_writes = _undo_units(unit_view, stored)
+            unit_writes, taken_back = _undo_units(unit_view, stored)
             if self._store.commit_scans(session_id, unit_view, {client_id: {
                     "undone": True, "undoneBy": staff.uid, "undoneAt": self._clock()}},
-                    unit_writes):
+                    unit_writes, _tally([taken_back] if taken_back else [], -1)):
                 return {"client_scan_id": client_id, "undone": True, "changed": True,
                         "qr_id": stored.qr_id}
             if time.monotonic() >= deadline:
@@ -212,7 +216,10 @@ class CountSessions:
         summary = self._summary(session.id)
         self._store.save_results(session.id, {
             "state": "finished", "finishedAt": self._clock(), "finishedBy": staff.uid,
-            "totals": summary["totals"]}, {p["part_code"]: p for p in summary["parts"]})
+            "totals": summary["totals"],
+            "partCounts": {p["part_code"]: {k: p[k] for k in _COUNTS}
+                           for p in summary["parts"]}},
+            {p["part_code"]: p for p in summary["parts"]})
         return {"session_id": session.id, "state": "finished", **summary}
 
     def cancel(self, caller: Caller | None, data: Any) -> dict[str, Any]:
@@ -234,6 +241,31 @@ class CountSessions:
         return {"session_id": sid, "name": session.name, "state": session.state,
                 "started_by": session.started_by, "started_at": session.started_at,
                 **self._summary(sid)}
+
+    def live(self, caller: Caller | None, data: Any) -> dict[str, Any]:
+        """`count_session_live` {session_id, since?}: the counts as they stand, per part,
+        from the session and its gates (about 20 reads however many units), and the scans
+        received since `since` (the `cursor` of the previous answer), newest first."""
+        require_staff(caller)
+        sid = _session_id(data)
+        since = _since(data.get("since"))
+        session = self._session(sid)
+        head = {"session_id": sid, "name": session.name, "state": session.state}
+        if session.gates and session.expected_by_part is not None:
+            counts = _live_counts(session, self._store.gate_tallies(sid, session.gates)
+                                  if session.state == "open" else None)
+        else:  # a session from before the gates: counted from its units
+            summary = self._summary(sid)
+            counts = {"totals": summary["totals"],
+                      "parts": [{k: v for k, v in p.items() if k in _LIVE_PART_FIELDS}
+                                for p in summary["parts"]]}
+        recent = self._store.recent_scans(sid, since, RECENT_SCANS)
+        # Times as RFC 3339 text to the microsecond: the cursor comes back as `since`.
+        cursor = recent[0].received_at if recent else since
+        return {**head, **counts, "recent": [
+            {"client_scan_id": r.client_scan_id, "qr_id": r.qr_id, "result": r.result,
+             "reason": r.reason, "by": r.by, "received_at": r.received_at.isoformat()}
+            for r in recent], "cursor": cursor.isoformat() if cursor else None}
 
     def report_csv(self, caller: Caller | None, session_id: Any) -> str:
         """One row per unit (found, missing or unexpected), spreadsheet-safe, with a BOM
@@ -291,12 +323,14 @@ class CountSessions:
 
 @dataclass(frozen=True)
 class _Step:
-    """One scan of a batch: its answer, and the records it writes (none when resent)."""
+    """One scan of a batch: its answer, the records it writes (none when resent), and what
+    it adds to the live counts: (part key, "found" | "unexpected")."""
 
     result: dict[str, Any]
     qr_id: str
     scan_write: dict[str, Any] | None = None
     unit_write: dict[str, Any] | None = None
+    tally: tuple[str, str] | None = None
 
 
 def _plan_scans(view: ScanView, scans: list[Scan], by: str, now: datetime) -> list[_Step]:
@@ -314,11 +348,13 @@ def _plan_scans(view: ScanView, scans: list[Scan], by: str, now: datetime) -> li
         found = {"found": True, "scan": scan.client_scan_id, "foundBy": by, "foundAt": now,
                  "scannedAt": scan.scanned_at}
         unit_write: dict[str, Any] | None = None
+        tally: tuple[str, str] | None = None
         if unit is not None and unit.found:
             outcome, reason = "duplicate", unit.reason
         elif unit is not None and unit.expected:
             outcome, reason = "accepted", None
             unit_write = found
+            tally = (part_key(unit.part_code), "found")
             units[scan.qr_id] = Unit(scan.qr_id, unit.part_code, True, True, None,
                                      scan.client_scan_id)
         else:
@@ -327,6 +363,7 @@ def _plan_scans(view: ScanView, scans: list[Scan], by: str, now: datetime) -> li
             outcome = "unexpected"
             part_code = label.part_code if label else None
             unit_write = {"partCode": part_code, "expected": False, "reason": reason, **found}
+            tally = (part_key(part_code), "unexpected")
             units[scan.qr_id] = Unit(scan.qr_id, part_code, False, True, reason,
                                      scan.client_scan_id)
         record = StoredScan(scan.client_scan_id, scan.qr_id, outcome, reason)  # type: ignore[arg-type]
@@ -334,8 +371,47 @@ def _plan_scans(view: ScanView, scans: list[Scan], by: str, now: datetime) -> li
         steps.append(_Step(_result(record, resent=False), scan.qr_id, scan_write={
             "qrId": scan.qr_id, "result": outcome, "reason": reason, "by": by,
             "scannedAt": scan.scanned_at, "receivedAt": now, "undone": False},
-            unit_write=unit_write))
+            unit_write=unit_write, tally=tally))
     return steps
+
+
+def part_key(part_code: str | None) -> str:
+    """The part a unit counts under: its code, or "(unknown)" for a label nobody made."""
+    return part_code or UNKNOWN_PART
+
+
+def _tally(changes: Any, sign: int = 1) -> dict[str, dict[str, int]]:
+    tally: dict[str, dict[str, int]] = {}
+    for part, kind in changes:
+        counts = tally.setdefault(part, {})
+        counts[kind] = counts.get(kind, 0) + sign
+    return tally
+
+
+_COUNTS = ("expected", "found", "missing", "unexpected")
+_LIVE_PART_FIELDS = ("part_code", "part_name", *_COUNTS)
+
+
+def _live_counts(session: Session, tallies: Tally | None) -> dict[str, Any]:
+    """Totals and per-part counts from the expected units and the gates' tallies (None:
+    the session is not open; a finished one has its final counts, others none)."""
+    if tallies is None:
+        final = session.part_counts
+        if final is None:
+            return {"totals": None, "parts": []}
+        rows = {code: dict(counts) for code, counts in final.items()}
+    else:
+        expected = session.expected_by_part or {}
+        rows = {}
+        for code in sorted(set(expected) | set(tallies)):
+            found = tallies.get(code, {}).get("found", 0)
+            rows[code] = {"expected": expected.get(code, 0), "found": found,
+                          "missing": expected.get(code, 0) - found,
+                          "unexpected": tallies.get(code, {}).get("unexpected", 0)}
+    names = session.part_names or {}
+    parts = [{"part_code": code, "part_name": names.get(code, ""), **rows[code]}
+             for code in sorted(rows)]
+    return {"totals": {k: sum(p[k] for p in parts) for k in _COUNTS}, "parts": parts}
 
 
 def _same_unit(earlier: StoredScan, scan: Scan) -> None:
@@ -350,16 +426,18 @@ def _gate(session: Session) -> int | None:
     return random.randrange(session.gates) if session.gates else None
 
 
-def _undo_units(view: ScanView, scan: StoredScan) -> dict[str, dict[str, Any] | None]:
+def _undo_units(view: ScanView, scan: StoredScan
+                ) -> tuple[dict[str, dict[str, Any] | None], tuple[str, str] | None]:
     """What undoing `scan` changes: the unit it found is not found any more (an
-    unexpected unit it brought in goes away); a duplicate changed nothing."""
+    unexpected unit it brought in goes away); a duplicate changed nothing. And which
+    live count it takes one from."""
     unit = view.units.get(scan.qr_id)
     if unit is None or unit.scan != scan.client_scan_id:
-        return {}
+        return {}, None
     if unit.expected:
         return {scan.qr_id: {"found": False, "scan": None, "foundBy": None, "foundAt": None,
-                             "scannedAt": None}}
-    return {scan.qr_id: None}
+                             "scannedAt": None}}, (part_key(unit.part_code), "found")
+    return {scan.qr_id: None}, (part_key(unit.part_code), "unexpected")
 
 
 def _result(scan: StoredScan, *, resent: bool) -> dict[str, Any]:
@@ -454,6 +532,20 @@ def _scans(data: Any) -> list[Scan]:
         scans.append(Scan(qr_id, _client_scan_id(item.get("client_scan_id"), where),
                           _scanned_at(item.get("scanned_at"), where)))
     return scans
+
+
+def _since(value: Any) -> datetime | None:
+    """A live poll's `since`: the `cursor` it was given last time (RFC 3339 text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed.astimezone(UTC)
+    raise InvalidInput(Msg("stocktake.live.since"))
 
 
 def _scanned_at(value: Any, where: str) -> datetime | None:

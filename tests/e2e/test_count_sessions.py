@@ -196,6 +196,48 @@ def test_phones_scanning_at_once_count_every_unit_once(stock, call, user_token, 
     assert done["totals"] == {"expected": 60, "found": 60, "missing": 0, "unexpected": 0}
 
 
+def test_live_counts_from_the_gates_match_the_report_before_and_after_the_finish(
+        stock, call, user_token):
+    session = start(call, user_token)
+    vida, saft = stock["VIDA-M8"], stock["ŞAFT-1"]
+
+    def live(**extra) -> dict:
+        return ok(callable_(call, "countSessionLive", {"session_id": session, **extra},
+                            user_token))
+
+    def report() -> dict:
+        got = call("count_session_report", "GET", token=user_token,
+                   query_string={"session_id": session}).get_json()
+        return {"totals": got["totals"], "parts": [
+            {k: p[k] for k in ("part_code", "part_name", "expected", "found", "missing",
+                               "unexpected")} for p in got["parts"]]}
+
+    empty = live()
+    assert {"totals": empty["totals"], "parts": empty["parts"]} == report()
+    assert (empty["recent"], empty["cursor"]) == ([], None)
+    ok(callable_(call, "record_scans", {"session_id": session, "scans": [
+        scan(vida[0], "c1"), scan(saft[0], "c2"), scan(vida[0], "c3"),
+        scan("VIDA-M8-aaaaaaaaaaaa", "c4"), scan("KAYIP-bbbbbbbbbbbb", "c5")]}, user_token))
+    ok(callable_(call, "undo_scan", {"session_id": session, "client_scan_id": "c2"},
+                 user_token))
+    now = live()
+    assert {"totals": now["totals"], "parts": now["parts"]} == report()
+    assert now["totals"] == {"expected": 5, "found": 1, "missing": 4, "unexpected": 2}
+    assert [p["part_code"] for p in now["parts"]] == ["(unknown)", "VIDA-M8", "ŞAFT-1"]
+    assert {r["client_scan_id"] for r in now["recent"]} == {"c1", "c2", "c3", "c4", "c5"}
+    quiet = live(since=now["cursor"])
+    assert quiet["recent"] == [] and quiet["cursor"] == now["cursor"]
+    bad = callable_(call, "count_session_live", {"session_id": session, "since": "dün",
+                                                 "locale": "tr"}, user_token)
+    assert error(bad)["status"] == "INVALID_ARGUMENT"
+    assert "'since'" in error(bad)["message"] and "olmalı" in error(bad)["message"]
+
+    done = ok(callable_(call, "finish_count_session", {"session_id": session}, user_token))
+    final = live()
+    assert final["state"] == "finished" and final["totals"] == done["totals"]
+    assert {"totals": final["totals"], "parts": final["parts"]} == report()
+
+
 def test_ten_phones_finished_mid_batch_are_told_exactly_what_the_final_count_holds(
         stock, call, user_token, drain, firestore_client):
     """Ten phones each send one batch of 1,000 scans (the same 200 units in their own order,
@@ -349,6 +391,9 @@ def test_who_may_do_what(stock, call, user_token, no_role_token, admin_token):
     report = call("count_session_report", "GET", token=no_role_token,
                   query_string={"session_id": session})
     assert report.status_code == 403
+    for token in (no_role_token, None):
+        refused = error(callable_(call, "count_session_live", {"session_id": session}, token))
+        assert refused["status"] in ("PERMISSION_DENIED", "UNAUTHENTICATED")
 
 
 def test_a_full_batch_of_unknown_labels_is_taken_in_one_call(stock, call, user_token,

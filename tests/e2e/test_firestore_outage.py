@@ -75,6 +75,7 @@ def calls(unit: str, session: str) -> list[Call]:
         Call("finish_count_session", "CALL", json={"session_id": session}),
         Call("cancel_count_session", "CALL", json={"session_id": session}),
         Call("list_count_sessions", "CALL", json={}),
+        Call("count_session_live", "CALL", json={"session_id": session}),
         Call("get_vision_api_quota_status", "CALL", json={}, token="admin"),
         Call("set_vision_api_enabled", "CALL", json={"enabled": False}, token="admin"),
         Call("set_vision_api_fallback_strategy", "CALL", json={"strategy": "deny"},

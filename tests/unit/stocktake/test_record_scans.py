@@ -11,7 +11,7 @@ import pytest
 
 from errors import InvalidInput
 from identity import Caller
-from stocktake.ports import LabelInfo, ScanView, Session, StoredScan, Unit
+from stocktake.ports import LabelInfo, ScanView, Session, StoredScan, Tally, Unit
 from stocktake.sessions import GATES, SCANS_PER_COMMIT, CountSessions
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -26,6 +26,7 @@ class Store:
     def __init__(self, qr_ids: list[str], gates: int = GATES) -> None:
         self.gates = set(range(gates))
         self.gate_count = gates
+        self.tally: dict[tuple[str, str], int] = {}
         self.labels = {q: LabelInfo("P", False) for q in qr_ids}
         self.units: dict[str, dict[str, Any]] = {
             q: {"partCode": "P", "expected": True, "found": False} for q in qr_ids}
@@ -74,7 +75,7 @@ class Store:
 
     def commit_scans(self, session_id: str, view: ScanView,
                      scans: Mapping[str, dict[str, Any]],
-                     units: Mapping[str, dict[str, Any] | None]) -> bool:
+                     units: Mapping[str, dict[str, Any] | None], tally: Tally) -> bool:
         self.before_commit(len(self.commits))
         keys = [("scan", c) for c in scans] + [("unit", q) for q in units]
         if any(self.version.get(k, 0) != view.versions[k] for k in keys):
@@ -89,6 +90,9 @@ class Store:
             self.units[q] = {**self.units.get(q, {}), **unit_fields}
         for k in keys:
             self.version[k] = self.version.get(k, 0) + 1
+        for part, counts in tally.items():
+            for kind, change in counts.items():
+                self.tally[(part, kind)] = self.tally.get((part, kind), 0) + change
         self.commits.append(len(keys))
         return True
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,7 +26,15 @@ from errors import (
 from identity import Caller
 from messages import Msg
 from stocktake import sessions as sessions_module
-from stocktake.ports import LabelInfo, ScanView, Session, StoredScan, Unit
+from stocktake.ports import (
+    LabelInfo,
+    RecentScan,
+    ScanView,
+    Session,
+    StoredScan,
+    Tally,
+    Unit,
+)
 from stocktake.sessions import GATES, CountSessions, report_format
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -62,6 +71,8 @@ class MemoryStore:
         self.names_asked: list[list[str]] = []
         self.fail_commits = 0
         self.gates: dict[str, set[int]] = {}
+        self.tallies: dict[str, dict[int, dict[str, dict[str, int]]]] = {}
+        self.recent_asked: list[tuple[str, datetime | None, int]] = []
         self.closed: list[tuple[str, int]] = []
 
     def open_session(self, sid: str = "s1", *, by: str = "alice",
@@ -102,7 +113,8 @@ class MemoryStore:
             return None
         return Session(session_id, s["name"], s["note"], s["partCodes"], s["state"],
                        s["startedBy"], s["startedAt"], s["expectedCount"],
-                       gates=s.get("gates", 0))
+                       gates=s.get("gates", 0), expected_by_part=s.get("expectedByPart"),
+                       part_names=s.get("partNames"), part_counts=s.get("partCounts"))
 
     def set_state(self, session_id: str, from_states: tuple[str, ...],
                   fields: dict[str, Any]) -> bool:
@@ -126,7 +138,7 @@ class MemoryStore:
 
     def commit_scans(self, session_id: str, view: ScanView,
                      scans: Mapping[str, dict[str, Any]],
-                     units: Mapping[str, dict[str, Any] | None]) -> bool:
+                     units: Mapping[str, dict[str, Any] | None], tally: Tally) -> bool:
         self.commit_views.append(view)
         if self.fail_commits:
             self.fail_commits -= 1
@@ -134,6 +146,11 @@ class MemoryStore:
         if view.gate is not None and view.gate not in self.gates[session_id]:
             return False
         self.commits.append((session_id, dict(scans), dict(units)))
+        if view.gate is not None:
+            gate = self.tallies.setdefault(session_id, {}).setdefault(view.gate, {})
+            for part, counts in tally.items():
+                for kind, change in counts.items():
+                    gate.setdefault(part, {})[kind] = gate.get(part, {}).get(kind, 0) + change
         for c, fields in scans.items():
             self.scans[session_id][c] = {**self.scans[session_id].get(c, {}), **fields}
         for q, unit_fields in units.items():
@@ -147,6 +164,23 @@ class MemoryStore:
     def close_gates(self, session_id: str, gates: int) -> None:
         self.closed.append((session_id, gates))
         self.gates[session_id].clear()
+        self.tallies.pop(session_id, None)
+
+    def gate_tallies(self, session_id: str, gates: int) -> dict[str, dict[str, int]]:
+        total: dict[str, dict[str, int]] = {}
+        for gate in self.tallies.get(session_id, {}).values():
+            for part, counts in gate.items():
+                for kind, count in counts.items():
+                    total.setdefault(part, {})[kind] = total.get(part, {}).get(kind, 0) + count
+        return total
+
+    def recent_scans(self, session_id: str, since: datetime | None,
+                     limit: int) -> list[RecentScan]:
+        self.recent_asked.append((session_id, since, limit))
+        found = [RecentScan(c, r["qrId"], r["result"], r["reason"], r["by"], r["receivedAt"])
+                 for c, r in self.scans[session_id].items()
+                 if since is None or r["receivedAt"] > since]
+        return sorted(found, key=lambda r: r.received_at, reverse=True)[:limit]
 
     def all_units(self, session_id: str) -> list[Unit]:
         return [_unit(q, u) for q, u in self.units[session_id].items()]
@@ -610,7 +644,9 @@ def test_starting_a_session_freezes_the_units_to_count() -> None:
     assert store.asked == [None]
     assert store.created == [({"name": "Raf A", "note": "sol duvar", "partCodes": None,
                                "state": "open", "startedBy": "alice", "startedAt": NOW,
-                               "expectedCount": 3, "expectedParts": 2, "gates": GATES},
+                               "expectedCount": 3, "expectedParts": 2, "gates": GATES,
+                               "expectedByPart": {"A": 2, "B": 1},
+                               "partNames": {}},
                               {"A": ["A-1", "A-2"], "B": ["B-1"]})]
 
 
@@ -690,7 +726,9 @@ def test_finishing_waits_then_saves_the_count(store: MemoryStore) -> None:
     totals = {"expected": 3, "found": 1, "missing": 2, "unexpected": 0}
     ((sid, fields, parts),) = store.saved
     assert (sid, fields) == ("s1", {"state": "finished", "finishedAt": LATER,
-                                    "finishedBy": "alice", "totals": totals})
+                                    "finishedBy": "alice", "totals": totals, "partCounts": {
+        "A": {"expected": 2, "found": 1, "missing": 1, "unexpected": 0},
+        "B": {"expected": 1, "found": 0, "missing": 1, "unexpected": 0}}})
     assert sorted(parts) == ["A", "B"] and parts["A"]["found"] == 1
     assert reply == {"session_id": "s1", "state": "finished", "totals": totals,
                      "parts": [parts["A"], parts["B"]]}
@@ -914,3 +952,116 @@ def test_another_report_format_is_refused(given: Any) -> None:
     with pytest.raises(InvalidInput) as err:
         report_format(given)
     assert_msg(err.value, "stocktake.report.format")
+
+
+# -- live counts -------------------------------------------------------------------------------
+
+def live_counts(reply: dict[str, Any]) -> tuple[Any, Any]:
+    return reply["totals"], reply["parts"]
+
+
+def report_counts(report: dict[str, Any]) -> tuple[Any, Any]:
+    return report["totals"], [{k: p[k] for k in ("part_code", "part_name", "expected", "found",
+                                                  "missing", "unexpected")}
+                              for p in report["parts"]]
+
+
+def test_live_counts_come_from_the_gates_and_agree_with_the_report_through_scans_and_undos(
+        ) -> None:
+    store = MemoryStore()
+    store.catalog = {"A": [f"A-{n}" for n in range(6)], "B": ["B-1", "B-2"]}
+    store.names = {"A": "Vida", "B": "Somun"}
+    for code, qr_ids in store.catalog.items():
+        for q in qr_ids:
+            store.labels[q] = LabelInfo(code, False)
+    store.labels["C-1"] = LabelInfo("C", False)
+    service, _ = counting(store)
+    sid = service.start(ALICE, {"name": "Raf"})["session_id"]
+    rng = random.Random(3)
+    ids = [*store.catalog["A"], *store.catalog["B"], "C-1", "LOST-1", "LOST-2"]
+    sent: list[str] = []
+    for n in range(60):
+        if sent and rng.random() < 0.25:
+            service.undo_scan(ALICE, {"session_id": sid, "client_scan_id": rng.choice(sent)})
+        else:
+            cid = f"c{n}"
+            service.record_scans(ALICE, {"session_id": sid, "scans": [
+                scan(rng.choice(ids), cid)]})
+            sent.append(cid)
+        live = service.live(ALICE, {"session_id": sid})
+        assert live_counts(live) == report_counts(service.report(ALICE, sid))
+    names = {p["part_code"]: p["part_name"] for p in live["parts"]}
+    assert (names["A"], names["B"]) == ("Vida", "Somun")
+    assert live["totals"]["found"] > 0 and live["totals"]["unexpected"] > 0
+
+
+def test_a_finished_session_answers_its_final_counts_without_reading_gates() -> None:
+    store = MemoryStore()
+    store.catalog = {"A": ["A-1", "A-2"]}
+    store.labels["A-1"] = LabelInfo("A", False)
+    service, _ = counting(store)
+    sid = service.start(ALICE, {"name": "Raf"})["session_id"]
+    service.record_scans(ALICE, {"session_id": sid, "scans": [scan("A-1", "c1")]})
+    done = service.finish(ALICE, {"session_id": sid})
+    store.gate_tallies = None  # type: ignore[assignment, method-assign]
+    live = service.live(ALICE, {"session_id": sid})
+    assert live["state"] == "finished" and live["totals"] == done["totals"]
+    assert live["parts"] == [{"part_code": "A", "part_name": "", "expected": 2, "found": 1,
+                              "missing": 1, "unexpected": 0}]
+
+
+@pytest.mark.parametrize("state", ["finishing", "cancelled"])
+def test_a_session_closing_or_cancelled_has_no_live_counts(state: str) -> None:
+    store = MemoryStore()
+    store.catalog = {"A": ["A-1"]}
+    service, _ = counting(store)
+    sid = service.start(ALICE, {"name": "Raf"})["session_id"]
+    store.sessions[sid]["state"] = state
+    live = service.live(ALICE, {"session_id": sid})
+    assert (live["state"], live["totals"], live["parts"]) == (state, None, [])
+
+
+def test_a_session_from_before_the_gates_is_counted_from_its_units(store: MemoryStore) -> None:
+    service, _ = counting(store)
+    service.record_scans(ALICE, {"session_id": "s1", "scans": [scan("A-1", "c1")]})
+    live = service.live(ALICE, {"session_id": "s1"})
+    assert live_counts(live) == report_counts(service.report(ALICE, "s1"))
+
+
+def test_recent_scans_follow_the_cursor() -> None:
+    store = MemoryStore()
+    store.catalog = {"A": ["A-1", "A-2", "A-3"]}
+    clock = Clock(NOW)
+    service, _ = counting(store, clock)
+    sid = service.start(ALICE, {"name": "Raf"})["session_id"]
+    service.record_scans(ALICE, {"session_id": sid, "scans": [scan("A-1", "c1")]})
+    first = service.live(ALICE, {"session_id": sid})
+    assert [r["client_scan_id"] for r in first["recent"]] == ["c1"]
+    assert first["recent"][0] == {"client_scan_id": "c1", "qr_id": "A-1",
+                                  "result": "accepted", "reason": None, "by": "alice",
+                                  "received_at": NOW.isoformat()}
+    assert first["cursor"] == NOW.isoformat()
+    clock.times = [LATER]
+    service.record_scans(BOB, {"session_id": sid, "scans": [scan("A-2", "c2")]})
+    second = service.live(ALICE, {"session_id": sid, "since": first["cursor"]})
+    assert [r["client_scan_id"] for r in second["recent"]] == ["c2"]
+    assert second["cursor"] == LATER.isoformat()
+    quiet = service.live(ALICE, {"session_id": sid, "since": second["cursor"]})
+    assert (quiet["recent"], quiet["cursor"]) == ([], LATER.isoformat())
+    assert store.recent_asked[-1] == (sid, LATER, 20)
+
+
+@pytest.mark.parametrize("since", ["yesterday", "2026-12-01T09:00:00", 17, True, {}])
+def test_a_bad_since_is_refused(store: MemoryStore, since: Any) -> None:
+    service, _ = counting(store)
+    with pytest.raises(InvalidInput) as err:
+        service.live(ALICE, {"session_id": "s1", "since": since})
+    assert_msg(err.value, "stocktake.live.since")
+
+
+def test_live_counts_are_for_staff(store: MemoryStore) -> None:
+    service, _ = counting(store)
+    with pytest.raises(PermissionDenied):
+        service.live(Caller("nobody"), {"session_id": "s1"})
+    with pytest.raises(NotFound):
+        service.live(ALICE, {"session_id": "nope"})

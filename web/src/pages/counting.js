@@ -1,7 +1,7 @@
 // Counting: start a stock count, scan labels into it (keyboard-wedge scanner, typing or the
 // camera), see each scan's result and the found / missing counts live, finish, download.
 import { h, fill, field, sr, table } from "../dom.js";
-import { call, download, fetchJson } from "../api.js";
+import { call, download } from "../api.js";
 import { t, fmtNumber, fmtDate, fmtTime } from "../i18n.js";
 
 const CURRENT_KEY = "console.countSession"; // {session_id, name}: reopened after a reload
@@ -265,7 +265,7 @@ function sessionView(ctx, queue, session, close) {
     if (!queue.pendingCount(id)) schedulePoll(100);  // counts changed: show them soon
   }));
 
-  // Live counts from count_session_report (JSON), every ~2 s while the page is open.
+  // Live counts from count_session_live, every ~2 s while the page is open.
   const stateBadge = h("span", { class: "badge", "data-testid": "session-state" });
   const counts = {};
   const countList = h("dl", { class: "counts" },
@@ -289,8 +289,9 @@ function sessionView(ctx, queue, session, close) {
     pollTimer = null;
     if (disposed) return;
     try {
-      const report = await fetchJson(
-        `count_session_report?${new URLSearchParams({ session_id: id, format: "json" })}`);
+      // The live counts: the session and its counters, a few kilobytes however many units
+      // (the full report stays for the downloads).
+      const report = await call("count_session_live", { session_id: id });
       if (disposed) return;
       showReport(report);
     } catch (err) {
@@ -316,8 +317,11 @@ function sessionView(ctx, queue, session, close) {
     state = report.state;
     heading.textContent = t("count.session", { name: report.name || session.name });
     stateBadge.textContent = t(`state.${state}`);
+    // No totals while the count is being closed: a dash, not zeros.
     const totals = report.totals || {};
-    for (const key of Object.keys(counts)) counts[key].textContent = fmtNumber(totals[key] ?? 0);
+    for (const key of Object.keys(counts)) {
+      counts[key].textContent = report.totals ? fmtNumber(totals[key] ?? 0) : "–";
+    }
     fill(partsBody, (report.parts || []).map((p) => h("tr", {},
       h("th", { scope: "row", class: "code", text: p.part_code }),
       h("td", { text: p.part_name ?? "" }),
