@@ -483,3 +483,58 @@ def _multipart(content: bytes) -> bytes:
     return (f"--{_BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; "
             f"filename=\"parts.csv\"\r\nContent-Type: text/csv\r\n\r\n").encode() \
         + content + f"\r\n--{_BOUNDARY}--\r\n".encode()
+
+
+@pytest.mark.parametrize(("locale", "language"), LANGUAGES)
+def test_a_shared_phones_waiting_scans_go_out_only_as_who_scanned_them(
+        page, sign_in, local_run, id_token, catalogs, language: str) -> None:
+    say = catalogs[language]
+    start_with_parts(local_run, id_token("alice"), [("SIRA-1", "Sıra", 2)])
+    unit = first_unit(local_run, id_token("alice"), "SIRA-1")
+    sign_in(page, "alice")
+    page.get_by_test_id("nav-counting").click()
+    page.get_by_test_id("session-name").fill("Paylaşılan telefon")
+    page.get_by_test_id("session-start").click()
+    expect(page.get_by_test_id("scan-input")).to_be_focused()
+    status, listed = local_run.call("list_count_sessions", {}, id_token("alice"))
+    assert status == 200, listed
+    session = listed["result"]["sessions"][0]["session_id"]
+
+    # Offline, alice scans a unit and a label nobody made; they wait on the phone.
+    page.context.set_offline(True)
+    for text in (unit, "KAYIP-aaaaaaaaaaaa"):
+        page.keyboard.type(text)
+        page.keyboard.press("Enter")
+    expect(page.get_by_test_id("scan-results").locator("li").first).to_contain_text(
+        say["scan.pending"])
+    page.get_by_test_id("signout").click()
+    expect(page.locator("main h1")).to_have_text(say["signin.title"])
+    page.context.set_offline(False)
+
+    # root signs in on the same phone: told that someone's scans wait, never sends them,
+    # and does not find alice's count open.
+    sign_in(page, "root")
+    page.get_by_test_id("nav-counting").click()
+    expect(page.get_by_test_id("others-waiting")).to_have_text(
+        fill(say["queue.others"], count="2"))
+    expect(page.get_by_test_id("session-name")).to_be_visible()
+    page.wait_for_timeout(1500)  # a send would have gone out by now
+    status, live = local_run.call("count_session_live", {"session_id": session},
+                                  id_token("alice"))
+    assert status == 200 and live["result"]["totals"]["found"] == 0, live
+    assert live["result"]["recent"] == []
+
+    # alice again: her count reopens and her scans go out as hers.
+    page.get_by_test_id("signout").click()
+    expect(page.locator("main h1")).to_have_text(say["signin.title"])
+    sign_in(page, "alice")
+    page.get_by_test_id("nav-counting").click()
+    expect(page.get_by_test_id("count-found")).to_have_text("1")
+    expect(page.get_by_test_id("count-unexpected")).to_have_text("1")
+    expect(page.get_by_test_id("others-waiting")).to_be_hidden()
+    status, live = local_run.call("count_session_live", {"session_id": session},
+                                  id_token("alice"))
+    assert {r["by"] for r in live["result"]["recent"]} == {"alice"}
+    # The row of labels nobody made is named in the page's language.
+    expect(page.get_by_test_id("count-parts").locator("tbody th").first).to_have_text(
+        say["count.unknownPart"])

@@ -188,6 +188,7 @@ async function start() {
   });
   onUserChanged(async (user) => {
     app.user = user;
+    scanQueue.setOwner(user?.uid ?? null);  // a person's waiting scans go out as theirs only
     if (!user) {
       app.who = null;
       app.phase = "signed-out";

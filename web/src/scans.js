@@ -1,12 +1,16 @@
 // The offline-safe scan queue of the counting page.
 //
-// Every scan gets a client_scan_id "<install id>-<counter>" (both kept in localStorage) and
-// scanned_at (epoch ms), is written to localStorage at once, and is sent to record_scans in
-// batches. A batch that fails for a reason that may pass (offline, server busy) is sent
-// again later with the same ids; the server answers a resent scan as before and counts it
-// once, so closing the tab, losing the network or reloading loses nothing.
+// Every scan gets a client_scan_id from crypto.randomUUID() (never the same twice, in any
+// tab) and scanned_at (epoch ms), is written to localStorage at once, and is sent to
+// record_scans in batches. A batch that fails for a reason that may pass (offline, server
+// busy) is sent again later with the same ids; the server answers a resent scan as before
+// and counts it once, so closing the tab, losing the network or reloading loses nothing.
 //
-// Kept per session under "console.scans.<session_id>": {pending: [scan], log: [entry]},
+// The queue belongs to the signed-in person: kept per uid and per session under
+// "console.queue.<uid, URI-encoded>|<session_id>": {pending: [scan], log: [entry]}; only
+// the owner's scans are ever sent (with the owner's token), and another account signed
+// in on the same device sees only that someone else's scans wait here.
+//
 // where an entry is {client_scan_id, qr_id, scanned_at, status, reason, undone} and status
 // is pending | accepted | duplicate | unexpected | refused (the count had closed) | invalid
 // (not a label id: never sent).
@@ -16,7 +20,8 @@ export const BATCH_SIZE = 200;        // record_scans takes 1000; smaller answer
 export const LOG_SIZE = 200;          // entries kept per session
 const SEND_DELAY_MS = 250;            // a wedge scanner's burst goes out as one batch
 const MAX_RETRY_MS = 30_000;
-const PREFIX = "console.scans.";
+const PREFIX = "console.queue.";
+const LEGACY_PREFIX = "console.scans.";  // before the queue was per person
 
 // The server's qr_id rule (functions/qr/ids.py validate_qr_id): a scan that cannot be a
 // label is refused here, since one bad id makes the server refuse the whole batch.
@@ -28,10 +33,11 @@ export function isQrId(text) {
 
 export class ScanQueue {
   constructor({ storage, send, undo, now = () => Date.now(),
-                random = () => Math.random().toString(36).slice(2, 10),
+                newId = () => crypto.randomUUID(),
                 setTimer = (fn, ms) => setTimeout(fn, ms), clearTimer = (id) => clearTimeout(id) }) {
-    Object.assign(this, { storage, sendBatch: send, undoCall: undo, now, random, setTimer,
+    Object.assign(this, { storage, sendBatch: send, undoCall: undo, now, newId, setTimer,
                           clearTimer });
+    this.owner = null;          // the signed-in uid: only its scans are read, kept and sent
     this.listeners = new Set();
     this.flushing = null;       // the promise of the flush under way
     this.inFlight = new Set();  // client_scan_ids of the batch being sent
@@ -42,43 +48,69 @@ export class ScanQueue {
 
   // -- storage ----------------------------------------------------------------------------
 
-  installId() {
-    let id = this.storage.getItem("console.installId");
-    if (!id || !/^[A-Za-z0-9]{4,40}$/.test(id)) {
-      id = this.random().replace(/[^A-Za-z0-9]/g, "") || "web";
-      this.storage.setItem("console.installId", id);
+  // Who is signed in (null: nobody). Queues kept from before there were owners go to the
+  // first person who signs in after the update.
+  setOwner(uid) {
+    this.owner = uid || null;
+    this.errors.clear();
+    if (this.owner) this.adoptLegacy();
+    this.changed(null);
+  }
+
+  ownerPrefix(owner = this.owner) {
+    return `${PREFIX}${encodeURIComponent(owner)}|`;
+  }
+
+  keys(prefix) {
+    const found = [];
+    for (let i = 0; i < this.storage.length; i += 1) {
+      const key = this.storage.key(i);
+      if (key?.startsWith(prefix)) found.push(key);
     }
-    return id;
+    return found;
   }
 
-  nextClientScanId() {
-    const counter = Number(this.storage.getItem("console.scanCounter") || "0") + 1;
-    this.storage.setItem("console.scanCounter", String(counter));
-    return `${this.installId()}-${counter}`;
-  }
-
-  read(sessionId) {
+  parse(key) {
     try {
-      const state = JSON.parse(this.storage.getItem(PREFIX + sessionId) || "null");
+      const state = JSON.parse(this.storage.getItem(key) || "null");
       if (state && Array.isArray(state.pending) && Array.isArray(state.log)) return state;
     } catch { /* damaged: start again */ }
     return { pending: [], log: [] };
   }
 
-  write(sessionId, state) {
-    state.log = state.log.slice(-LOG_SIZE);
-    this.storage.setItem(PREFIX + sessionId, JSON.stringify(state));
+  read(sessionId, owner = this.owner) {
+    return owner ? this.parse(this.ownerPrefix(owner) + sessionId) : { pending: [], log: [] };
   }
 
-  sessionsWithPending() {
-    const ids = [];
-    for (let i = 0; i < this.storage.length; i += 1) {
-      const key = this.storage.key(i);
-      if (key?.startsWith(PREFIX) && this.read(key.slice(PREFIX.length)).pending.length) {
-        ids.push(key.slice(PREFIX.length));
-      }
+  write(sessionId, state, owner = this.owner) {
+    if (!owner) return;
+    state.log = state.log.slice(-LOG_SIZE);
+    this.storage.setItem(this.ownerPrefix(owner) + sessionId, JSON.stringify(state));
+  }
+
+  adoptLegacy() {
+    for (const key of this.keys(LEGACY_PREFIX)) {
+      const sessionId = key.slice(LEGACY_PREFIX.length);
+      const old = this.parse(key);
+      const mine = this.read(sessionId);
+      this.write(sessionId, { pending: [...mine.pending, ...old.pending],
+                              log: [...old.log, ...mine.log] });
+      this.storage.removeItem(key);
     }
-    return ids;
+  }
+
+  sessionsWithPending(owner = this.owner) {
+    if (!owner) return [];
+    const prefix = this.ownerPrefix(owner);
+    return this.keys(prefix).map((key) => key.slice(prefix.length))
+      .filter((sessionId) => this.read(sessionId, owner).pending.length);
+  }
+
+  // Scans of other accounts waiting on this device (never sent while they are away).
+  othersPending() {
+    const mine = this.owner ? this.ownerPrefix() : null;
+    return this.keys(PREFIX).filter((key) => !mine || !key.startsWith(mine))
+      .reduce((sum, key) => sum + this.parse(key).pending.length, 0);
   }
 
   pendingCount(sessionId) {
@@ -91,7 +123,7 @@ export class ScanQueue {
   }
 
   forget(sessionId) {
-    this.storage.removeItem(PREFIX + sessionId);
+    if (this.owner) this.storage.removeItem(this.ownerPrefix() + sessionId);
     this.errors.delete(sessionId);
     this.changed(sessionId);
   }
@@ -111,9 +143,9 @@ export class ScanQueue {
 
   // One scan of `text` (trimmed) into the session; returns its entry.
   add(sessionId, text) {
+    if (!this.owner) throw new Error("nobody is signed in");
     const qrId = String(text).trim();
-    const scan = { qr_id: qrId, client_scan_id: this.nextClientScanId(),
-                   scanned_at: this.now() };
+    const scan = { qr_id: qrId, client_scan_id: this.newId(), scanned_at: this.now() };
     const state = this.read(sessionId);
     const valid = isQrId(qrId);
     const entry = { ...scan, status: valid ? "pending" : "invalid",
@@ -149,9 +181,11 @@ export class ScanQueue {
 
   async sendAll() {
     let retry = false;
-    for (const sessionId of this.sessionsWithPending()) {
+    const owner = this.owner;  // its scans only, and only while it is still signed in
+    for (const sessionId of this.sessionsWithPending(owner)) {
       for (;;) {
-        const batch = this.read(sessionId).pending.slice(0, BATCH_SIZE);
+        if (this.owner !== owner) return;
+        const batch = this.read(sessionId, owner).pending.slice(0, BATCH_SIZE);
         if (!batch.length) break;
         batch.forEach((scan) => this.inFlight.add(scan.client_scan_id));
         let reply;
@@ -166,7 +200,7 @@ export class ScanQueue {
           this.inFlight.clear();
         }
         this.errors.delete(sessionId);
-        this.applyResults(sessionId, reply?.results || []);
+        this.applyResults(sessionId, reply?.results || [], owner);
       }
     }
     if (retry) {
@@ -177,8 +211,8 @@ export class ScanQueue {
     }
   }
 
-  applyResults(sessionId, results) {
-    const state = this.read(sessionId);  // read again: scans may have been added meanwhile
+  applyResults(sessionId, results, owner = this.owner) {
+    const state = this.read(sessionId, owner);  // read again: scans may have been added
     const byId = new Map(results.map((r) => [r.client_scan_id, r]));
     state.pending = state.pending.filter((scan) => !byId.has(scan.client_scan_id));
     for (const entry of state.log) {
@@ -188,7 +222,7 @@ export class ScanQueue {
       entry.reason = result.reason ?? null;
       entry.undone = entry.undone || Boolean(result.undone);
     }
-    this.write(sessionId, state);
+    this.write(sessionId, state, owner);
     this.changed(sessionId);
   }
 

@@ -35,12 +35,16 @@ function server() {
   };
 }
 
-function queue(storage, srv, timers = []) {
-  return new ScanQueue({ storage, send: (s, b) => srv.send(s, b), undo: (s, c) => srv.undo(s, c),
-    now: () => 1700000000000, random: () => "abc123",
+function queue(storage, srv, timers = [], owner = "alice") {
+  const q = new ScanQueue({ storage, send: (s, b) => srv.send(s, b),
+    undo: (s, c) => srv.undo(s, c), now: () => 1700000000000,
     setTimer: (fn, ms) => { timers.push({ fn, ms }); return timers.length; },
     clearTimer: () => {} });
+  q.setOwner(owner);
+  return q;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 test("qr ids are checked like the server does", () => {
   assert.ok(isQrId("VIDA-M8-abcdefgh2345"));
@@ -51,20 +55,85 @@ test("qr ids are checked like the server does", () => {
   assert.ok(!isQrId("ÇİVİ-1"));
 });
 
-test("each scan gets <install id>-<counter> and is kept before it is sent", () => {
+test("each scan gets a random UUID and is kept before it is sent", () => {
   const storage = new MemoryStorage();
   const q = queue(storage, server());
   const a = q.add("s1", "  P-1-aaaaaaaaaaaa ");
   const b = q.add("s1", "P-1-bbbbbbbbbbbb");
-  assert.equal(a.client_scan_id, "abc123-1");
-  assert.equal(b.client_scan_id, "abc123-2");
+  assert.match(a.client_scan_id, UUID);
+  assert.match(b.client_scan_id, UUID);
+  assert.notEqual(a.client_scan_id, b.client_scan_id);
   assert.equal(a.qr_id, "P-1-aaaaaaaaaaaa");
   assert.equal(a.scanned_at, 1700000000000);
   assert.equal(q.pendingCount("s1"), 2);
-  // A new page (reload) sees the same queue and goes on counting.
+  // A new page (reload), or a second tab, sees the same queue and never repeats an id.
   const again = queue(storage, server());
   assert.equal(again.pendingCount("s1"), 2);
-  assert.equal(again.add("s1", "P-1-cccccccccccc").client_scan_id, "abc123-3");
+  const ids = new Set([a.client_scan_id, b.client_scan_id]);
+  for (let n = 0; n < 500; n += 1) ids.add(again.add("s1", "P-1-cccccccccccc").client_scan_id);
+  assert.equal(ids.size, 502);
+});
+
+test("a queue belongs to its person: another account never sends it, only sees it waits",
+  async () => {
+    const storage = new MemoryStorage();
+    const srv = server();
+    srv.down = true;
+    const alice = queue(storage, srv);
+    alice.add("s1", "P-1-aaaaaaaaaaaa");
+    alice.add("s1", "P-1-bbbbbbbbbbbb");
+    await alice.flush();
+    assert.equal(alice.pendingCount("s1"), 2);
+    srv.down = false;
+    srv.calls.length = 0;
+    alice.setOwner("root");          // alice signs out, root signs in on the same phone
+    assert.equal(alice.pendingCount("s1"), 0);
+    assert.deepEqual(alice.entries("s1"), []);
+    assert.equal(alice.othersPending(), 2);
+    await alice.flush();
+    assert.deepEqual(srv.calls, []);  // nothing of alice's went out under root's token
+    alice.setOwner(null);            // nobody: nothing read, nothing sent
+    assert.equal(alice.othersPending(), 2);
+    await alice.flush();
+    assert.deepEqual(srv.calls, []);
+    alice.setOwner("alice");         // alice again: hers go out
+    assert.equal(alice.othersPending(), 0);
+    await alice.flush();
+    assert.equal(srv.calls.length, 1);
+    assert.equal(alice.pendingCount("s1"), 0);
+  });
+
+test("a person signing out while their batch is on its way: the answer is kept as theirs",
+  async () => {
+    const storage = new MemoryStorage();
+    const srv = server();
+    let release;
+    const sent = srv.send.bind(srv);
+    srv.send = (s, b) => new Promise((resolve) => { release = () => resolve(sent(s, b)); });
+    const q = queue(storage, srv);
+    q.add("s1", "P-1-aaaaaaaaaaaa");
+    const flushing = q.flush();
+    await new Promise((r) => setImmediate(r));
+    q.setOwner("root");
+    release();
+    await flushing;
+    assert.equal(q.pendingCount("s1"), 0);  // root has none
+    q.setOwner("alice");
+    assert.deepEqual(q.entries("s1").map((e) => e.status), ["accepted"]);
+    assert.equal(q.pendingCount("s1"), 0);
+  });
+
+test("a queue kept before queues had owners goes to the first person who signs in", () => {
+  const storage = new MemoryStorage();
+  storage.setItem("console.scans.s1", JSON.stringify({
+    pending: [{ qr_id: "P-1-aaaaaaaaaaaa", client_scan_id: "old-1", scanned_at: 1 }],
+    log: [{ qr_id: "P-1-aaaaaaaaaaaa", client_scan_id: "old-1", scanned_at: 1,
+            status: "pending", reason: null, undone: false }] }));
+  const q = queue(storage, server(), [], "mel");
+  assert.equal(q.pendingCount("s1"), 1);
+  assert.equal(storage.getItem("console.scans.s1"), null);
+  q.setOwner("root");
+  assert.equal(q.pendingCount("s1"), 0);
 });
 
 test("offline: nothing is lost, the same ids are sent again, results arrive", async () => {
@@ -72,8 +141,8 @@ test("offline: nothing is lost, the same ids are sent again, results arrive", as
   const srv = server();
   const timers = [];
   const q = queue(storage, srv, timers);
-  q.add("s1", "P-1-aaaaaaaaaaaa");
-  q.add("s1", "P-1-aaaaaaaaaaaa");
+  const first = q.add("s1", "P-1-aaaaaaaaaaaa").client_scan_id;
+  const second = q.add("s1", "P-1-aaaaaaaaaaaa").client_scan_id;
   srv.down = true;
   await q.flush();
   assert.equal(q.pendingCount("s1"), 2);
@@ -82,7 +151,7 @@ test("offline: nothing is lost, the same ids are sent again, results arrive", as
   srv.down = false;
   await q.flush();
   assert.equal(q.pendingCount("s1"), 0);
-  assert.deepEqual(srv.calls, [["abc123-1", "abc123-2"], ["abc123-1", "abc123-2"]]);
+  assert.deepEqual(srv.calls, [[first, second], [first, second]]);
   assert.deepEqual(q.entries("s1").map((e) => e.status), ["duplicate", "accepted"]);
 });
 
@@ -92,6 +161,7 @@ test("a refusal no resend can fix stops the session's queue until discarded", as
     send: async () => { throw Object.assign(new Error("The session is finished"),
       { retryable: false }); },
     setTimer: () => 0, clearTimer: () => {} });
+  q.setOwner("alice");
   q.add("s1", "P-1-aaaaaaaaaaaa");
   await q.flush();
   assert.equal(q.errors.get("s1").message, "The session is finished");

@@ -4,21 +4,26 @@ import { h, fill, field, sr, table } from "../dom.js";
 import { call, download } from "../api.js";
 import { t, fmtNumber, fmtDate, fmtTime } from "../i18n.js";
 
-const CURRENT_KEY = "console.countSession"; // {session_id, name}: reopened after a reload
 const POLL_MS = 2000;
+const UNKNOWN_PART = "(unknown)";           // stocktake/sessions.py UNKNOWN_PART
 const UNDO_LAST = 10;                       // the newest scans that show an undo button
 
-function currentSession() {
+// The open count, {session_id, name}, reopened after a reload: each person's own.
+function currentKey(uid) {
+  return `console.countSession.${encodeURIComponent(uid)}`;
+}
+
+function currentSession(uid) {
   try {
-    const value = JSON.parse(localStorage.getItem(CURRENT_KEY));
+    const value = JSON.parse(localStorage.getItem(currentKey(uid)));
     return value && typeof value.session_id === "string" ? value : null;
   } catch { return null; }
 }
 
-function setCurrentSession(value) {
+function setCurrentSession(uid, value) {
   try {
-    if (value) localStorage.setItem(CURRENT_KEY, JSON.stringify(value));
-    else localStorage.removeItem(CURRENT_KEY);
+    if (value) localStorage.setItem(currentKey(uid), JSON.stringify(value));
+    else localStorage.removeItem(currentKey(uid));
   } catch { /* not kept */ }
 }
 
@@ -45,14 +50,26 @@ export function render(ctx) {
   // The list has no field to start in: the focus goes to the heading, never lost to <body>.
   const focusView = () => (view?.focus ? view.focus() : title.focus());
 
+  const uid = ctx.who.uid;
+  // Someone else's scans waiting on this device are theirs to send: said, never sent.
+  const othersNote = h("p", { class: "note", role: "status", "data-testid": "others-waiting" });
+  const showOthers = () => {
+    const waiting = queue.othersPending();
+    othersNote.hidden = !waiting;
+    othersNote.textContent = waiting ? t("queue.others", { count: fmtNumber(waiting) }) : "";
+  };
+  showOthers();
+  cleanups.push(queue.subscribe(showOthers));
+  root.insertBefore(othersNote, body);
+
   function show(session) {
     view?.dispose();
-    setCurrentSession(session);
+    setCurrentSession(uid, session);
     view = session ? sessionView(ctx, queue, session, () => show(null)) : listView(ctx, show);
     fill(body, view.node);
     focusView();
   }
-  const saved = currentSession();
+  const saved = currentSession(uid);
   view = saved ? sessionView(ctx, queue, saved, () => show(null)) : listView(ctx, show);
   fill(body, view.node);
 
@@ -323,7 +340,9 @@ function sessionView(ctx, queue, session, close) {
       counts[key].textContent = report.totals ? fmtNumber(totals[key] ?? 0) : "–";
     }
     fill(partsBody, (report.parts || []).map((p) => h("tr", {},
-      h("th", { scope: "row", class: "code", text: p.part_code }),
+      // Labels nobody made count under the server's "(unknown)": named in the page's words.
+      h("th", { scope: "row", class: "code",
+                text: p.part_code === UNKNOWN_PART ? t("count.unknownPart") : p.part_code }),
       h("td", { text: p.part_name ?? "" }),
       h("td", { class: "num", text: fmtNumber(p.expected) }),
       h("td", { class: "num", text: fmtNumber(p.found) }),
