@@ -538,3 +538,57 @@ def test_a_shared_phones_waiting_scans_go_out_only_as_who_scanned_them(
     # The row of labels nobody made is named in the page's language.
     expect(page.get_by_test_id("count-parts").locator("tbody th").first).to_have_text(
         say["count.unknownPart"])
+
+
+# Records the tones the page plays (through the real Web Audio) and the vibrations it asks.
+RECORD_FEEDBACK = """
+window.__tones = []; window.__vibrations = [];
+const create = AudioContext.prototype.createOscillator;
+AudioContext.prototype.createOscillator = function () {
+  const tone = create.call(this);
+  const start = tone.start.bind(tone);
+  tone.start = (at) => { window.__tones.push(tone.frequency.value); start(at); };
+  return tone;
+};
+navigator.vibrate = (pattern) => { window.__vibrations.push(pattern); return true; };
+"""
+
+
+@pytest.mark.parametrize(("locale", "language"), LANGUAGES)
+def test_each_answer_sounds_and_vibrates_its_own_way_unless_switched_off(
+        page, sign_in, local_run, id_token, catalogs, language: str) -> None:
+    say = catalogs[language]
+    start_with_parts(local_run, id_token("alice"), [("SES-1", "Ses", 2)])
+    unit = first_unit(local_run, id_token("alice"), "SES-1")
+    page.add_init_script(RECORD_FEEDBACK)
+    sign_in(page, "alice")
+    page.get_by_test_id("nav-counting").click()
+    page.get_by_test_id("session-name").fill("Sesli sayım")
+    page.get_by_test_id("session-start").click()
+    toggle = page.get_by_test_id("feedback-toggle")
+    expect(toggle).to_be_checked()
+    expect(page.get_by_text(say["feedback.toggle"])).to_be_visible()
+
+    def scan(text: str) -> None:
+        page.get_by_test_id("scan-input").fill(text)
+        page.keyboard.press("Enter")
+
+    def heard(count: int) -> list[Any]:
+        page.wait_for_function(f"() => window.__vibrations.length >= {count}")
+        return list(page.evaluate("[window.__tones, window.__vibrations]"))
+
+    scan(unit)
+    assert heard(1) == [[880], [[40]]]
+    scan(unit)
+    assert heard(2) == [[880, 660, 660], [[40], [40, 60, 40]]]
+    scan("YOK-aaaaaaaaaaaa")
+    assert heard(3) == [[880, 660, 660, 220], [[40], [40, 60, 40], [250]]]
+
+    toggle.uncheck()
+    scan(unit)
+    expect(page.get_by_test_id("scan-results").locator("li")).to_have_count(4)
+    expect(page.get_by_test_id("scan-results").locator("li").first).to_contain_text(
+        say["scan.duplicate"])
+    assert page.evaluate("window.__vibrations.length") == 3  # silent now
+    page.reload()
+    expect(page.get_by_test_id("feedback-toggle")).not_to_be_checked()  # remembered

@@ -39,6 +39,7 @@ export class ScanQueue {
                           clearTimer });
     this.owner = null;          // the signed-in uid: only its scans are read, kept and sent
     this.listeners = new Set();
+    this.resultListeners = new Set();  // (session_id, results) for each batch answered
     this.flushing = null;       // the promise of the flush under way
     this.inFlight = new Set();  // client_scan_ids of the batch being sent
     this.timer = null;
@@ -139,6 +140,11 @@ export class ScanQueue {
     for (const listener of this.listeners) listener(sessionId);
   }
 
+  onResults(listener) {
+    this.resultListeners.add(listener);
+    return () => this.resultListeners.delete(listener);
+  }
+
   // -- scanning ---------------------------------------------------------------------------
 
   // One scan of `text` (trimmed) into the session; returns its entry.
@@ -224,6 +230,7 @@ export class ScanQueue {
     }
     this.write(sessionId, state, owner);
     this.changed(sessionId);
+    if (results.length) for (const listener of this.resultListeners) listener(sessionId, results);
   }
 
   // Take a scan back: one not sent yet is dropped here; a sent one is undone by undo_scan

@@ -201,6 +201,7 @@ export default {
   "scan.label": "Scan a label",
   "scan.hint": "A scanner types the id and presses Enter. You can also type the id and press Enter.",
   "scan.add": "Add",
+  "feedback.toggle": "Sound and vibration for each scan",
   "scan.results": "Scans, newest first",
   "scan.undo": "Undo",
   "scan.undone": "taken back",

@@ -201,6 +201,7 @@ export default {
   "scan.label": "Etiket okutun",
   "scan.hint": "Okuyucu kimliği yazar ve Enter'a basar. Kimliği elle yazıp Enter'a da basabilirsiniz.",
   "scan.add": "Ekle",
+  "feedback.toggle": "Her taramada ses ve titreşim",
   "scan.results": "Okutmalar, en yenisi üstte",
   "scan.undo": "Geri al",
   "scan.undone": "geri alındı",

@@ -3,6 +3,7 @@
 import { h, fill, field, sr, table } from "../dom.js";
 import { call, download } from "../api.js";
 import { t, fmtNumber, fmtDate, fmtTime } from "../i18n.js";
+import { Feedback, signalFor } from "../feedback.js";
 
 const POLL_MS = 2000;
 const UNKNOWN_PART = "(unknown)";           // stocktake/sessions.py UNKNOWN_PART
@@ -174,10 +175,19 @@ function sessionView(ctx, queue, session, close) {
                                      text: t("camera.start"), onclick: () => toggleCamera() });
   const video = h("video", { class: "camera", hidden: true, muted: true, playsInline: true,
                              "aria-label": t("camera.view") });
+  // A tone and a vibration for each answer, unless switched off (kept on the device).
+  const feedback = new Feedback({ storage: window.localStorage });
+  const feedbackToggle = h("input", { type: "checkbox", "data-testid": "feedback-toggle",
+    checked: feedback.enabled,
+    onchange: (e) => { feedback.enabled = e.currentTarget.checked; scanInput.focus(); } });
+  cleanups.push(queue.onResults((sessionId, results) => {
+    if (sessionId === id) feedback.play(signalFor(results));
+  }));
   const scanForm = h("form", { class: "scan-form", onsubmit: onScan },
     field(t("scan.label"), scanInput, t("scan.hint")),
     h("div", { class: "buttons" },
       h("button", { type: "submit", class: "primary", text: t("scan.add") }), cameraButton),
+    h("label", { class: "check" }, feedbackToggle, " ", t("feedback.toggle")),
     video);
 
   function onScan(event) {
