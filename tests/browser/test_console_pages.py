@@ -592,3 +592,42 @@ def test_each_answer_sounds_and_vibrates_its_own_way_unless_switched_off(
     assert page.evaluate("window.__vibrations.length") == 3  # silent now
     page.reload()
     expect(page.get_by_test_id("feedback-toggle")).not_to_be_checked()  # remembered
+
+
+@pytest.mark.parametrize(("locale", "language"), LANGUAGES)
+def test_on_a_phone_the_scan_field_and_the_counts_come_first_and_the_header_is_a_menu(
+        browser, local_run, catalogs, locale: str, language: str) -> None:
+    from tests.browser.harness import accounts
+
+    say = catalogs[language]
+    context = browser.new_context(locale=locale, base_url=local_run.base,
+                                  viewport={"width": 360, "height": 740}, has_touch=True)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        page.goto("/")
+        alice = accounts()["alice"]
+        page.get_by_test_id("signin-email").fill(alice.email)
+        page.get_by_test_id("signin-password").fill(alice.password)
+        page.get_by_test_id("signin-submit").click()
+        menu = page.get_by_test_id("menu-toggle")
+        expect(menu).to_have_text(say["menu.label"])
+        expect(menu).to_have_attribute("aria-expanded", "false")
+        expect(page.get_by_test_id("nav-counting")).to_be_hidden()
+        menu.click()
+        expect(menu).to_have_attribute("aria-expanded", "true")
+        page.get_by_test_id("nav-counting").click()
+        expect(page.get_by_test_id("nav-counting")).to_be_hidden()  # folded again
+        page.get_by_test_id("session-name").fill("Telefon")
+        page.get_by_test_id("session-start").click()
+        expect(page.get_by_test_id("scan-input")).to_be_focused()
+        # Without scrolling: the scan field and all four counts are on the screen.
+        for testid in ("scan-input", "count-expected", "count-found", "count-missing",
+                       "count-unexpected"):
+            box = page.get_by_test_id(testid).bounding_box()
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 740, \
+                (testid, box)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        page.screenshot(path=str(SCREENSHOTS / "pages" / f"{language}-phone-counting.png"))
+    finally:
+        context.close()

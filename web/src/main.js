@@ -97,16 +97,28 @@ function header() {
       h("button", { type: "button", "data-testid": "signout", text: t("signout"),
                     onclick: onSignOut }))
     : null;
+  // At phone widths the links, the account and the language fold into a menu (app.css),
+  // so that a count's scan field and counts are at the top of the screen.
+  const menuButton = h("button", { type: "button", class: "menu-toggle",
+    "aria-expanded": "false", "aria-controls": "site-menu", "data-testid": "menu-toggle",
+    text: t("menu.label"),
+    onclick: (e) => {
+      const open = e.currentTarget.getAttribute("aria-expanded") !== "true";
+      e.currentTarget.setAttribute("aria-expanded", String(open));
+      e.currentTarget.closest(".site-header").classList.toggle("menu-open", open);
+    } });
   return h("header", { class: "site-header" },
     h("a", { class: "skip-link", href: "#main",
              onclick: (e) => { e.preventDefault(); document.getElementById("main")?.focus(); },
              text: t("skip") }),
     h("div", { class: "bar" },
       h("p", { class: "app-name", text: t("app.name") }),
-      links.length ? h("nav", { "aria-label": t("nav.label") }, h("ul", {}, links)) : null,
-      account,
-      h("div", { class: "lang" }, h("label", { for: "lang-select", text: t("lang.label") }),
-        langSelect)));
+      menuButton,
+      h("div", { class: "menu", id: "site-menu" },
+        links.length ? h("nav", { "aria-label": t("nav.label") }, h("ul", {}, links)) : null,
+        account,
+        h("div", { class: "lang" }, h("label", { for: "lang-select", text: t("lang.label") }),
+          langSelect))));
 }
 
 function pageFor(name) {

@@ -3,6 +3,7 @@ export default {
   "app.name": "Inventory console",
   "skip": "Skip to content",
   "nav.label": "Main",
+  "menu.label": "Menu",
   "nav.labels": "Labels",
   "nav.counting": "Counting",
   "nav.review": "Review",

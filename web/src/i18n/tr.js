@@ -3,6 +3,7 @@ export default {
   "app.name": "Envanter konsolu",
   "skip": "İçeriğe geç",
   "nav.label": "Ana menü",
+  "menu.label": "Menü",
   "nav.labels": "Etiketler",
   "nav.counting": "Sayım",
   "nav.review": "İnceleme",
