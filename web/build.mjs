@@ -18,6 +18,19 @@ await build({
   outdir: dist,
   logLevel: "warning",
 });
+// The camera's QR reader for browsers without their own: a worker (a classic one, for
+// every browser) and ZXing's .wasm, both served from here (never a CDN).
+await build({
+  entryPoints: { "scan-worker": "src/scan-worker.js" },
+  bundle: true,
+  format: "iife",
+  target: ["es2022", "chrome100", "firefox100", "safari15"],
+  minify: true,
+  legalComments: "eof",
+  outdir: dist,
+  logLevel: "error",
+});
+cpSync("node_modules/zxing-wasm/dist/reader/zxing_reader.wasm", dist + "zxing_reader.wasm");
 await build({
   entryPoints: { app: "src/app.css" },
   bundle: true,
@@ -27,6 +40,7 @@ await build({
 });
 cpSync("public", dist, { recursive: true });
 
-for (const name of ["index.html", "app.js", "app.css", "console-config.json"]) {
+for (const name of ["index.html", "app.js", "app.css", "console-config.json", "scan-worker.js",
+                    "zxing_reader.wasm"]) {
   console.log(`dist/${name}  ${(statSync(dist + name).size / 1024).toFixed(1)} KB`);
 }

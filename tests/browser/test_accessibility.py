@@ -32,7 +32,8 @@ PARTS = [{"part_code": "P-1", "part_name": "Bolt", "quantity": 3},
          {"part_code": "P-2", "part_name": "Nut", "quantity": 2}]
 # What a browser may draw from web/dist besides the app itself: icons only.
 ICON_NAME = re.compile(r"^(favicon|icon|apple-touch-icon)[\w.-]*\.(ico|png|svg)$")
-APP_FILES = {".html", ".js", ".css", ".json", ".txt", ".webmanifest"}
+# .wasm: the camera's QR reader (ZXing compiled to WebAssembly), code and no text.
+APP_FILES = {".html", ".js", ".css", ".json", ".txt", ".webmanifest", ".wasm"}
 
 
 @pytest.fixture

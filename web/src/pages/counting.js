@@ -4,6 +4,7 @@ import { h, fill, field, sr, table } from "../dom.js";
 import { call, download } from "../api.js";
 import { t, fmtNumber, fmtDate, fmtTime } from "../i18n.js";
 import { Feedback, signalFor } from "../feedback.js";
+import { qrReader } from "../qr-reader.js";
 
 const POLL_MS = 2000;
 const UNKNOWN_PART = "(unknown)";           // stocktake/sessions.py UNKNOWN_PART
@@ -439,13 +440,10 @@ function sessionView(ctx, queue, session, close) {
     renderEntries();
   }
 
-  // The camera, where the browser can detect QR codes itself.
-  async function setUpCamera() {
-    try {
-      if (!("BarcodeDetector" in window) || !navigator.mediaDevices?.getUserMedia) return;
-      const formats = await window.BarcodeDetector.getSupportedFormats();
-      if (formats.includes("qr_code")) cameraButton.hidden = false;
-    } catch { /* no camera scanning */ }
+  // The camera, in every browser that has one (qr-reader.js: the browser's own reader or
+  // ZXing in WebAssembly).
+  function setUpCamera() {
+    if (navigator.mediaDevices?.getUserMedia) cameraButton.hidden = false;
   }
 
   async function toggleCamera() {
@@ -454,8 +452,8 @@ function sessionView(ctx, queue, session, close) {
     try {
       const stream = await navigator.mediaDevices.getUserMedia(
         { video: { facingMode: "environment" }, audio: false });
-      const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
-      camera = { stream, timer: null, last: "", lastAt: 0 };
+      camera = { stream, timer: null, last: "", lastAt: 0, reader: await qrReader() };
+      const reader = camera.reader;
       video.srcObject = stream;
       video.hidden = false;
       await video.play();
@@ -463,8 +461,8 @@ function sessionView(ctx, queue, session, close) {
       const tick = async () => {
         if (!camera) return;
         try {
-          for (const code of await detector.detect(video)) {
-            const value = code.rawValue?.trim();
+          for (const text of await reader.read(video)) {
+            const value = text?.trim();
             if (!value) continue;
             // A label held in view is one scan; it counts again once out of view for 3 s.
             const now = Date.now();
@@ -473,7 +471,6 @@ function sessionView(ctx, queue, session, close) {
             camera.lastAt = now;
             if (seenJustNow) continue;
             queue.add(id, value);
-            navigator.vibrate?.(60);
           }
         } catch { /* a frame that could not be read */ }
         if (camera) camera.timer = setTimeout(tick, 250);
@@ -488,6 +485,7 @@ function sessionView(ctx, queue, session, close) {
   function stopCamera() {
     if (!camera) return;
     clearTimeout(camera.timer);
+    camera.reader?.close();
     camera.stream.getTracks().forEach((track) => track.stop());
     camera = null;
     video.srcObject = null;
