@@ -631,3 +631,49 @@ def test_on_a_phone_the_scan_field_and_the_counts_come_first_and_the_header_is_a
         page.screenshot(path=str(SCREENSHOTS / "pages" / f"{language}-phone-counting.png"))
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(("locale", "language"), LANGUAGES)
+def test_the_console_starts_offline_shows_the_open_count_and_sends_its_scans_later(
+        page, sign_in, local_run, id_token, catalogs, language: str) -> None:
+    say = catalogs[language]
+    start_with_parts(local_run, id_token("alice"), [("DEPO-1", "Depo", 3)])
+    status, listed = local_run.call("list_parts", {"limit": 100}, id_token("alice"))
+    first = first_unit(local_run, id_token("alice"), "DEPO-1")
+    assert status == 200, listed
+    sign_in(page, "alice")
+    # Installable: a manifest with its icons, and a service worker keeping the console.
+    manifest = page.evaluate("fetch(document.querySelector('link[rel=manifest]').href)"
+                             ".then((r) => r.json())")
+    assert manifest["start_url"] == "/" and {i["sizes"] for i in manifest["icons"]} == {
+        "192x192", "512x512"}
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.get_by_test_id("nav-counting").click()
+    page.get_by_test_id("session-name").fill("Çevrimdışı")
+    page.get_by_test_id("session-start").click()
+    expect(page.get_by_test_id("scan-input")).to_be_focused()
+    status, sessions = local_run.call("list_count_sessions", {}, id_token("alice"))
+    session = sessions["result"]["sessions"][0]["session_id"]
+
+    # No network at all: the console opens from the device, with the open count.
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.get_by_test_id("scan-input")).to_be_focused()
+    expect(page.locator("main h2")).to_have_text(fill(say["count.session"], name="Çevrimdışı"))
+    for text in (first, first, "YOK-cccccccccccc"):
+        page.keyboard.type(text)
+        page.keyboard.press("Enter")
+    expect(page.get_by_test_id("scan-results").locator("li")).to_have_count(3)
+    expect(page.get_by_test_id("scan-results").locator("li").first).to_contain_text(
+        say["scan.pending"])
+
+    # The network is back: the scans go out and each counts once.
+    page.context.set_offline(False)
+    expect(page.get_by_test_id("count-found")).to_have_text("1")
+    expect(page.get_by_test_id("count-unexpected")).to_have_text("1")
+    status, live = local_run.call("count_session_live", {"session_id": session},
+                                  id_token("alice"))
+    assert status == 200, live
+    assert live["result"]["totals"]["found"] == 1
+    assert sorted(r["result"] for r in live["result"]["recent"]) == [
+        "accepted", "duplicate", "unexpected"]

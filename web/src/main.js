@@ -39,6 +39,7 @@ const app = {
 };
 
 let scanQueue = null;
+let menuOpen = false;       // the header's menu, at phone widths
 const alertBox = h("div", { class: "alert", role: "alert", "data-testid": "error-alert" });
 const alertClose = h("button", { type: "button", class: "small alert-close", hidden: true,
                                  text: t("common.dismiss"), onclick: () => clearError() });
@@ -99,15 +100,17 @@ function header() {
     : null;
   // At phone widths the links, the account and the language fold into a menu (app.css),
   // so that a count's scan field and counts are at the top of the screen.
+  // Open or folded survives the header being drawn again (a role arriving); a new page
+  // folds it.
   const menuButton = h("button", { type: "button", class: "menu-toggle",
-    "aria-expanded": "false", "aria-controls": "site-menu", "data-testid": "menu-toggle",
-    text: t("menu.label"),
+    "aria-expanded": String(menuOpen), "aria-controls": "site-menu",
+    "data-testid": "menu-toggle", text: t("menu.label"),
     onclick: (e) => {
-      const open = e.currentTarget.getAttribute("aria-expanded") !== "true";
-      e.currentTarget.setAttribute("aria-expanded", String(open));
-      e.currentTarget.closest(".site-header").classList.toggle("menu-open", open);
+      menuOpen = !menuOpen;
+      e.currentTarget.setAttribute("aria-expanded", String(menuOpen));
+      e.currentTarget.closest(".site-header").classList.toggle("menu-open", menuOpen);
     } });
-  return h("header", { class: "site-header" },
+  return h("header", { class: menuOpen ? "site-header menu-open" : "site-header" },
     h("a", { class: "skip-link", href: "#main",
              onclick: (e) => { e.preventDefault(); document.getElementById("main")?.focus(); },
              text: t("skip") }),
@@ -196,7 +199,11 @@ async function start() {
   });
   window.addEventListener("online", () => scanQueue.flush());
   window.addEventListener("hashchange", () => {
-    if (window.location.hash.startsWith("#/")) { clearError(); render("heading"); }
+    if (window.location.hash.startsWith("#/")) {
+      menuOpen = false;
+      clearError();
+      render("heading");
+    }
   });
   onUserChanged(async (user) => {
     app.user = user;
@@ -218,6 +225,11 @@ async function start() {
     render("heading");
     scanQueue.flush(); // scans left from before a reload go out now
   });
+}
+
+// Kept for offline starts (sw.js). A console that cannot register one still works online.
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("sw.js").catch(() => {});
 }
 
 start();
