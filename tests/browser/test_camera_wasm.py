@@ -17,7 +17,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from tests.browser.harness import LocalRun, accounts, chromium_launch_options
+from tests.browser.harness import LocalRun, chromium_launch_options
 
 try:
     from playwright.sync_api import expect
@@ -84,7 +84,7 @@ def camera_browser(browser: Any, tmp_path: Path, local_run: LocalRun, id_token: 
 
 @pytest.mark.parametrize(("locale", "language"), LANGUAGES)
 def test_the_webassembly_reader_reads_a_real_label_from_the_camera(
-        camera_browser: Any, local_run: LocalRun, catalogs: Any, locale: str,
+        camera_browser: Any, local_run: LocalRun, sign_in: Any, catalogs: Any, locale: str,
         language: str) -> None:
     instance, qr_id = camera_browser
     say = catalogs[language]
@@ -98,11 +98,7 @@ def test_the_webassembly_reader_reads_a_real_label_from_the_camera(
     wasm_requests: list[str] = []
     page.on("request", lambda r: wasm_requests.append(r.url) if ".wasm" in r.url else None)
     try:
-        page.goto("/")
-        alice = accounts()["alice"]
-        page.get_by_test_id("signin-email").fill(alice.email)
-        page.get_by_test_id("signin-password").fill(alice.password)
-        page.get_by_test_id("signin-submit").click()
+        sign_in(page, "alice")
         page.get_by_test_id("nav-counting").click()
         page.get_by_test_id("session-name").fill("Kamera")
         page.get_by_test_id("session-start").click()
