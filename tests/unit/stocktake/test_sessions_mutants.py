@@ -1065,3 +1065,40 @@ def test_live_counts_are_for_staff(store: MemoryStore) -> None:
         service.live(Caller("nobody"), {"session_id": "s1"})
     with pytest.raises(NotFound):
         service.live(ALICE, {"session_id": "nope"})
+
+
+def test_a_refused_scans_message_names_the_state_and_an_unknown_session_its_id(
+        store: MemoryStore) -> None:
+    store.sessions["s1"]["state"] = "finishing"
+    service, _ = counting(store)
+    (refused,) = service.record_scans(ALICE, {"session_id": "s1", "scans": [
+        scan("A-1", "c1")]})["results"]
+    assert str(refused["message"]) == "The session is finishing: it takes no more scans."
+    assert set(refused) == {"client_scan_id", "qr_id", "result", "reason", "resent",
+                            "undone", "message"}
+    with pytest.raises(NotFound) as err:
+        service.live(ALICE, {"session_id": "nope"})
+    assert_msg(err.value, "stocktake.session.not_found", session_id="'nope'")
+
+
+def test_a_reused_id_sent_to_a_closed_session_names_both_units(store: MemoryStore) -> None:
+    service, _ = counting(store)
+    service.record_scans(ALICE, {"session_id": "s1", "scans": [scan("A-1", "c1")]})
+    store.sessions["s1"]["state"] = "cancelled"
+    with pytest.raises(InvalidInput) as err:
+        service.record_scans(ALICE, {"session_id": "s1", "scans": [scan("A-2", "c1")]})
+    assert_msg(err.value, "stocktake.scans.reused_id", client_scan_id="'c1'",
+               earlier="'A-1'", qr_id="'A-2'")
+
+
+def test_a_live_answer_names_its_session_and_takes_a_cursor_in_z_or_offset_form() -> None:
+    store = MemoryStore()
+    store.catalog = {"A": ["A-1"]}
+    service, _ = counting(store, Clock(NOW))
+    sid = service.start(ALICE, {"name": "Raf B"})["session_id"]
+    live = service.live(ALICE, {"session_id": sid, "since": "2026-12-01T08:00:00Z"})
+    assert (live["session_id"], live["name"], live["state"]) == (sid, "Raf B", "open")
+    assert store.recent_asked[-1][1] == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    service.live(ALICE, {"session_id": sid, "since": "2026-12-01T11:00:00+03:00"})
+    since = store.recent_asked[-1][1]
+    assert since == datetime(2026, 12, 1, 8, 0, tzinfo=UTC) and since.tzinfo is UTC
