@@ -534,33 +534,38 @@ def _scans(data: Any) -> list[Scan]:
     return scans
 
 
+def _rfc3339(value: Any) -> datetime | None:
+    """RFC 3339 text with its offset ("Z" too), as UTC; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
+    except (ValueError, OverflowError):
+        return None
+
+
 def _since(value: Any) -> datetime | None:
-    """A live poll's `since`: the `cursor` it was given last time (RFC 3339 text)."""
+    """A live poll's `since`: the `cursor` it was given last time."""
     if value is None:
         return None
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            parsed = None
-        if parsed is not None and parsed.tzinfo is not None:
-            return parsed.astimezone(UTC)
-    raise InvalidInput(Msg("stocktake.live.since"))
+    since = _rfc3339(value)
+    if since is None:
+        raise InvalidInput(Msg("stocktake.live.since"))
+    return since
 
 
 def _scanned_at(value: Any, where: str) -> datetime | None:
     """The phone's time of the scan: RFC 3339 text or milliseconds since the epoch."""
     if value is None:
         return None
-    try:
-        if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
             return datetime.fromtimestamp(value / 1000, UTC)
-        if isinstance(value, str):
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            if parsed.tzinfo is not None:
-                return parsed.astimezone(UTC)
-    except (ValueError, OverflowError, OSError):
-        pass
+        except (ValueError, OverflowError, OSError):
+            pass
+    elif (scanned := _rfc3339(value)) is not None:
+        return scanned
     raise InvalidInput(Msg("stocktake.scans.scanned_at", where=where))
 
 

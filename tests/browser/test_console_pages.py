@@ -305,6 +305,20 @@ def first_unit(run: LocalRun, token: str, part_code: str) -> str:
                     if p["part_code"] == part_code))
 
 
+def open_a_count(page: Any, sign_in: Any, run: LocalRun, id_token: Any,
+                 part: tuple[str, str, int], name: str) -> str:
+    """A part with labels, alice signed in with a count of it open and its scan field
+    focused: returns the part's first unit."""
+    start_with_parts(run, id_token("alice"), [part])
+    unit = first_unit(run, id_token("alice"), part[0])
+    sign_in(page, "alice")
+    page.get_by_test_id("nav-counting").click()
+    page.get_by_test_id("session-name").fill(name)
+    page.get_by_test_id("session-start").click()
+    expect(page.get_by_test_id("scan-input")).to_be_focused()
+    return unit
+
+
 def test_a_parts_list_dropped_on_the_upload_box_is_uploaded(page, sign_in, catalogs) -> None:
     sign_in(page, "alice")
     dropped = page.evaluate_handle(
@@ -489,13 +503,8 @@ def _multipart(content: bytes) -> bytes:
 def test_a_shared_phones_waiting_scans_go_out_only_as_who_scanned_them(
         page, sign_in, local_run, id_token, catalogs, language: str) -> None:
     say = catalogs[language]
-    start_with_parts(local_run, id_token("alice"), [("SIRA-1", "Sıra", 2)])
-    unit = first_unit(local_run, id_token("alice"), "SIRA-1")
-    sign_in(page, "alice")
-    page.get_by_test_id("nav-counting").click()
-    page.get_by_test_id("session-name").fill("Paylaşılan telefon")
-    page.get_by_test_id("session-start").click()
-    expect(page.get_by_test_id("scan-input")).to_be_focused()
+    unit = open_a_count(page, sign_in, local_run, id_token, ("SIRA-1", "Sıra", 2),
+                        "Paylaşılan telefon")
     status, listed = local_run.call("list_count_sessions", {}, id_token("alice"))
     assert status == 200, listed
     session = listed["result"]["sessions"][0]["session_id"]
@@ -558,13 +567,8 @@ navigator.vibrate = (pattern) => { window.__vibrations.push(pattern); return tru
 def test_each_answer_sounds_and_vibrates_its_own_way_unless_switched_off(
         page, sign_in, local_run, id_token, catalogs, language: str) -> None:
     say = catalogs[language]
-    start_with_parts(local_run, id_token("alice"), [("SES-1", "Ses", 2)])
-    unit = first_unit(local_run, id_token("alice"), "SES-1")
     page.add_init_script(RECORD_FEEDBACK)
-    sign_in(page, "alice")
-    page.get_by_test_id("nav-counting").click()
-    page.get_by_test_id("session-name").fill("Sesli sayım")
-    page.get_by_test_id("session-start").click()
+    unit = open_a_count(page, sign_in, local_run, id_token, ("SES-1", "Ses", 2), "Sesli sayım")
     toggle = page.get_by_test_id("feedback-toggle")
     expect(toggle).to_be_checked()
     expect(page.get_by_text(say["feedback.toggle"])).to_be_visible()
@@ -637,21 +641,14 @@ def test_on_a_phone_the_scan_field_and_the_counts_come_first_and_the_header_is_a
 def test_the_console_starts_offline_shows_the_open_count_and_sends_its_scans_later(
         page, sign_in, local_run, id_token, catalogs, language: str) -> None:
     say = catalogs[language]
-    start_with_parts(local_run, id_token("alice"), [("DEPO-1", "Depo", 3)])
-    status, listed = local_run.call("list_parts", {"limit": 100}, id_token("alice"))
-    first = first_unit(local_run, id_token("alice"), "DEPO-1")
-    assert status == 200, listed
-    sign_in(page, "alice")
+    first = open_a_count(page, sign_in, local_run, id_token, ("DEPO-1", "Depo", 3),
+                         "Çevrimdışı")
     # Installable: a manifest with its icons, and a service worker keeping the console.
     manifest = page.evaluate("fetch(document.querySelector('link[rel=manifest]').href)"
                              ".then((r) => r.json())")
     assert manifest["start_url"] == "/" and {i["sizes"] for i in manifest["icons"]} == {
         "192x192", "512x512"}
     page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.get_by_test_id("nav-counting").click()
-    page.get_by_test_id("session-name").fill("Çevrimdışı")
-    page.get_by_test_id("session-start").click()
-    expect(page.get_by_test_id("scan-input")).to_be_focused()
     status, sessions = local_run.call("list_count_sessions", {}, id_token("alice"))
     session = sessions["result"]["sessions"][0]["session_id"]
 
