@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import threading
 from collections.abc import Callable
@@ -236,6 +237,30 @@ def test_live_counts_from_the_gates_match_the_report_before_and_after_the_finish
     final = live()
     assert final["state"] == "finished" and final["totals"] == done["totals"]
     assert {"totals": final["totals"], "parts": final["parts"]} == report()
+
+
+def test_twenty_phones_polling_the_live_counts_at_once_all_read_the_same(
+        stock, call, user_token):
+    session = start(call, user_token)
+    ok(callable_(call, "record_scans", {"session_id": session, "scans": [
+        scan(stock["VIDA-M8"][0], "c1"), scan("KAYIP-dddddddddddd", "c2")]}, user_token))
+    answers: list = []
+    lock = threading.Lock()
+
+    def poll() -> None:
+        reply = callable_(call, "count_session_live", {"session_id": session}, user_token)
+        with lock:
+            answers.append((reply.status_code, reply.get_json()))
+
+    threads = [threading.Thread(target=poll) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert [status for status, _ in answers] == [200] * 20
+    totals = {json.dumps(body["result"]["totals"], sort_keys=True) for _, body in answers}
+    assert totals == {json.dumps({"expected": 5, "found": 1, "missing": 4, "unexpected": 1},
+                                 sort_keys=True)}
 
 
 def test_ten_phones_finished_mid_batch_are_told_exactly_what_the_final_count_holds(

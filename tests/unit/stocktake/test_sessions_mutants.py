@@ -1051,7 +1051,8 @@ def test_recent_scans_follow_the_cursor() -> None:
     assert store.recent_asked[-1] == (sid, LATER, 20)
 
 
-@pytest.mark.parametrize("since", ["yesterday", "2026-12-01T09:00:00", 17, True, {}])
+@pytest.mark.parametrize("since", ["yesterday", "2026-12-01T09:00:00", 17, True, {},
+                                   "0001-01-01T00:00:00+14:00"])
 def test_a_bad_since_is_refused(store: MemoryStore, since: Any) -> None:
     service, _ = counting(store)
     with pytest.raises(InvalidInput) as err:
