@@ -226,8 +226,10 @@ export async function download(path, fallbackName) {
 }
 
 // POST a parts file to upload_parts with XMLHttpRequest, for its upload progress.
-// onProgress(loaded, total) while sending; resolves with the 201 reply.
-export async function uploadParts(file, onProgress) {
+// onProgress(loaded, total) while sending; resolves with the reply (201 for an upload;
+// 200 and {dry_run: true, summary, minimum_changes, refused} for a dry run, which writes
+// nothing).
+export async function uploadParts(file, onProgress, { dryRun = false } = {}) {
   const token = await idToken();
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
@@ -250,6 +252,7 @@ export async function uploadParts(file, onProgress) {
     xhr.addEventListener("timeout", () => reject(new ApiError(t("error.timeout"),
       { code: "timeout", retryable: true })));
     const form = new FormData();
+    if (dryRun) form.append("dry_run", "true");
     form.append("file", file, file.name);
     xhr.send(form);
   });
