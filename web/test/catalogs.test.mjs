@@ -7,6 +7,7 @@ import { join } from "node:path";
 import en from "../src/i18n/en.js";
 import tr from "../src/i18n/tr.js";
 import { CAUSES, STATES, CATEGORIES, LIKELIHOODS } from "../src/review-model.js";
+import { EVENT_KINDS, EXPORT_FORMATS, EXPORT_SCOPES } from "../src/inventory-model.js";
 
 const placeholders = (text) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -65,6 +66,11 @@ test("every key the source names is in the catalog", () => {
     ...CATEGORIES.map((c) => `review.category.${c}`),
     ...LIKELIHOODS.map((l) => `review.likelihood.${l}`),
     ...["now", "minutes", "hours", "days"].map((u) => `review.age.${u}`),
+    ...[...EVENT_KINDS, "other"].map((k) => `unit.kind.${k}`),
+    ...["printed", "downloaded"].map((k) => `unit.earlier.${k}`),
+    ...["upload.preview.renamed", "upload.preview.notRemoved", "unit.notItemised",
+      "unit.detail.layout", "unit.detail.session", "unit.detail.reason"],
+    ...EXPORT_SCOPES.flatMap((s) => EXPORT_FORMATS.map((f) => `export.${s}.${f}`)),
   ];
   const missing = [...named, ...dynamic].filter((k) => !(k in en));
   assert.deepEqual(missing, []);
