@@ -77,10 +77,14 @@ def cells(row: Any) -> list[str]:
     return [cell.strip() for cell in row.locator("th, td").all_inner_texts()]
 
 
-def upload(page: Any, file: Path) -> None:
+def upload(page: Any, file: Path, *, confirm: bool = True) -> None:
+    """Choose the file and upload it: the console checks it first (a dry run) and shows
+    what it would do; `confirm` then sends it for real."""
     page.get_by_test_id("upload-file").set_input_files(str(file))
     expect(page.get_by_test_id("upload-file-name")).to_have_text(file.name)
     page.get_by_test_id("upload-submit").click()
+    if confirm:
+        page.get_by_test_id("upload-confirm").click()
 
 
 @pytest.mark.parametrize(("locale", "language"), LANGUAGES)
@@ -329,6 +333,7 @@ def test_a_parts_list_dropped_on_the_upload_box_is_uploaded(page, sign_in, catal
     expect(page.get_by_test_id("upload-file-name")).to_have_text("dropped.csv")
     expect(page.get_by_test_id("upload-choose")).to_be_focused()
     page.get_by_test_id("upload-submit").click()
+    page.get_by_test_id("upload-confirm").click()
     expect(part_row(page, "DROP-1")).to_be_visible()
     assert cells(part_row(page, "DROP-1"))[:3] == ["DROP-1", "Bırakılan", "4"]
     expect(page.get_by_test_id("upload-file-name")).to_have_text(catalogs["en"]["upload.noFile"])
@@ -336,24 +341,43 @@ def test_a_parts_list_dropped_on_the_upload_box_is_uploaded(page, sign_in, catal
 
 @pytest.mark.parametrize(("locale", "language"), LANGUAGES)
 def test_an_upload_error_is_the_functions_message_in_the_pages_language(
-        page, sign_in, local_run, id_token, tmp_path, language: str) -> None:
-    bad = b"part_code,part_name,quantity\nGOOD-1,Good,2\nbad code!,Bad,1\nGOOD-2,Good,-4\n"
-    asked = {lang: function_error(local_run, id_token("alice"), "upload_parts", lang,
-                                  body=_multipart(bad), content_type=_MULTIPART_TYPE)
-             for lang in ("tr", "en")}
-    assert asked["tr"]["message"] != asked["en"]["message"]  # really two languages
-    expected = asked[language]
+        page, sign_in, local_run, id_token, catalogs, tmp_path, language: str) -> None:
+    say = catalogs[language]
+
+    def asked(content: bytes) -> dict[str, dict[str, Any]]:
+        answers = {lang: function_error(local_run, id_token("alice"), "upload_parts", lang,
+                                        body=_multipart(content), content_type=_MULTIPART_TYPE)
+                   for lang in ("tr", "en")}
+        assert answers["tr"]["message"] != answers["en"]["message"]  # really two languages
+        return answers
+
+    # A file that is no parts list (no column it knows): the check before the upload is
+    # refused whole, with the function's message.
+    wrong = b"sku,title,count\nX-1,Thing,2\n"
+    expected = asked(wrong)[language]
     sign_in(page, "alice")
     file = tmp_path / "parts.csv"
-    file.write_bytes(bad)
-    upload(page, file)
+    file.write_bytes(wrong)
+    upload(page, file, confirm=False)
     expect(page.get_by_test_id("error-alert")).to_have_text(expected["message"])
+    expect(page.get_by_test_id("upload-preview")).to_be_hidden()
+
+    # Rows the function refuses: the check shows each row's reason in the function's words
+    # (the same a real upload would answer), and nothing can be confirmed.
+    bad = b"part_code,part_name,quantity\nGOOD-1,Good,2\nbad code!,Bad,1\nGOOD-2,Good,-4\n"
+    expected = asked(bad)[language]
+    rows = expected["details"]["errors"]
+    file.write_bytes(bad)
+    upload(page, file, confirm=False)
+    expect(page.get_by_test_id("error-alert")).to_be_empty()
+    expect(page.get_by_test_id("upload-preview-refused")).to_have_text(
+        fill(say["upload.preview.refused"], count=len(rows)))
     errors = page.get_by_test_id("upload-errors")
-    expect(errors.locator("tbody tr")).to_have_count(len(expected["details"]["errors"]))
-    for shown, sent in zip(errors.locator("tbody tr").all(), expected["details"]["errors"],
-                           strict=True):
+    expect(errors.locator("tbody tr")).to_have_count(len(rows))
+    for shown, sent in zip(errors.locator("tbody tr").all(), rows, strict=True):
         expect(shown.locator("td").nth(0)).to_have_text(str(sent["row"]))
         expect(shown.locator("td").nth(2)).to_have_text(sent["reason"])
+    expect(page.get_by_test_id("upload-confirm")).to_be_hidden()
     # Nothing was half-imported: the list is still empty.
     expect(page.get_by_test_id("parts-empty")).to_be_visible()
     shot(page, language, "labels-upload-error")

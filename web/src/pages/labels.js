@@ -234,34 +234,39 @@ export function render(ctx) {
                  text: t("upload.preview.refused", { count: fmtNumber(dry.refusedCount) }) });
     confirmButton.hidden = !dry.confirmable;
     cancelButton.textContent = t(dry.confirmable ? "upload.cancel" : "upload.close");
-    fill(previewHolder, heading, summary, decreases, refusedNote, partsTable, minimumsTable,
-      h("div", { class: "buttons" }, confirmButton, cancelButton));
+    // The refused rows first: they are what stops the upload.
+    const refusedRows = dry.confirmable ? null
+      : rowErrors({ errors: dry.refused, error_count: dry.refusedCount });
+    fill(previewHolder, heading, summary, decreases, refusedNote, refusedRows, partsTable,
+      minimumsTable, h("div", { class: "buttons" }, confirmButton, cancelButton));
     previewHolder.setAttribute("aria-labelledby", titleId);
     previewHolder.setAttribute("role", "region");
     previewHolder.hidden = false;
-    if (!dry.confirmable) {
-      showRowErrors({ errors: dry.refused, error_count: dry.refusedCount });
-    }
     uploadStatus.textContent = t(dry.confirmable ? "upload.preview.ready"
       : "upload.preview.blocked");
     heading.focus();
   }
 
   function showRowErrors(details) {
+    fill(uploadErrors, rowErrors(details));
+  }
+
+  // The rows a file was refused for (upload_parts' details.errors, or a dry run's refused).
+  function rowErrors(details) {
     const errors = Array.isArray(details?.errors) ? details.errors : [];
-    if (!errors.length) return;
+    if (!errors.length) return [];
     const rows = errors.map((e) => h("tr", {},
       h("td", { class: "num", text: fmtNumber(e.row) }),
       h("td", { text: e.column ?? "–" }),
       h("td", { text: e.reason ?? "" })));
     const count = Number(details.error_count) || errors.length;
-    fill(uploadErrors,
+    return [
       table(t("upload.errors.caption"), [t("upload.errors.row"), t("upload.errors.column"),
         t("upload.errors.reason")], rows, { "data-testid": "upload-errors" }),
       count > errors.length
         ? h("p", { class: "hint", text: t("upload.errors.more",
           { shown: fmtNumber(errors.length), count: fmtNumber(count) }) })
-        : null);
+        : null];
   }
 
   // -- parts --------------------------------------------------------------------------------
