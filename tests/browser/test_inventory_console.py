@@ -1,8 +1,8 @@
 """The Labels page's stock work in Chromium against the local run, in tr-TR and en-US: the
 parts with what is available and their minimums, a minimum set in place and a part gone
 below it marked "Low" / "Az" and kept by the low-only filter; a unit's life in the label
-viewer (printed, taken from stock) after typing its id as a scanner does, or reading it
-with the camera; the inventory exported as xlsx and CSV with headers in the page's
+viewer (printed, counted, taken from stock, and an old record's prints not itemised) after
+typing its id as a scanner does, or reading it with the camera; the inventory exported as xlsx and CSV with headers in the page's
 language; and an upload checked by a dry run (shown, nothing written) before it is
 confirmed, refused rows shown with no way to confirm.
 
@@ -14,6 +14,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
+import urllib.request
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -248,6 +251,65 @@ def test_the_viewer_shows_a_units_life_after_a_print_and_its_use(
     page.get_by_test_id("label-qr-id").press("Enter")
     expect(page.get_by_test_id("error-alert")).not_to_be_empty()
     expect(page.get_by_test_id("unit-view")).to_be_hidden()
+
+
+def make_an_old_record(run: LocalRun, qr_id: str, *, prints: int, downloads: int,
+                       printed_at: str) -> None:
+    """The unit's document as a record from before the history was kept: how many prints
+    and downloads, the last print's time, no itemised events (the Firestore emulator's REST
+    API, as its owner)."""
+    fields = {"print_count": {"integerValue": str(prints)},
+              "download_count": {"integerValue": str(downloads)},
+              "printed_at": {"timestampValue": printed_at}}
+    mask = "&".join(f"updateMask.fieldPaths={name}"
+                    for name in (*fields, "events", "downloaded_at"))
+    url = (f"http://{run.firestore}/v1/projects/{run.project}/databases/(default)/documents"
+           f"/qr_codes/{qr_id}?{mask}")
+    request = urllib.request.Request(url, method="PATCH", data=json.dumps(
+        {"fields": fields}).encode(), headers={"Content-Type": "application/json",
+                                              "Authorization": "Bearer owner"})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        assert reply.status == 200
+
+
+@pytest.mark.parametrize(("locale", "language"), LANGUAGES)
+def test_the_viewer_shows_a_count_and_an_old_records_prints_not_itemised(
+        page, sign_in, local_run, id_token, catalogs, language: str) -> None:
+    say = catalogs[language]
+    token = id_token("alice")
+    (qr_id,) = upload(local_run, token, [("ESKİ-1", "Eski kayıt", 1)])["ESKİ-1"]
+    session = called(local_run, "start_count_session",
+                     {"name": "Raf Eski", "part_codes": ["ESKİ-1"]}, token)["session_id"]
+    called(local_run, "record_scans", {"session_id": session, "scans": [
+        {"qr_id": qr_id, "client_scan_id": str(uuid.uuid4()),
+         "scanned_at": int(time.time() * 1000)}]}, token)
+    make_an_old_record(local_run, qr_id, prints=3, downloads=2,
+                       printed_at="2024-03-05T09:30:00Z")
+    sign_in(page, "alice")
+    page.get_by_test_id("label-qr-id").fill(qr_id)
+    page.get_by_test_id("label-qr-id").press("Enter")
+    events = page.get_by_test_id("unit-events")
+    expect(events.locator("li[data-kind=counted]")).to_contain_text(
+        fill(say["unit.detail.session"], name="Raf Eski"))
+    expect(events.locator("li[data-kind=counted] .event-kind")).to_have_text(
+        say["unit.kind.counted"])
+    printed = events.locator("li[data-kind=printed]")
+    expect(printed).to_contain_text(fill(say["unit.earlier.printed"], count=3))
+    # The last print's time is known; when the downloads were is not.
+    expect(printed.locator("time")).to_be_visible()
+    assert datetime.fromisoformat(str(printed.locator("time").get_attribute("datetime"))
+                                  .replace("Z", "+00:00")) == datetime.fromisoformat(
+        "2024-03-05T09:30:00+00:00")
+    expect(printed.locator("time")).to_contain_text("2024")
+    expect(printed.locator("time")).to_contain_text(MONTHS[language][2])
+    downloaded = events.locator("li[data-kind=downloaded]")
+    expect(downloaded).to_contain_text(fill(say["unit.earlier.downloaded"], count=2))
+    expect(downloaded).to_contain_text(say["unit.at.unknown"])
+    expect(downloaded.locator("time")).to_have_count(0)
+    kinds = [li.get_attribute("data-kind") for li in events.locator("li").all()]
+    assert kinds.index("created") < kinds.index("counted"), kinds
+    expect(page.get_by_test_id("unit-state")).to_have_text(say["unit.inStock"])
+    expect(page.get_by_test_id("error-alert")).to_be_empty()
 
 
 @pytest.mark.parametrize(("locale", "language"), [("tr-TR", "tr")])
