@@ -2,9 +2,9 @@
 parts with what is available and their minimums, a minimum set in place and a part gone
 below it marked "Low" / "Az" and kept by the low-only filter; a unit's life in the label
 viewer (printed, counted, taken from stock, and an old record's prints not itemised) after
-typing its id as a scanner does, or reading it with the camera; the inventory exported as xlsx and CSV with headers in the page's
-language; and an upload checked by a dry run (shown, nothing written) before it is
-confirmed, refused rows shown with no way to confirm.
+typing its id as a scanner does, or reading it with the camera; the inventory exported as
+xlsx and CSV with headers in the page's language; and an upload checked by a dry run
+(shown, nothing written) before it is confirmed, refused rows shown with no way to confirm.
 
 Texts come from the app's catalogs (web/src/i18n/*.js) and, for what the functions say,
 from the functions themselves (their messages, their export headers)."""
@@ -538,6 +538,24 @@ def test_an_upload_with_refused_rows_shows_them_and_cannot_be_confirmed(
     page.get_by_test_id("upload-cancel").click()
     expect(page.get_by_test_id("upload-errors")).to_have_count(0)
     expect(page.get_by_test_id("upload-choose")).to_be_focused()
+
+
+@pytest.mark.parametrize(("locale", "language"), [("en-US", "en")])
+def test_the_check_of_a_long_list_shows_its_first_parts_and_how_many(
+        page, sign_in, local_run, id_token, catalogs, tmp_path, language: str) -> None:
+    say = catalogs[language]
+    file = tmp_path / "long.csv"
+    file.write_text("part_code,part_name,quantity\n" + "".join(
+        f"UZUN-{n:04d},Part {n},1\n" for n in range(501)), encoding="utf-8")
+    sign_in(page, "alice")
+    choose(page, file)
+    page.get_by_test_id("upload-submit").click()
+    expect(page.get_by_test_id("upload-preview-summary")).to_have_text(
+        fill(say["upload.preview.summary"], parts=501, added=501, existing=0))
+    expect(page.get_by_test_id("upload-preview-parts").locator("tbody tr")).to_have_count(500)
+    expect(page.get_by_test_id("upload-preview").get_by_text(
+        fill(say["upload.preview.more"], shown=500, count=501))).to_be_visible()
+    assert listed(local_run, id_token("alice")) == {}
 
 
 # -- on a phone ------------------------------------------------------------------------------------

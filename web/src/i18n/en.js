@@ -120,6 +120,7 @@ export default {
   "upload.preview.note": "Note",
   "upload.preview.renamed": "Renamed (was “{from}”).",
   "upload.preview.notRemoved": "{count} more units than the file asks for; none are removed.",
+  "upload.preview.more": "Showing the first {shown} of {count} parts.",
   "upload.preview.minimums": "Minimums the upload would change",
   "upload.preview.minFrom": "Minimum now",
   "upload.preview.minTo": "New minimum",

@@ -120,6 +120,7 @@ export default {
   "upload.preview.note": "Not",
   "upload.preview.renamed": "Adı değişecek (eskisi: “{from}”).",
   "upload.preview.notRemoved": "Dosyanın istediğinden {count} birim fazla var; hiçbiri silinmez.",
+  "upload.preview.more": "{count} parçanın ilk {shown} tanesi gösteriliyor.",
   "upload.preview.minimums": "Yüklemenin değiştireceği asgari stoklar",
   "upload.preview.minFrom": "Şimdiki asgari stok",
   "upload.preview.minTo": "Yeni asgari stok",

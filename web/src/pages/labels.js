@@ -11,6 +11,7 @@ import { EXPORT_FORMATS, EXPORT_SCOPES, eventDetails, exportPath, kindKey, parse
 export const LAYOUTS = ["avery-l7160", "avery-l7163", "avery-l7651", "herma-4677", "avery-5160",
   "brother-dk-1201", "brother-dk-1202", "zebra-2x1"];
 const PAGE_SIZE = 50;
+const PREVIEW_ROWS = 500;         // parts listed in an upload's check
 const LAYOUT_KEY = "console.sheetLayout";
 const OFFSETS_KEY = "console.printerShiftMm"; // {x, y}
 const SAMPLE_KEY = "console.sampleQrIds"; // part_code -> a qr_id this browser saw uploaded
@@ -209,7 +210,9 @@ export function render(ctx) {
     const decreases = dry.decreases
       ? h("p", { class: "hint", text: t("upload.decreases", { count: fmtNumber(dry.decreases) }) })
       : null;
-    const partRows = dry.details.map((d) => h("tr", { "data-part": d.part_code },
+    // A list of thousands of parts: the first ones, and how many there are.
+    const partRows = dry.details.slice(0, PREVIEW_ROWS).map((d) => h("tr",
+      { "data-part": d.part_code },
       h("th", { scope: "row", class: "code", text: d.part_code }),
       h("td", { text: d.part_name ?? "" }),
       h("td", { class: "num", text: fmtNumber(d.requested) }),
@@ -220,6 +223,10 @@ export function render(ctx) {
       ? table(t("upload.preview.parts"), [t("parts.code"), t("parts.name"),
         t("upload.preview.requested"), t("upload.preview.existing"), t("upload.preview.added"),
         t("upload.preview.note")], partRows, { "data-testid": "upload-preview-parts" })
+      : null;
+    const moreParts = dry.details.length > PREVIEW_ROWS
+      ? h("p", { class: "hint", text: t("upload.preview.more", {
+        shown: fmtNumber(PREVIEW_ROWS), count: fmtNumber(dry.details.length) }) })
       : null;
     const minimumRows = dry.minimums.map((m) => h("tr", { "data-part": m.part_code },
       h("th", { scope: "row", class: "code", text: m.part_code }),
@@ -238,7 +245,7 @@ export function render(ctx) {
     const refusedRows = dry.confirmable ? null
       : rowErrors({ errors: dry.refused, error_count: dry.refusedCount });
     fill(previewHolder, heading, summary, decreases, refusedNote, refusedRows, partsTable,
-      minimumsTable, h("div", { class: "buttons" }, confirmButton, cancelButton));
+      moreParts, minimumsTable, h("div", { class: "buttons" }, confirmButton, cancelButton));
     previewHolder.setAttribute("aria-labelledby", titleId);
     previewHolder.setAttribute("role", "region");
     previewHolder.hidden = false;
