@@ -338,6 +338,22 @@ def test_a_label_read_by_the_camera_outside_a_count_opens_its_unit(
                   id_token("alice"))["sessions"] == []
 
 
+@pytest.mark.parametrize(("locale", "language"), LANGUAGES)
+def test_an_admin_reads_the_low_stock_notice_in_the_pages_language(
+        page, sign_in, local_run, id_token, catalogs, language: str) -> None:
+    say = catalogs[language]
+    token = id_token("alice")
+    upload(local_run, token, [("UYARI-1", "Uyarı parçası", 2)])
+    raised = called(local_run, "set_part_minimum", {"part_code": "UYARI-1", "min_units": 3},
+                    token)
+    assert raised["alert_raised"] is True and raised["below_minimum"] is True
+    sign_in(page, "root")
+    page.get_by_test_id("nav-vision").click()
+    expect(page.get_by_test_id("notifications-list").locator("li.notice-low_stock")
+           ).to_contain_text(fill(say["notice.lowStock"], code="UYARI-1", name="Uyarı parçası",
+                                  available=2, min=3))
+
+
 # -- export ----------------------------------------------------------------------------------------
 
 def export_columns(scope: str) -> list[Any]:

@@ -89,3 +89,24 @@ export function exportPath(scope, format) {
   }
   return `export_inventory?${new URLSearchParams({ format, scope })}`;
 }
+
+// The admin notices the stock raises (functions/qr/stock_levels.py), as catalog entries:
+// one part gone below its minimum ("low_stock"), or the day's list of them
+// ("low_stock_digest", at most a few codes named); null for any other notice.
+export const DIGEST_CODES = 5;
+
+export function stockNotice(n) {
+  if (n?.kind === "low_stock") {
+    return { key: "notice.lowStock", params: { code: n.part_code ?? "", name: n.part_name ?? "",
+                                               available: n.available, min: n.min_units } };
+  }
+  if (n?.kind === "low_stock_digest") {
+    const parts = Array.isArray(n.parts) ? n.parts : [];
+    const codes = parts.slice(0, DIGEST_CODES).map((p) => p?.part_code).filter(Boolean);
+    const more = n.more === true || parts.length > codes.length;
+    return { key: "notice.lowStockDigest",
+             params: { count: n.count ?? parts.length,
+                       codes: codes.join(", ") + (more ? ", …" : "") } };
+  }
+  return null;
+}

@@ -71,6 +71,7 @@ test("every key the source names is in the catalog", () => {
     ...["upload.preview.renamed", "upload.preview.notRemoved", "unit.notItemised",
       "unit.detail.layout", "unit.detail.session", "unit.detail.reason"],
     ...EXPORT_SCOPES.flatMap((s) => EXPORT_FORMATS.map((f) => `export.${s}.${f}`)),
+    "notice.lowStock", "notice.lowStockDigest",
   ];
   const missing = [...named, ...dynamic].filter((k) => !(k in en));
   assert.deepEqual(missing, []);

@@ -2,7 +2,8 @@
 // entries, a typed minimum, a dry run read as a preview, the export paths.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { EVENT_KINDS, eventDetails, exportPath, kindKey, parseMinimum, partNotes, readDryRun }
+import { EVENT_KINDS, eventDetails, exportPath, kindKey, parseMinimum, partNotes, readDryRun,
+  stockNotice }
   from "../src/inventory-model.js";
 
 test("each known kind has its own key; any other is 'other'", () => {
@@ -85,4 +86,20 @@ test("export paths: the four choices only", () => {
   assert.equal(exportPath("units", "csv"), "export_inventory?format=csv&scope=units");
   assert.throws(() => exportPath("parts", "pdf"));
   assert.throws(() => exportPath("people", "csv"));
+});
+
+test("a low-stock notice and the day's digest, named; other notices are not the stock's", () => {
+  assert.deepEqual(stockNotice({ kind: "low_stock", part_code: "A-1", part_name: "Somun",
+                                 available: 1, min_units: 2 }),
+    { key: "notice.lowStock", params: { code: "A-1", name: "Somun", available: 1, min: 2 } });
+  const parts = ["A", "B", "C", "D", "E", "F"].map((code) => ({ part_code: code }));
+  assert.deepEqual(stockNotice({ kind: "low_stock_digest", count: 6, more: false, parts }),
+    { key: "notice.lowStockDigest", params: { count: 6, codes: "A, B, C, D, E, …" } });
+  assert.deepEqual(stockNotice({ kind: "low_stock_digest", count: 2, more: false,
+                                 parts: parts.slice(0, 2) }),
+    { key: "notice.lowStockDigest", params: { count: 2, codes: "A, B" } });
+  assert.deepEqual(stockNotice({ kind: "low_stock_digest", count: 50, more: true,
+                                 parts: parts.slice(0, 1) }).params.codes, "A, …");
+  assert.equal(stockNotice({ kind: "vision_quota" }), null);
+  assert.equal(stockNotice(null), null);
 });

@@ -421,6 +421,8 @@ export default {
   "notice.unattributedFlagged": "Images outside any user's folder were flagged: {count} rejected within 24 hours.",
   "notice.reviewAppeal": "New appeals wait in the review queue.",
   "notice.reviewSla": "The review queue is behind: {waiting} images wait, the oldest for {hours} h (target: {sla} h).",
+  "notice.lowStock": "Low stock: {code} ({name}) has {available} available, below its minimum of {min}.",
+  "notice.lowStockDigest": "Parts below their minimum: {count} ({codes}).",
   "notice.budget.vision_switched_off": "Budget “{name}” reached {cost} of {budget}: Vision was switched off.",
   "notice.budget.vision_already_off": "Budget “{name}” reached {cost} of {budget}; Vision was already off.",
   "notice.budget.forecast": "Budget “{name}” is forecast to be exceeded ({cost} of {budget} so far).",

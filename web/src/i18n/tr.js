@@ -421,6 +421,8 @@ export default {
   "notice.unattributedFlagged": "Kullanıcı klasörü dışındaki görseller işaretlendi: 24 saat içinde {count} görsel reddedildi.",
   "notice.reviewAppeal": "İnceleme kuyruğunda yeni itirazlar bekliyor.",
   "notice.reviewSla": "İnceleme kuyruğu gecikiyor: {waiting} görsel bekliyor, en eskisi {hours} saattir (hedef: {sla} saat).",
+  "notice.lowStock": "Azalan stok: {code} ({name}) için mevcut {available}; asgari stok {min}.",
+  "notice.lowStockDigest": "Asgari stoğunun altındaki parça: {count} ({codes}).",
   "notice.budget.vision_switched_off": "“{name}” bütçesi {budget} tutarının {cost} kadarına ulaştı: Vision kapatıldı.",
   "notice.budget.vision_already_off": "“{name}” bütçesi {budget} tutarının {cost} kadarına ulaştı; Vision zaten kapalıydı.",
   "notice.budget.forecast": "“{name}” bütçesinin aşılacağı öngörülüyor (şimdiye kadar {budget} tutarının {cost} kadarı).",

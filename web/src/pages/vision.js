@@ -5,6 +5,7 @@ import { h, fill, field, table } from "../dom.js";
 import { call } from "../api.js";
 import { change } from "./change.js";
 import { t, fmtNumber, fmtUsd, fmtPercent, fmtDate } from "../i18n.js";
+import { stockNotice } from "../inventory-model.js";
 
 export const STRATEGIES = ["deny", "allow", "warn", "local"];
 export const EXEMPTABLE_ROLES = ["staff", "moderator", "admin"];
@@ -91,6 +92,12 @@ export function notificationText(n) {
     return t("notice.reviewSla", { waiting: fmtNumber(n.waiting),
                                    hours: fmtNumber(n.oldestWaitingHours),
                                    sla: fmtNumber(n.slaHours) });
+  }
+  const stock = stockNotice(n);
+  if (stock) {
+    const numbers = ["available", "min", "count"];
+    return t(stock.key, Object.fromEntries(Object.entries(stock.params).map(([name, value]) =>
+      [name, numbers.includes(name) ? fmtNumber(value) : value])));
   }
   return [n.kind, n.event, n.level].filter(Boolean).join(" · ");
 }
