@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from moderation.review_desk import ReviewDesk
     from moderation.review_intake import ReviewIntake
     from moderation.uploaded_images import UploadModeration
+    from qr.inventory_export import InventoryExport
     from qr.listing import PartsListing
     from qr.ports import BlobStore, StoreQueue
     from qr.service import QrLabels
@@ -454,7 +455,14 @@ def listings():  # -> infra.firestore_listings.FirestoreListings
 def parts_listing() -> PartsListing:
     from qr.listing import PartsListing
 
-    return PartsListing(listings())
+    return PartsListing(listings(), _notices(), utc_now)
+
+
+@_once
+def inventory_export() -> InventoryExport:
+    from qr.inventory_export import InventoryExport
+
+    return InventoryExport(listings(), utc_now, settings().inventory_timezone)
 
 
 @_once
@@ -502,7 +510,8 @@ def reset() -> None:
         moderation_rechecks, fallback,
         upload_moderation, pre_upload_check, vision_admin, vision_budget_alerts,
         review_queue, review_desk, appeals,
-        role_management, count_sessions, listings, parts_listing, sessions_listing,
+        role_management, count_sessions, listings, parts_listing, inventory_export,
+        sessions_listing,
         admin_activity)
     for factory in factories:
         factory.cache_clear()

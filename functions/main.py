@@ -54,10 +54,11 @@ def upload_parts(req: https_fn.Request) -> https_fn.Response:
     def act(caller):
         upload = req.files.get("file")
         result = (app.qr_labels().upload_parts(caller, filename=upload.filename,
-                                               content=upload.read())
+                                               content=upload.read(),
+                                               dry_run=req.form.get("dry_run"))
                   if upload is not None
                   else app.qr_labels().upload_parts(caller, body=http.json_body(req)))
-        return http.json_response(result, 201)
+        return http.json_response(result, 200 if result.get("dry_run") else 201)
     return http.serve_http(req, {"POST"}, app.authenticate, act)
 
 
@@ -84,7 +85,8 @@ def download_qr_zip(req: https_fn.Request) -> https_fn.Response:
         part_code, qr_ids = http.zip_selection_input(req)
         labels = app.qr_labels()
         records = labels.zip_selection(caller, part_code=part_code, qr_ids=qr_ids)
-        return http.zip_response(labels.zip_entries(records), labels.zip_name(part_code))
+        return http.zip_response(labels.zip_entries(caller, records),
+                                 labels.zip_name(part_code))
     return http.serve_http(req, {"GET", "POST"}, app.authenticate, act)
 
 
@@ -120,6 +122,41 @@ def list_parts(req: https_fn.CallableRequest) -> Any:
 @_callable
 def listParts(req: https_fn.CallableRequest) -> Any:
     return http.serve_callable(req.data, req.auth, app.parts_listing().list_parts)
+
+
+@https_fn.on_request(cors=_CORS, memory=options.MemoryOption.MB_512, timeout_sec=300)
+def export_inventory(req: https_fn.Request) -> https_fn.Response:
+    """GET ?format=xlsx|csv&scope=parts|units: the inventory, streamed, headers in the
+    caller's language."""
+    def act(caller):
+        return http.inventory_response(app.inventory_export().export(
+            caller, http.request_fields(req), http.reply_language()))
+    return http.serve_http(req, {"GET"}, app.authenticate, act)
+
+
+@_callable
+def set_part_minimum(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.qr_labels().set_minimum)
+
+@_callable
+def setPartMinimum(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.qr_labels().set_minimum)
+
+
+@_callable
+def get_unit(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.qr_labels().unit)
+
+@_callable
+def getUnit(req: https_fn.CallableRequest) -> Any:
+    return http.serve_callable(req.data, req.auth, app.qr_labels().unit)
+
+
+@scheduler_fn.on_schedule(schedule="every day 07:00",
+                          timezone=scheduler_fn.Timezone("Europe/Istanbul"), timeout_sec=60)
+def send_low_stock_digest(event: scheduler_fn.ScheduledEvent) -> None:
+    """One admin notice a day listing the parts below their minimum (none: no notice)."""
+    app.parts_listing().send_low_stock_digest()
 
 
 @http.limit_callable_input  # the same body limits as the callables

@@ -44,10 +44,20 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 def safe_cell(value: object) -> object:
     """`value` ready for a spreadsheet cell: text that a spreadsheet would read as a formula
-    gets a leading apostrophe; everything else (numbers, None, "", other text) as it is."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    gets a leading apostrophe; everything else (numbers, None, "", other text) as it is.
+    Text that already starts with apostrophes before such a character gets one more, so
+    that `unescape_cell` gives back exactly what was written."""
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_TRIGGERS):
         return "'" + value
     return value
+
+
+def unescape_cell(text: str) -> str:
+    """The inverse of `safe_cell` on text read back from a spreadsheet (a parts list loaded
+    again after an export): the one apostrophe it added is dropped."""
+    if text.startswith("'") and text.lstrip("'").startswith(FORMULA_TRIGGERS):
+        return text[1:]
+    return text
 
 
 def safe_row(values: Iterable[object]) -> list[object]:

@@ -21,6 +21,8 @@ from moderation.strategy import FallbackStrategy
 DEFAULT_PROJECT_ID = "demo-inventory"
 # Cloud Billing months follow Pacific time, so the quota month flips when the bill does.
 DEFAULT_QUOTA_TIMEZONE = "America/Los_Angeles"
+# The warehouse's clock: an inventory export writes its dates in this zone.
+DEFAULT_INVENTORY_TIMEZONE = "Europe/Istanbul"
 
 
 class ConfigError(RuntimeError):
@@ -74,6 +76,7 @@ class Settings:
     vision_free_units: int
     quota_timezone: ZoneInfo
     quarantine_prefix: str
+    inventory_timezone: ZoneInfo
     moderation_skip_prefixes: tuple[str, ...]
     max_analyze_bytes: int
     vision_reserve_budget_s: float = 15.0
@@ -256,6 +259,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         problems.append(f"QUOTA_TIMEZONE {tz_name!r} is not a known IANA time zone")
         quota_tz = ZoneInfo(DEFAULT_QUOTA_TIMEZONE)
 
+    inventory_tz_name = env.get("INVENTORY_TIMEZONE") or DEFAULT_INVENTORY_TIMEZONE
+    try:
+        inventory_tz = ZoneInfo(inventory_tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"INVENTORY_TIMEZONE {inventory_tz_name!r} is not a known IANA time "
+                        "zone")
+        inventory_tz = ZoneInfo(DEFAULT_INVENTORY_TIMEZONE)
+
     quarantine = (env.get("MODERATION_QUARANTINE_PREFIX") or "quarantine/").lstrip("/")
     if not quarantine.endswith("/"):
         quarantine += "/"
@@ -281,6 +292,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         vision_free_units=_int(env, "VISION_FREE_UNITS", 1000, problems),
         quota_timezone=quota_tz,
         quarantine_prefix=quarantine,
+        inventory_timezone=inventory_tz,
         moderation_skip_prefixes=skip,
         max_analyze_bytes=_int(env, "ANALYZE_MAX_BYTES", 4 * 1024 * 1024, problems, minimum=1),
         vision_reserve_budget_s=_float(env, "VISION_RESERVE_BUDGET_S", 15.0, problems),

@@ -28,8 +28,16 @@ class FirestoreAuditLog:
                before: dict[str, Any], after: dict[str, Any]) -> None:
         """One new record (a create: a retry after a lost reply cannot write it twice).
         Raises errors.StoreUnavailable."""
-        entry: dict[str, Any] = {"action": action, "adminUid": caller.uid, "target": target,
-                                 "before": before, "after": after, "at": self._clock()}
-        if caller.email:
-            entry["adminEmail"] = caller.email
-        self._calls.create_all([(self._db.collection(ACTIONS_COLLECTION).document(), entry)])
+        self._calls.create_all([(self._db.collection(ACTIONS_COLLECTION).document(),
+                                 audit_entry(action, caller, target=target, before=before,
+                                             after=after, at=self._clock()))])
+
+
+def audit_entry(action: str, caller: Caller, *, target: dict[str, Any], before: dict[str, Any],
+                after: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """An `admin_actions` record, for adapters that write one in their own commit."""
+    entry: dict[str, Any] = {"action": action, "adminUid": caller.uid, "target": target,
+                             "before": before, "after": after, "at": at}
+    if caller.email:
+        entry["adminEmail"] = caller.email
+    return entry

@@ -33,6 +33,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
 from infra.firestore_calls import Conflict, Doc, FirestoreCalls, Write
+from infra.firestore_qr_repository import COUNTS
 from stocktake.ports import LabelInfo, RecentScan, ScanView, Session, StoredScan, Tally, Unit
 
 SESSIONS_COLLECTION = "count_sessions"
@@ -141,10 +142,28 @@ class FirestoreCountStore:
         gate = [] if view.gate is None else [
             (self._gate_ref(session_id, view.gate), _gate_counts(tally))]
         try:
-            self._calls.commit_unchanged(writes, must_exist=gate)
+            self._calls.commit_unchanged(writes, must_exist=[
+                *gate, *self._counted_on_labels(session_id, view, units)])
         except Conflict:
             return False
         return True
+
+    def _counted_on_labels(self, session_id: str, view: ScanView,
+                           units: Mapping[str, dict[str, Any] | None]) -> list[Any]:
+        """A unit found (or no longer found, after an undo) in this count, recorded on its
+        label in the same commit: `qr_codes/{id}.counts.{session}` = {at, by}, which a
+        unit's history and the inventory export read. Written on the only condition that
+        the label exists (a label cleared meanwhile fails the commit, and the retry sees it
+        gone), so printing or downloading the label at the same time never conflicts."""
+        touches: list[Any] = []
+        for qr_id, fields in units.items():
+            if not fields or "found" not in fields or qr_id not in view.labels:
+                continue
+            path = FieldPath(COUNTS, session_id).to_api_repr()
+            touches.append((self._db.collection(QR_COLLECTION).document(qr_id), {
+                path: {"at": fields.get("foundAt"), "by": fields.get("foundBy")}
+                if fields["found"] else firestore.DELETE_FIELD}))
+        return touches
 
     def gate_tallies(self, session_id: str, gates: int) -> dict[str, dict[str, int]]:
         tallies: dict[str, dict[str, int]] = {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any, TypeVar
 
 from google.cloud import firestore
@@ -22,8 +23,10 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from errors import StoreUnavailable
 from infra.firestore_calls import FirestoreCalls
-from infra.firestore_qr_repository import DOWNLOADED_UNITS, FIRST_QR_ID, PRINTED_UNITS
+from infra.firestore_qr_repository import COUNTS, DOWNLOADED_UNITS, FIRST_QR_ID, PRINTED_UNITS
 from messages import Msg
+from qr import stock_levels
+from qr.inventory_export import FinishedCount, UnitRow
 from qr.listing import PartSummary
 from stocktake.listing import SessionSummary
 
@@ -55,8 +58,13 @@ class FirestoreListings:
 
     # -- parts ------------------------------------------------------------------------------
 
-    def page(self, after: str | None, limit: int) -> list[PartSummary]:
-        query = self._db.collection(PARTS).order_by("__name__").limit(limit)
+    def page(self, after: str | None, limit: int, *, below_minimum: bool = False
+             ) -> list[PartSummary]:
+        query: Any = self._db.collection(PARTS)
+        if below_minimum:
+            # Equality and the id order: the automatic single-field index serves it.
+            query = query.where(filter=FieldFilter("below_minimum", "==", True))
+        query = query.order_by("__name__").limit(limit)
         if after is not None:
             query = query.start_after({"__name__": self._db.collection(PARTS).document(after)})
         parts = self._read(lambda timeout: list(query.stream(retry=None, timeout=timeout)))
@@ -72,13 +80,16 @@ class FirestoreListings:
         """A part as listed; what a part from before the counters lacks is looked up."""
         code, data = doc
         printed, downloaded = data.get(PRINTED_UNITS), data.get(DOWNLOADED_UNITS)
+        level = stock_levels.level_of(data)
         return PartSummary(
             part_code=code, part_name=str(data.get("part_name") or ""),
             units=int(data.get("qr_count") or 0),
             printed=printed if isinstance(printed, int) else self._printed(code),
             downloaded=downloaded if isinstance(downloaded, int) else self._downloaded(code),
             used=int(data.get("used_count") or 0),
-            first_qr_id=data.get(FIRST_QR_ID) or self._first_unit(code))
+            first_qr_id=data.get(FIRST_QR_ID) or self._first_unit(code),
+            min_units=level.min_units, available=level.available,
+            below_minimum=level.below_minimum)
 
     def _printed(self, part_code: str) -> int:
         return self._count(self._units(part_code).where(
@@ -103,6 +114,32 @@ class FirestoreListings:
             (results,) = query.count(alias="n").get(retry=None, timeout=timeout)
             return int(results[0].value)
         return self._read(run)
+
+    # -- the inventory export (qr/inventory_export.py) --------------------------------------
+
+    def units_page(self, after: str | None, limit: int) -> list[UnitRow]:
+        query = (self._db.collection(QR_CODES)
+                 .select(["part_code", "part_name", "print_count", "download_count", "used",
+                          "used_at", COUNTS])
+                 .order_by("__name__").limit(limit))
+        if after is not None:
+            query = query.start_after({"__name__": self._db.collection(QR_CODES).document(after)})
+        snaps = self._read(lambda timeout: list(query.stream(retry=None, timeout=timeout)))
+        return [_unit_row(snap.id, snap.to_dict() or {}) for snap in snaps]
+
+    def finished_counts(self) -> list[FinishedCount]:
+        query = (self._db.collection(SESSIONS)
+                 .where(filter=FieldFilter("state", "==", "finished"))
+                 .select(["partCodes", "finishedAt"]))
+        snaps = self._read(lambda timeout: list(query.stream(retry=None, timeout=timeout)))
+        counts = []
+        for snap in snaps:
+            data = snap.to_dict() or {}
+            codes, at = data.get("partCodes"), data.get("finishedAt")
+            if isinstance(at, datetime):
+                counts.append(FinishedCount(
+                    tuple(str(c) for c in codes) if isinstance(codes, list) else None, at))
+        return counts
 
     # -- count sessions ---------------------------------------------------------------------
 
@@ -139,3 +176,16 @@ class FirestoreListings:
             return self._calls.with_retries(call)
         except StoreUnavailable as err:
             raise err.saying(Msg("listing.database_down")) from err
+
+
+def _unit_row(qr_id: str, data: dict[str, Any]) -> UnitRow:
+    counts = data.get(COUNTS)
+    seen: list[datetime] = [c["at"] for c in (counts.values() if isinstance(counts, dict) else ())
+            if isinstance(c, dict) and isinstance(c.get("at"), datetime)]
+    used_at = data.get("used_at")
+    return UnitRow(qr_id=qr_id, part_code=str(data.get("part_code") or ""),
+                   part_name=str(data.get("part_name") or ""),
+                   print_count=int(data.get("print_count") or 0),
+                   download_count=int(data.get("download_count") or 0),
+                   used_at=used_at if isinstance(used_at, datetime) else None,
+                   used=data.get("used") is True, last_counted=max(seen, default=None))

@@ -18,6 +18,7 @@ existed has neither and is counted by a query.
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -29,15 +30,37 @@ from typing import Any
 from google.cloud import firestore
 
 from errors import StoreUnavailable
+from identity import Caller
+from infra.firestore_audit import audit_entry
 from infra.firestore_calls import Doc, FirestoreCalls, Write
 from messages import Msg
-from qr.ports import PartOutcome, PartRequest, QrRecord, StoredBlob, UsedOutcome
+from qr import stock_levels
+from qr.ports import (
+    MinimumOutcome,
+    PartOutcome,
+    PartRequest,
+    PartState,
+    QrRecord,
+    StoredBlob,
+    UnitFile,
+    UsedOutcome,
+)
+from qr.stock_levels import StockLevel
 
 log = logging.getLogger(__name__)
 
 QR_COLLECTION = "qr_codes"
 PARTS_COLLECTION = "parts"
-WRITES_PER_TRANSACTION = 380  # + up to PARTS_PER_TRANSACTION part writes: < 500
+NOTIFICATIONS_COLLECTION = "admin_notifications"
+ACTIONS_COLLECTION = "admin_actions"
+SESSIONS_COLLECTION = "count_sessions"
+# qr_codes/{id}: the unit's repeatable events (printed, downloaded), appended as they happen;
+# and `counts`: {session id: {at, by}}, the counts that found it (infra/firestore_count_store).
+EVENTS = "events"
+COUNTS = "counts"
+MINIMUM_ACTION = "set_part_minimum"
+# + up to PARTS_PER_TRANSACTION low-stock alerts (one a part at most): < 500 writes a commit
+WRITES_PER_TRANSACTION = 380
 PARTS_PER_TRANSACTION = 100
 PARALLEL_TRANSACTIONS = 4
 # Units a mark-printed/downloaded transaction takes: their writes plus one per part stay
@@ -71,11 +94,13 @@ class FirestoreQrRepository:
         added: dict[str, list[str]] = {p.part_code: [] for p in parts}
         existing: dict[str, int] = {}
         renamed: dict[str, str] = {}
+        minimums: dict[str, int | None] = {}
 
         def fill_group(group: list[PartRequest]) -> None:
             pending = group
             while pending:
-                pending = self._fill(pending, new_id, created_by, added, existing, renamed)
+                pending = self._fill(pending, new_id, created_by, added, existing, renamed,
+                                     minimums)
 
         # Groups hold disjoint parts, so their transactions never contend; running a few
         # at once overlaps building the writes (CPU) with committing them (network).
@@ -96,13 +121,15 @@ class FirestoreQrRepository:
             raise err.saying(Msg("qr.upload.database_down")) from err
         return [
             PartOutcome(p.part_code, p.part_name, p.quantity, existing[p.part_code],
-                        tuple(added[p.part_code]), renamed.get(p.part_code))
+                        tuple(added[p.part_code]), renamed.get(p.part_code),
+                        minimums.get(p.part_code), p.part_code in minimums)
             for p in parts
         ]
 
     def _fill(self, group: list[PartRequest], new_id: Callable[[str], str], created_by: str,
               added: dict[str, list[str]], existing: dict[str, int],
-              renamed: dict[str, str]) -> list[PartRequest]:
+              renamed: dict[str, str], minimums: dict[str, int | None]
+              ) -> list[PartRequest]:
         """One optimistic transaction over a group of parts (their counts read, the new
         units created, the counts raised, committed only if no part changed meanwhile);
         returns the parts it could not finish."""
@@ -112,29 +139,43 @@ class FirestoreQrRepository:
             writes: list[Write] = []
             budget = WRITES_PER_TRANSACTION
             unfinished: list[PartRequest] = []
-            staged: dict[str, Any] = {"added": {}, "existing": {}, "renamed": {}}
+            staged: dict[str, Any] = {"added": {}, "existing": {}, "renamed": {},
+                                      "minimum": {}}
             now = self._clock()
             for part, doc in zip(group, docs, strict=True):
                 count = int(doc.data.get("qr_count", 0)) if doc.data else 0
                 staged["existing"][part.part_code] = count - len(added[part.part_code])
-                if doc.data and doc.data.get("part_name") != part.part_name:
-                    staged["renamed"][part.part_code] = doc.data.get("part_name")
+                old_name = (doc.data or {}).get("part_name")
+                renamed = doc.data is not None and old_name != part.part_name
+                if renamed:
+                    staged["renamed"][part.part_code] = old_name
                 missing = max(0, part.quantity - count)
                 take = min(missing, max(0, budget - 1))
                 if missing and take == 0:
                     unfinished.append(part)
                     continue
+                before = stock_levels.level_of(doc.data)
+                minimum = before.min_units if part.min_units is None else part.min_units
+                if minimum != before.min_units:
+                    staged["minimum"][part.part_code] = before.min_units
+                if doc.data and not (take or renamed or minimum != before.min_units):
+                    continue  # nothing to change: the part is left exactly as it is
+                after = StockLevel(units=count + take, used=before.used, min_units=minimum)
+                change = stock_levels.transition(before, after)
                 new_ids = [new_id(part.part_code) for _ in range(take)]
                 # A new unit is created only if its id is free (a collision loses the
                 # commit, and the retry draws new ids).
                 writes.extend((Doc(self._unit_ref(qr_id), None, None),
                                _new_record(qr_id, part, created_by, now)) for qr_id in new_ids)
+                writes.extend(self._alert(part.part_code, part.part_name, after, change, now))
                 writes.append((doc, {
                     "part_code": part.part_code,
                     "part_name": part.part_name,
                     "quantity": part.quantity,
                     "qr_count": count + take,
                     "updated_at": now,
+                    "min_units": minimum,
+                    **change.fields,
                     # A new part counts its printed and downloaded units from the start
                     # (see _mark_chunk); one made before these counters has none.
                     **({} if doc.data else {"created_at": now, PRINTED_UNITS: 0,
@@ -143,7 +184,7 @@ class FirestoreQrRepository:
                     **({FIRST_QR_ID: new_ids[0]} if new_ids and not (doc.data or {}).get(
                         FIRST_QR_ID) else {}),
                 }))
-                budget -= take + 1
+                budget -= take + 1 + (1 if change.alert_number else 0)
                 staged["added"][part.part_code] = new_ids
                 if take < missing:
                     unfinished.append(part)
@@ -157,7 +198,19 @@ class FirestoreQrRepository:
             existing.setdefault(code, count)
         for code, old_name in staged["renamed"].items():
             renamed.setdefault(code, old_name)
+        for code, old_minimum in staged["minimum"].items():
+            minimums.setdefault(code, old_minimum)
         return unfinished
+
+    def _alert(self, part_code: str, part_name: str, level: StockLevel,
+               change: stock_levels.Transition, now: datetime) -> list[Write]:
+        """The low-stock notice a transition raises, as a create in the same commit (its id
+        is numbered, so a second create of the same crossing fails the commit)."""
+        if change.alert_number is None:
+            return []
+        ref = self._db.collection(NOTIFICATIONS_COLLECTION).document(
+            stock_levels.notice_id(part_code, change.alert_number))
+        return [(Doc(ref, None, None), stock_levels.notice(part_code, part_name, level, now))]
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -215,14 +268,19 @@ class FirestoreQrRepository:
             updated += self._calls.optimistic([self._unit_ref(q) for q in chunk], plan)
         return updated
 
-    def mark_downloaded(self, records: list[QrRecord]) -> None:
-        change = {"is_downloaded": True, "downloaded_at": self._clock(),
-                  "download_count": firestore.Increment(1)}
+    def mark_downloaded(self, records: list[QrRecord], by: str) -> None:
+        now = self._clock()
+        change = {"is_downloaded": True, "downloaded_at": now,
+                  "download_count": firestore.Increment(1),
+                  EVENTS: firestore.ArrayUnion([{"kind": "downloaded", "at": now, "by": by}])}
         self._mark(records, change, DOWNLOADED_UNITS,
                    first_time=lambda unit: not unit.get("is_downloaded"))
 
-    def mark_printed(self, records: list[QrRecord]) -> None:
-        change = {"printed_at": self._clock(), "print_count": firestore.Increment(1)}
+    def mark_printed(self, records: list[QrRecord], by: str, layout: str) -> None:
+        now = self._clock()
+        change = {"printed_at": now, "print_count": firestore.Increment(1),
+                  EVENTS: firestore.ArrayUnion([{"kind": "printed", "at": now, "by": by,
+                                                 "layout": layout}])}
         self._mark(records, change, PRINTED_UNITS,
                    first_time=lambda unit: not int(unit.get("print_count") or 0))
 
@@ -312,14 +370,76 @@ class FirestoreQrRepository:
                 writes.append((doc, change))
                 result.marked.append(qr_id)
                 newly[code] += 1
+            now = change["used_at"]
             for code, doc in zip(codes, docs[len(unit_refs):], strict=True):
-                before = int((doc.data or {}).get("used_count") or 0)
-                result.used_counts[code] = before + newly[code]
+                before = stock_levels.level_of(doc.data)
+                result.used_counts[code] = before.used + newly[code]
                 if newly[code]:
-                    writes.append((doc, {"part_code": code, "used_count": before + newly[code]}))
+                    after = dataclasses.replace(before, used=before.used + newly[code])
+                    level = stock_levels.transition(before, after)
+                    writes.extend(self._alert(code, str((doc.data or {}).get("part_name") or ""),
+                                              after, level, now))
+                    writes.append((doc, {"part_code": code, "used_count": after.used,
+                                         **level.fields}))
             return writes, result
 
         return self._calls.optimistic(unit_refs + part_refs, plan)
+
+    # -- minimums ----------------------------------------------------------------------------
+
+    def part_states(self, part_codes: list[str]) -> dict[str, PartState]:
+        states: dict[str, PartState] = {}
+        for start in range(0, len(part_codes), _GET_MANY_CHUNK):
+            refs = [self._part_ref(c) for c in part_codes[start:start + _GET_MANY_CHUNK]]
+            for doc in self._calls.read_view(refs):
+                if doc.data is not None:
+                    level = stock_levels.level_of(doc.data)
+                    states[doc.ref.id] = PartState(doc.ref.id,
+                                                   str(doc.data.get("part_name") or ""),
+                                                   level.units, level.min_units)
+        return states
+
+    def set_minimum(self, part_code: str, min_units: int | None,
+                    by: Caller) -> MinimumOutcome | None:
+        def plan(docs: list[Doc]) -> tuple[list[Write], MinimumOutcome | None]:
+            (doc,) = docs
+            if doc.data is None:
+                return [], None
+            now = self._clock()
+            before = stock_levels.level_of(doc.data)
+            after = dataclasses.replace(before, min_units=min_units)
+            change = stock_levels.transition(before, after)
+            entry = audit_entry(MINIMUM_ACTION, by, target={"part_code": part_code},
+                                before={"min_units": before.min_units},
+                                after={"min_units": min_units}, at=now)
+            writes: list[Write] = [
+                (doc, {"min_units": min_units, **change.fields}),
+                (Doc(self._db.collection(ACTIONS_COLLECTION).document(), None, None), entry),
+                *self._alert(part_code, str(doc.data.get("part_name") or ""), after, change,
+                             now)]
+            return writes, MinimumOutcome(part_code, before.min_units, min_units,
+                                          after.available, change.fields["below_minimum"],
+                                          change.alert_number is not None)
+
+        try:
+            return self._calls.optimistic([self._part_ref(part_code)], plan)
+        except StoreUnavailable as err:
+            raise err.saying(Msg("qr.minimum.database_down")) from err
+
+    # -- a unit's life ------------------------------------------------------------------------
+
+    def unit_file(self, qr_id: str) -> UnitFile | None:
+        (doc,) = self._calls.read_view([self._unit_ref(qr_id)])
+        if doc.data is None:
+            return None
+        counts = doc.data.get(COUNTS)
+        sessions = sorted(counts) if isinstance(counts, dict) else []
+        names: dict[str, str] = {}
+        if sessions:
+            refs = [self._db.collection(SESSIONS_COLLECTION).document(s) for s in sessions]
+            names = {d.ref.id: str(d.data.get("name") or "")
+                     for d in self._calls.read_view(refs) if d.data is not None}
+        return UnitFile(_record(doc.data), doc.data, names)
 
     def delete_all(self) -> tuple[int, int]:
         return (self._delete_collection(QR_COLLECTION),

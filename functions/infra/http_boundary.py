@@ -313,6 +313,47 @@ def csv_response(text: str, download_name: str) -> Response:
                              "Content-Type": "text/csv; charset=utf-8"})
 
 
+def inventory_response(export: Any) -> Response:
+    """An inventory export (qr/inventory_export.py) streamed as it is read: CSV in UTF-8
+    with a byte order mark (so Excel reads Turkish letters right), or an .xlsx."""
+    disposition = {"Content-Disposition": f'attachment; filename="{export.filename}"',
+                   "Cache-Control": "no-store"}
+    if export.format == "csv":
+        return Response(_csv_chunks(export.header, export.rows), status=200,
+                        headers={**disposition, "Content-Type": "text/csv; charset=utf-8"})
+    from infra.xlsx_stream import stream_xlsx
+
+    return Response(stream_xlsx(export.scope, export.header, export.rows), status=200,
+                    headers={**disposition, "Content-Type": _XLSX})
+
+
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _csv_chunks(header: list[str], rows: Iterator[list[Any]], rows_a_chunk: int = 500
+                ) -> Iterator[bytes]:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    out.write("\ufeff")
+    writer.writerow(header)
+    for number, row in enumerate(rows, start=1):
+        writer.writerow([_csv_value(v) for v in row])
+        if number % rows_a_chunk == 0:
+            yield out.getvalue().encode("utf-8")
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode("utf-8")
+
+
+def _csv_value(value: Any) -> Any:
+    """A date as ISO 8601 wall-clock time ("2026-12-07 09:30:00"), which every spreadsheet
+    reads as a date whatever its locale; the rest as it is."""
+    return value.isoformat(sep=" ") if hasattr(value, "isoformat") else value
+
+
 def pdf_response(pdf: bytes, download_name: str) -> Response:
     return Response(pdf, status=200, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{download_name}"'})

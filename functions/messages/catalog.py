@@ -389,8 +389,10 @@ CATALOG: dict[str, dict[str, str]] = {
               "{json_type}",
     },
     "qr.upload.expected_columns": {
-        "en": "expected exactly part_code, part_name, quantity",
-        "tr": "tam olarak part_code, part_name, quantity bekleniyordu",
+        "en": "expected part_code, part_name, quantity and optionally min_units (or an "
+              "inventory export's columns)",
+        "tr": "part_code, part_name, quantity ve isteğe bağlı olarak min_units bekleniyordu "
+              "(ya da envanter dışa aktarımının sütunları)",
     },
     "qr.upload.unexpected_field": {
         "en": "unexpected field {field}; {expected}",
@@ -1298,5 +1300,68 @@ CATALOG: dict[str, dict[str, str]] = {
     "listing.database_down": {
         "en": "The database is not reachable right now; try again in a minute.",
         "tr": "Veritabanına şu anda ulaşılamıyor; bir dakika sonra yeniden deneyin.",
+    },
+    "listing.below_minimum_flag": {
+        "en": '"below_minimum" must be true or false.',
+        "tr": '"below_minimum" true ya da false olmalı.',
+    },
+    # -- minimums, a unit's life, the inventory export -----------------------------------------
+    "qr.minimum.body": {
+        "en": 'Send {{"part_code": "...", "min_units": <a whole number, or null for none>}}.',
+        "tr": '{{"part_code": "...", "min_units": <tam sayı ya da hiç olmayacaksa null>}} '
+              'gönderin.',
+    },
+    "qr.minimum.not_whole": {
+        "en": '"min_units" must be a whole number from 0 to {max_units}, or null to remove '
+              'the minimum.',
+        "tr": '"min_units" 0 ile {max_units} arasında bir tam sayı olmalı; asgariyi kaldırmak '
+              'için null gönderin.',
+    },
+    "qr.minimum.out_of_range": {
+        "en": '"min_units" must be from 0 to {max_units}, got {value}.',
+        "tr": '"min_units" 0 ile {max_units} arasında olmalı; gönderilen: {value}.',
+    },
+    "qr.minimum.unknown_part": {
+        "en": "There is no part {code}; nothing was changed.",
+        "tr": "{code} kodlu bir parça yok; hiçbir şey değiştirilmedi.",
+    },
+    "qr.minimum.database_down": {
+        "en": "The database is not reachable right now, so the minimum was not changed; "
+              "try again in a minute.",
+        "tr": "Veritabanına şu anda ulaşılamıyor, asgari adet değiştirilmedi; bir dakika "
+              "sonra yeniden deneyin.",
+    },
+    "qr.unit.body": {
+        "en": 'Send {{"qr_id": "..."}}.',
+        "tr": '{{"qr_id": "..."}} gönderin.',
+    },
+    "qr.unit.database_down": {
+        "en": "The database is not reachable right now, so the unit's history cannot be "
+              "shown; try again in a minute.",
+        "tr": "Veritabanına şu anda ulaşılamıyor, birimin geçmişi gösterilemiyor; bir dakika "
+              "sonra yeniden deneyin.",
+    },
+    "qr.upload.minimum_rule_got": {
+        "en": "the minimum must be empty or a whole number from 0 to {max_units}, got {value}",
+        "tr": "asgari adet boş ya da 0 ile {max_units} arasında bir tam sayı olmalı; "
+              "girilen: {value}",
+    },
+    "qr.upload.dry_run_flag": {
+        "en": '"dry_run" must be true or false.',
+        "tr": '"dry_run" true ya da false olmalı.',
+    },
+    "qr.export.format": {
+        "en": '"format" must be xlsx or csv.',
+        "tr": '"format" xlsx ya da csv olmalı.',
+    },
+    "qr.export.scope": {
+        "en": '"scope" must be parts or units.',
+        "tr": '"scope" parts ya da units olmalı.',
+    },
+    "qr.export.database_down": {
+        "en": "The database is not reachable right now, so the export cannot be made; try "
+              "again in a minute.",
+        "tr": "Veritabanına şu anda ulaşılamıyor, dışa aktarma yapılamıyor; bir dakika sonra "
+              "yeniden deneyin.",
     },
 }

@@ -24,7 +24,10 @@ from typing import Any
 
 from errors import InvalidInput, PayloadTooLarge
 from messages import Msg, chain
-from qr import ids
+from qr import ids, inventory_sheet
+from qr.inventory_sheet import MIN_UNITS, READ_ONLY, REQUIRED
+from qr.stock_levels import MAX_MIN_UNITS
+from spreadsheet_safe import unescape_cell
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
@@ -38,7 +41,8 @@ MAX_PART_NAME_CHARS = 200
 # A list with thousands of bad rows still gets a complete count, but the reply stays small.
 MAX_REPORTED_ERRORS = 1000
 
-COLUMNS = ("part_code", "part_name", "quantity")
+COLUMNS = REQUIRED  # and optionally min_units (qr/inventory_sheet.py names them all)
+JSON_FIELDS = (*REQUIRED, MIN_UNITS)
 _EXPECTED = Msg("qr.upload.expected_columns")
 FORMAT_MESSAGE = Msg("qr.upload.format")
 NO_ROWS_MESSAGE = Msg("qr.upload.no_rows")
@@ -60,6 +64,7 @@ class PartRow:
     part_code: str
     part_name: str
     quantity: int
+    min_units: int | None = None  # None: the list says nothing (the minimum stays)
 
 
 @dataclass(frozen=True)
@@ -72,12 +77,36 @@ class RowError:
         return {"row": self.row, "column": self.column, "reason": self.reason}
 
 
+@dataclass(frozen=True)
+class PartsCheck:
+    """A list read row by row: the good rows and the refused ones (a dry run shows both;
+    an import takes the rows only when nothing was refused)."""
+
+    rows: list[PartRow]
+    errors: list[RowError]
+    checker: _RowChecker
+
+    def rows_or_raise(self) -> list[PartRow]:
+        return self.checker.result()
+
+
 # -- entry points -------------------------------------------------------------------------
 
 
 def parse_parts_upload(filename: str | None, content: bytes) -> list[PartRow]:
-    """Parse an uploaded .xlsx or .csv file. The content decides the format; the name only
-    has to agree with it (no name at all is fine: some clients send none)."""
+    """Parse an uploaded .xlsx or .csv file (or raise every problem at once)."""
+    return check_parts_upload(filename, content).rows_or_raise()
+
+
+def parse_parts_json(body: object) -> list[PartRow]:
+    """Parse `{"parts": [{"part_code", "part_name", "quantity"[, "min_units"]}, ...]}`."""
+    return check_parts_json(body).rows_or_raise()
+
+
+def check_parts_upload(filename: str | None, content: bytes) -> PartsCheck:
+    """Read an uploaded .xlsx or .csv file. The content decides the format; the name only
+    has to agree with it (no name at all is fine: some clients send none). A file that
+    cannot be read as a list at all (format, header) raises InvalidInput."""
     if len(content) > MAX_FILE_BYTES:  # before any copy or parse
         megabytes = math.ceil(len(content) * 10 / 1024 / 1024) / 10
         raise PayloadTooLarge(Msg("qr.upload.file_too_large", size_mb=f"{megabytes:.1f}",
@@ -90,7 +119,7 @@ def parse_parts_upload(filename: str | None, content: bytes) -> list[PartRow]:
         if extension == ".csv":
             raise InvalidInput(Msg("qr.upload.csv_named_not_csv", format=FORMAT_MESSAGE))
         with closing(_xlsx_records(content)) as records:
-            return _rows_from_table(records)
+            return _checked(_rows_from_table(records))
     if extension == ".xlsx":
         if not content.strip():
             raise InvalidInput(NO_ROWS_MESSAGE)
@@ -98,12 +127,16 @@ def parse_parts_upload(filename: str | None, content: bytes) -> list[PartRow]:
             raise InvalidInput(Msg("qr.upload.old_xls", format=FORMAT_MESSAGE))
         raise InvalidInput(Msg("qr.upload.xlsx_named_not_xlsx", format=FORMAT_MESSAGE))
     with closing(_csv_records(content)) as records:
-        return _rows_from_table(records)
+        return _checked(_rows_from_table(records))
 
 
-def parse_parts_json(body: object) -> list[PartRow]:
-    """Parse `{"parts": [{"part_code", "part_name", "quantity"}, ...]}`. JSON has types, so
-    they are held to: quantity must be a JSON integer (not "5", not 5.0)."""
+def _checked(checker: _RowChecker) -> PartsCheck:
+    return PartsCheck(checker.rows, checker.errors, checker)
+
+
+def check_parts_json(body: object) -> PartsCheck:
+    """Read `{"parts": [...]}`. JSON has types, so they are held to: quantity and min_units
+    must be JSON integers (not "5", not 5.0)."""
     if not isinstance(body, dict):
         raise InvalidInput(Msg("qr.upload.json_shape"))
     extra = sorted(str(k) for k in body if k != "parts")
@@ -123,7 +156,7 @@ def parse_parts_json(body: object) -> list[PartRow]:
                                                 json_type=_json_type(item)))
             continue
         keys_ok = True
-        for key in sorted(str(k) for k in item if k not in COLUMNS):
+        for key in sorted(str(k) for k in item if k not in JSON_FIELDS):
             checker.add_error(number, key, Msg("qr.upload.unexpected_field", field=repr(key),
                                                expected=_EXPECTED))
         for column in COLUMNS:
@@ -133,8 +166,9 @@ def parse_parts_json(body: object) -> list[PartRow]:
                 keys_ok = False
         if keys_ok:
             checker.check(number, item["part_code"], item["part_name"],
-                          _json_quantity(item["quantity"]), strict_name=True)
-    return checker.result()
+                          _json_quantity(item["quantity"]), strict_name=True,
+                          minimum=_json_minimum(item.get(MIN_UNITS)))
+    return _checked(checker)
 
 
 # -- format detection and reading ---------------------------------------------------------
@@ -265,8 +299,9 @@ def _delimiter(text: str) -> str:
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
 
     def score(delimiter: str) -> tuple[int, int]:
-        names = [n.strip().casefold() for n in first_line.split(delimiter)]
-        return sum(1 for n in names if n in COLUMNS), len(names)
+        names = first_line.split(delimiter)
+        return (sum(1 for n in names if inventory_sheet.upload_column(n) is not None),
+                len(names))
 
     return ";" if score(";") > score(",") else ","
 
@@ -274,7 +309,7 @@ def _delimiter(text: str) -> str:
 # -- the table (both file formats) --------------------------------------------------------
 
 
-def _rows_from_table(records: Iterator[tuple[int, Sequence[object]]]) -> list[PartRow]:
+def _rows_from_table(records: Iterator[tuple[int, Sequence[object]]]) -> _RowChecker:
     header: tuple[int, Sequence[object]] | None = None
     for number, values in records:
         if not _is_blank_row(values):
@@ -283,10 +318,10 @@ def _rows_from_table(records: Iterator[tuple[int, Sequence[object]]]) -> list[Pa
     if header is None:
         raise InvalidInput(NO_ROWS_MESSAGE)
     header_row, header_values = header
-    positions = _column_positions(header_row, header_values)
+    positions, read_only = _column_positions(header_row, header_values)
 
     checker = _RowChecker()
-    named = set(positions.values())
+    named = set(positions.values()) | read_only
     data_rows = 0
     for number, values in records:
         if _is_blank_row(values):
@@ -298,33 +333,48 @@ def _rows_from_table(records: Iterator[tuple[int, Sequence[object]]]) -> list[Pa
                 checker.add_error(number, None, Msg(
                     "qr.upload.cell_without_header", cell=f"{_column_letter(index)}{number}",
                     expected=_EXPECTED))
-        code, name, quantity = (_cell(values, positions[c]) for c in COLUMNS)
-        checker.check(number, code, name, _file_quantity(quantity), strict_name=False)
+        code, name, quantity = (_text_cell(_cell(values, positions[c])) for c in COLUMNS)
+        minimum = (_file_minimum(_cell(values, positions[MIN_UNITS]))
+                   if MIN_UNITS in positions else _Quantity(None))
+        checker.check(number, code, name, _file_quantity(quantity), strict_name=False,
+                      minimum=minimum)
     if data_rows == 0:
         raise InvalidInput(NO_ROWS_MESSAGE)
-    return checker.result()
+    return checker
 
 
-def _column_positions(header_row: int, values: Sequence[object]) -> dict[str, int]:
-    """Map each expected column to its index. Blank header cells are allowed (trailing
-    formatted cells are common); anything else must be exactly the three columns."""
+def _text_cell(value: object) -> object:
+    """A cell as the person meant it: an export writes text that looks like a formula with
+    an apostrophe in front (spreadsheet_safe.py), which a spreadsheet user reads as "this
+    is text"; the apostrophe is not part of the code or name."""
+    return unescape_cell(value) if isinstance(value, str) else value
+
+
+def _column_positions(header_row: int, values: Sequence[object]
+                      ) -> tuple[dict[str, int], set[int]]:
+    """Map each upload column to its index (headers in English or Turkish, as
+    qr/inventory_sheet.py names them), and say which columns are an export's read-only
+    ones (ignored). Blank header cells are allowed (trailing formatted cells are common)."""
     positions: dict[str, int] = {}
+    read_only: set[int] = set()
     unexpected: list[str] = []
     duplicates: list[str] = []
     for index, value in enumerate(values):
         if _is_blank(value):
             continue
         name = str(value).strip()
-        key = name.casefold()
-        if key not in COLUMNS:
+        key = inventory_sheet.upload_column(name)
+        if key is None:
             unexpected.append(name)
+        elif key == READ_ONLY:
+            read_only.add(index)
         elif key in positions:
             duplicates.append(key)
         else:
             positions[key] = index
     missing = [c for c in COLUMNS if c not in positions]
     if not missing and not unexpected and not duplicates:
-        return positions
+        return positions, read_only
     problems: list[Msg] = []
     if len(missing) == len(COLUMNS):
         found = ", ".join(unexpected[:10]) or Msg("qr.upload.nothing")
@@ -403,6 +453,33 @@ def _file_quantity(raw: object) -> _Quantity:
     return _out_of_rule(raw)
 
 
+def _file_minimum(raw: object) -> _Quantity:
+    """A minimum cell: blank says nothing (the part keeps its minimum); otherwise a whole
+    number from 0 (an export writes a part without a minimum as a blank cell)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return _Quantity(None)
+    value: int | None = None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    elif isinstance(raw, float) and math.isfinite(raw) and raw.is_integer():
+        value = int(raw)
+    elif isinstance(raw, str) and len(raw.strip()) <= 9 and _DIGITS.fullmatch(raw.strip()):
+        value = int(raw.strip())
+    if value is not None and 0 <= value <= MAX_MIN_UNITS:
+        return _Quantity(value)
+    return _Quantity(None, Msg("qr.upload.minimum_rule_got", max_units=MAX_MIN_UNITS,
+                               value=_shown(raw.strip() if isinstance(raw, str) else raw)))
+
+
+def _json_minimum(raw: object) -> _Quantity:
+    if raw is None:
+        return _Quantity(None)
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw <= MAX_MIN_UNITS:
+        return _Quantity(raw)
+    return _Quantity(None, Msg("qr.upload.minimum_rule_got", max_units=MAX_MIN_UNITS,
+                               value=_shown(raw)))
+
+
 def _json_quantity(raw: object) -> _Quantity:
     if isinstance(raw, int) and not isinstance(raw, bool):
         return _in_range(raw, raw)
@@ -462,7 +539,7 @@ class _RowChecker:
         self.errors.append(RowError(row, column, reason))
 
     def check(self, row: int, raw_code: object, raw_name: object, quantity: _Quantity, *,
-              strict_name: bool) -> None:
+              strict_name: bool, minimum: _Quantity | None = None) -> None:
         errors_before = len(self.errors)
         code = self._part_code(row, raw_code)
         name: str | None = None
@@ -476,9 +553,12 @@ class _RowChecker:
             # Counted even when another cell of the row is wrong, so the total reported is
             # what the person asked for.
             self._units += quantity.value
+        if minimum is not None and minimum.problem is not None:
+            self.add_error(row, MIN_UNITS, minimum.problem)
         if len(self.errors) == errors_before:
             assert code is not None and name is not None and quantity.value is not None
-            self.rows.append(PartRow(row, code, name, quantity.value))
+            self.rows.append(PartRow(row, code, name, quantity.value,
+                                     minimum.value if minimum is not None else None))
 
     def _part_code(self, row: int, raw: object) -> str | None:
         if _is_blank(raw):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
+
+from identity import Caller
 
 
 class BlobStoreError(Exception):
@@ -59,6 +61,8 @@ class PartRequest:
     part_code: str
     part_name: str
     quantity: int
+    # The part's minimum (qr/stock_levels.py) when the list sets one; None leaves it as it is.
+    min_units: int | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,39 @@ class PartOutcome:
     existing: int  # units that had a label before this upload
     added_ids: tuple[str, ...]
     renamed_from: str | None = None
+    minimum_from: int | None = None  # set with minimum_changed
+    minimum_changed: bool = False
+
+
+@dataclass(frozen=True)
+class PartState:
+    """A part as it stands (for a dry run: what an upload would change)."""
+
+    part_code: str
+    part_name: str
+    units: int
+    min_units: int | None
+
+
+@dataclass(frozen=True)
+class MinimumOutcome:
+    """What setting a part's minimum did."""
+
+    part_code: str
+    min_before: int | None
+    min_units: int | None
+    available: int
+    below_minimum: bool
+    alert_raised: bool
+
+
+@dataclass(frozen=True)
+class UnitFile:
+    """Everything a unit's record holds about its life (qr/unit_history.py reads it)."""
+
+    record: QrRecord
+    fields: Mapping[str, Any]  # the stored document: times, who, the events it recorded
+    session_names: Mapping[str, str] = field(default_factory=dict)  # counts it was in
 
 
 @dataclass(frozen=True)
@@ -118,13 +155,14 @@ class QrRepository(Protocol):
         longer exist are skipped. Returns how many were marked."""
         ...
 
-    def mark_downloaded(self, records: list[QrRecord]) -> None:
+    def mark_downloaded(self, records: list[QrRecord], by: str) -> None:
         """Record that these units were downloaded (is_downloaded, downloaded_at,
-        download_count); the records as the caller read them."""
+        download_count, and a `downloaded` event); the records as the caller read them."""
         ...
 
-    def mark_printed(self, records: list[QrRecord]) -> None:
-        """Record that these labels went into a printed sheet (printed_at, print_count)."""
+    def mark_printed(self, records: list[QrRecord], by: str, layout: str) -> None:
+        """Record that these labels went into a printed sheet (printed_at, print_count, and
+        a `printed` event with the layout)."""
         ...
 
     def mark_used(self, qr_ids: list[str], used_by: str, reason: str) -> UsedOutcome:
@@ -135,6 +173,19 @@ class QrRepository(Protocol):
         ...
 
     def unstored_ids(self, limit: int) -> list[str]: ...
+
+    def part_states(self, part_codes: list[str]) -> dict[str, PartState]:
+        """The parts that exist among `part_codes` (reads only)."""
+        ...
+
+    def set_minimum(self, part_code: str, min_units: int | None,
+                    by: Caller) -> MinimumOutcome | None:
+        """Set (None: remove) a part's minimum, with its low-stock transition and the audit
+        record (action "set_part_minimum", before and after) in the same commit. None: no
+        such part."""
+        ...
+
+    def unit_file(self, qr_id: str) -> UnitFile | None: ...
 
     def delete_all(self) -> tuple[int, int]:
         """Delete every QR record and part; return (qr records, parts) removed."""

@@ -14,11 +14,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from errors import FailedPrecondition, InvalidInput, NotFound, Unavailable
+from errors import FailedPrecondition, InvalidInput, NotFound, StoreUnavailable, Unavailable
 from identity import Caller, require_admin, require_staff
 from log_fields import log_fields
 from messages import Msg
-from qr import ids, label_sheet, parts_import, render, sheet_request
+from qr import ids, label_sheet, parts_import, render, sheet_request, stock_levels, unit_history
 from qr.ports import (
     BlobStore,
     BlobStoreError,
@@ -81,21 +81,56 @@ class QrLabels:
     # -- import ---------------------------------------------------------------------------
 
     def upload_parts(self, caller: Caller | None, *, filename: str | None = None,
-                     content: bytes | None = None, body: Any = None) -> dict[str, Any]:
+                     content: bytes | None = None, body: Any = None,
+                     dry_run: Any = False) -> dict[str, Any]:
         """Smart-add the units of a parts list. Every row is checked before anything is
-        written, so a bad list changes nothing."""
+        written, so a bad list changes nothing. A dry run answers what the list would do
+        (units added, minimums changed, rows refused) and writes nothing."""
         caller = require_staff(caller)
+        if isinstance(body, dict) and "dry_run" in body:
+            dry_run = body["dry_run"]
+            body = {k: v for k, v in body.items() if k != "dry_run"}
         if content is not None:
-            rows = parts_import.parse_parts_upload(filename, content)
+            check = parts_import.check_parts_upload(filename, content)
         elif body is not None:
-            rows = parts_import.parse_parts_json(body)
+            check = parts_import.check_parts_json(body)
         else:
             raise InvalidInput(Msg("qr.upload.no_body"))
-        requests = [PartRequest(r.part_code, r.part_name, r.quantity) for r in rows]
+        if _dry_run_flag(dry_run):
+            return self._dry_run(check)
+        rows = check.rows_or_raise()
+        requests = [PartRequest(r.part_code, r.part_name, r.quantity, r.min_units)
+                    for r in rows]
         outcomes = self._repo.add_missing_units(requests, ids.new_qr_id, caller.uid)
         new_ids = [qr_id for outcome in outcomes for qr_id in outcome.added_ids]
         self._enqueue(new_ids)
-        return {"summary": _summary(outcomes), "qr_ids": new_ids}
+        return {"summary": _summary(outcomes), "qr_ids": new_ids,
+                "minimum_changes": _minimum_changes(outcomes, rows)}
+
+    def _dry_run(self, check: parts_import.PartsCheck) -> dict[str, Any]:
+        """What importing the list's good rows would do, from the parts as they stand."""
+        refused: list[dict[str, Any]] = []
+        problem: Any = None
+        try:
+            check.rows_or_raise()
+        except InvalidInput as err:
+            refused = list((err.details or {}).get("errors") or [])
+            problem = err.message
+        states = self._repo.part_states([r.part_code for r in check.rows])
+        outcomes = []
+        for row in check.rows:
+            state = states.get(row.part_code)
+            existing = state.units if state else 0
+            minimum_before = state.min_units if state else None
+            minimum_after = minimum_before if row.min_units is None else row.min_units
+            outcomes.append(PartOutcome(
+                row.part_code, row.part_name, row.quantity, existing,
+                tuple("" for _ in range(max(0, row.quantity - existing))),
+                state.part_name if state and state.part_name != row.part_name else None,
+                minimum_before, minimum_after != minimum_before))
+        return {"dry_run": True, "summary": _summary(outcomes),
+                "minimum_changes": _minimum_changes(outcomes, check.rows),
+                "refused": refused, "refused_count": len(check.errors), "problem": problem}
 
     def _enqueue(self, qr_ids: list[str]) -> None:
         """Hand the new ids to the durable store queue. A failure here loses nothing: the
@@ -154,10 +189,10 @@ class QrLabels:
 
     def download(self, caller: Caller | None, raw_qr_id: str) -> QrImage:
         """The PNG as a download; the record is marked downloaded only once the bytes exist."""
-        require_staff(caller)
+        caller = require_staff(caller)
         record = self._record(raw_qr_id)
         image = self._image_of(record)
-        self._repo.mark_downloaded([record])
+        self._repo.mark_downloaded([record], caller.uid)
         return image
 
     def zip_selection(self, caller: Caller | None, *, part_code: str | None,
@@ -169,7 +204,7 @@ class QrLabels:
     def label_sheet(self, caller: Caller | None, request: dict[str, Any]) -> LabelSheet:
         """A PDF of the selected labels on a sheet or printer preset; the labels are marked
         printed only once the PDF exists."""
-        require_staff(caller)
+        caller = require_staff(caller)
         selection = sheet_request.parse(request)
         records = self._select(selection.part_code, selection.qr_ids,
                                label_sheet.MAX_LABELS, Msg("qr.select.what.label_sheet"))
@@ -177,7 +212,7 @@ class QrLabels:
             records = [r for r in records if r.print_count == 0]
         labels = [label_sheet.Label(r.qr_id, r.part_code, r.part_name) for r in records]
         pdf = label_sheet.label_sheet_pdf(labels, selection.layout, selection.options)
-        self._repo.mark_printed(records)
+        self._repo.mark_printed(records, caller.uid, selection.layout.name)
         return LabelSheet(pdf, f"{_file_stem(selection.part_code, 'labels')}_"
                                f"{selection.layout.name}.pdf", len(labels))
 
@@ -209,12 +244,14 @@ class QrLabels:
                                    limit=limit, what=what))
         return records
 
-    def zip_entries(self, records: list[QrRecord]) -> Iterator[tuple[str, bytes]]:
+    def zip_entries(self, caller: Caller | None, records: list[QrRecord]
+                    ) -> Iterator[tuple[str, bytes]]:
         """(entry name, PNG) pairs, produced one at a time so the ZIP can stream; the
         records are marked downloaded after the last one."""
+        by = require_staff(caller).uid
         for record in records:
             yield f"{record.part_code}_{record.qr_id}.png", self._image_of(record).png
-        self._repo.mark_downloaded(records)
+        self._repo.mark_downloaded(records, by)
 
     # -- units taken from stock -----------------------------------------------------------
 
@@ -230,6 +267,37 @@ class QrLabels:
                            details={"unknown": list(outcome.unknown)})
         return {"marked": len(outcome.marked), "already_used": list(outcome.already_used),
                 "parts": dict(outcome.used_counts)}
+
+    # -- minimums and a unit's life --------------------------------------------------------
+
+    def set_minimum(self, caller: Caller | None, data: Any) -> dict[str, Any]:
+        """`{part_code, min_units}` (null removes the minimum); audited. Setting a minimum
+        above what is available raises the part's low-stock alert at once."""
+        caller = require_staff(caller)
+        if not isinstance(data, dict) or "part_code" not in data or "min_units" not in data:
+            raise InvalidInput(Msg("qr.minimum.body"))
+        code = ids.normalize_part_code(data["part_code"])
+        minimum = stock_levels.minimum_input(data["min_units"])
+        outcome = self._repo.set_minimum(code, minimum, caller)
+        if outcome is None:
+            raise NotFound(Msg("qr.minimum.unknown_part", code=repr(code)))
+        return {"part_code": code, "min_units": outcome.min_units,
+                "min_before": outcome.min_before, "available": outcome.available,
+                "below_minimum": outcome.below_minimum, "alert_raised": outcome.alert_raised}
+
+    def unit(self, caller: Caller | None, data: Any) -> dict[str, Any]:
+        """`{qr_id}`: the unit's part and its events in order (qr/unit_history.py)."""
+        require_staff(caller)
+        if not isinstance(data, dict) or "qr_id" not in data:
+            raise InvalidInput(Msg("qr.unit.body"))
+        qr_id = ids.validate_qr_id(data["qr_id"])
+        try:
+            found = self._repo.unit_file(qr_id)
+        except StoreUnavailable as err:
+            raise err.saying(Msg("qr.unit.database_down")) from err
+        if found is None:
+            raise NotFound(Msg("qr.not_found", qr_id=repr(qr_id)))
+        return unit_history.unit_life(found)
 
     # -- admin ----------------------------------------------------------------------------
 
@@ -294,6 +362,22 @@ def _summary(outcomes: list[PartOutcome]) -> dict[str, Any]:
         "quantity_decreases_not_applied": sum(1 for o in outcomes if o.requested < o.existing),
         "details": parts,
     }
+
+
+def _minimum_changes(outcomes: list[PartOutcome], rows: list[parts_import.PartRow]
+                     ) -> list[dict[str, Any]]:
+    asked = {r.part_code: r.min_units for r in rows}
+    return [{"part_code": o.part_code, "from": o.minimum_from, "to": asked.get(o.part_code)}
+            for o in outcomes if o.minimum_changed]
+
+
+def _dry_run_flag(raw: Any) -> bool:
+    """`dry_run` as JSON (true / false) or a form field ("true", "1", "false", "0", "")."""
+    if raw is None or isinstance(raw, bool):
+        return bool(raw)
+    if isinstance(raw, str) and raw.strip().lower() in ("true", "1", "false", "0", ""):
+        return raw.strip().lower() in ("true", "1")
+    raise InvalidInput(Msg("qr.upload.dry_run_flag"))
 
 
 def _used_request(data: Any) -> tuple[list[str], str]:

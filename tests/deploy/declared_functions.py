@@ -73,7 +73,7 @@ def signature_agrees(kind: str, signature: str) -> bool:
 
 _README_KINDS = ((re.compile(r"^HTTP\b"), HTTP), (re.compile(r"^callable\b"), CALLABLE),
                  (re.compile(r"^Cloud Tasks queue function\b"), TASK_QUEUE),
-                 (re.compile(r"^every \d+ min"), SCHEDULED),
+                 (re.compile(r"^every (\d+ min|day)\b"), SCHEDULED),
                  (re.compile(r"^Storage object finalized\b"), STORAGE_EVENT),
                  (re.compile(r"^Pub/Sub message\b"), PUBSUB_MESSAGE))
 

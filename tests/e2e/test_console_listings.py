@@ -37,10 +37,12 @@ def test_parts_come_in_pages_with_printed_downloaded_and_used_counts(
     assert first["next"] == "P-02"
     assert first["parts"][0] == {"part_code": "P-00", "part_name": "Parça 0", "units": 2,
                                  "printed": 0, "downloaded": 1, "used": 0,
-                                 "first_qr_id": first_0}
+                                 "first_qr_id": first_0, "min_units": None, "available": 2,
+                                 "below_minimum": False}
     assert first["parts"][1] | {} == {"part_code": "P-01", "part_name": "Parça 1", "units": 2,
                                       "printed": 2, "downloaded": 0, "used": 1,
-                                      "first_qr_id": first_1}
+                                      "first_qr_id": first_1, "min_units": None,
+                                      "available": 1, "below_minimum": False}
     rest = ok(callable_(call, "listParts", {"limit": 3, "after": first["next"]}, user_token))
     assert [p["part_code"] for p in rest["parts"]] == ["P-03", "P-04"]
     assert rest["next"] is None

@@ -61,6 +61,7 @@ def calls(unit: str, session: str) -> list[Call]:
         Call("download_label_sheet", "GET", query="part_code=OUT-A"),
         Call("clear_all_qrs", "POST", json={"confirm": "DELETE ALL QR CODES"}, token="admin"),
         Call("count_session_report", "GET", query=f"session_id={session}&format=json"),
+        Call("export_inventory", "GET", query="format=xlsx&scope=units"),
         Call("review_image", "GET", query=f"key={'b' * 64}", token="moderator"),
         # task queue functions
         Call("storeQrBatch", "TASK", json={"qr_ids": [unit]}, token=None),
@@ -68,6 +69,8 @@ def calls(unit: str, session: str) -> list[Call]:
         # callables
         Call("mark_units_used", "CALL", json={"qr_ids": [unit], "reason": "sold"}),
         Call("list_parts", "CALL", json={}),
+        Call("set_part_minimum", "CALL", json={"part_code": "OUT-A", "min_units": 5}),
+        Call("get_unit", "CALL", json={"qr_id": unit}),
         Call("start_count_session", "CALL", json={"name": "during the outage"}),
         Call("record_scans", "CALL", json={"session_id": session, "scans": [
             {"client_scan_id": "s-1", "qr_id": unit}]}),

@@ -152,11 +152,16 @@ def test_a_revoked_role_stops_working_at_once_and_says_to_sign_in_again(
         "message": "Oturum açtığınızdan beri erişim yetkileriniz değişti; yeniden oturum açın."}
     refused = call("upload_parts", "POST", token=held, json=parts)
     assert refused.status_code == 401
-    # The counting callables too (the live counts read nothing for a revoked token).
+    # The counting and inventory callables too (nothing is read for a revoked token).
     for name, data in (("count_session_live", {"session_id": "s1"}),
                        ("record_scans", {"session_id": "s1", "scans": [
-                           {"qr_id": "RV-1-aaaaaaaaaaaa", "client_scan_id": "c1"}]})):
+                           {"qr_id": "RV-1-aaaaaaaaaaaa", "client_scan_id": "c1"}]}),
+                       ("set_part_minimum", {"part_code": "RV-1", "min_units": 5}),
+                       ("get_unit", {"qr_id": "RV-1-aaaaaaaaaaaa"})):
         assert callable_(call, name, data, held).status_code == 401, name
+    assert call("export_inventory", "GET", "?format=csv&scope=parts",
+                token=held).status_code == 401
+    assert firestore_client.collection("parts").document("RV-1").get().get("min_units") is None
     assert refused.get_json()["error"]["message"] == (
         "Your access has changed since you signed in; sign in again.")
     # Signed in again: no role, and the inventory is closed as for anyone without one.

@@ -15,16 +15,19 @@ Every fake has switches that make it fail the way its adapter does, and records 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from errors import StoreBusy, StoreUnavailable, Unavailable
+from errors import StoreBusy, StoreUnavailable
+from identity import Caller
 from moderation import allowance
 from moderation.accounts import (
     AccountRow,
@@ -71,7 +74,19 @@ from moderation.review import (
 )
 from moderation.safesearch import Likelihood, SafeSearchAnnotation
 from moderation.settings import VisionSettings
-from qr.ports import BlobStoreError, PartOutcome, PartRequest, QrRecord, StoredBlob, UsedOutcome
+from qr import stock_levels
+from qr.ports import (
+    BlobStoreError,
+    MinimumOutcome,
+    PartOutcome,
+    PartRequest,
+    PartState,
+    QrRecord,
+    StoredBlob,
+    UnitFile,
+    UsedOutcome,
+)
+from qr.stock_levels import StockLevel
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 RECHECKS_COLLECTION = "moderation_rechecks"
@@ -891,11 +906,14 @@ class FakeQrRepository:
         self.clock = clock or FakeClock()
         self.records: dict[str, dict[str, Any]] = {}
         self.parts: dict[str, dict[str, Any]] = {}
+        self.notices: dict[str, dict[str, Any]] = {}  # admin_notifications
+        self.audit: list[dict[str, Any]] = []
+        self.session_names: dict[str, str] = {}
         self.unavailable = False  # as the adapter: Unavailable, nothing written
 
     def _check(self) -> None:
-        if self.unavailable:
-            raise Unavailable("The database is not reachable right now (fake).")
+        if self.unavailable:  # the one store error, as every adapter raises it
+            raise StoreUnavailable(detail="the fake repository is down")
 
     def add_missing_units(self, parts: list[PartRequest], new_id: Callable[[str], str],
                           created_by: str) -> list[PartOutcome]:
@@ -907,7 +925,15 @@ class FakeQrRepository:
             count = int(doc.get("qr_count", 0)) if doc else 0
             renamed = doc.get("part_name") if doc and doc.get("part_name") != part.part_name \
                 else None
+            before = stock_levels.level_of(doc)
+            minimum = before.min_units if part.min_units is None else part.min_units
             added = [new_id(part.part_code) for _ in range(max(0, part.quantity - count))]
+            if doc and not (added or renamed is not None or minimum != before.min_units):
+                outcomes.append(PartOutcome(part.part_code, part.part_name, part.quantity,
+                                            count, (), None))
+                continue
+            after = StockLevel(units=count + len(added), used=before.used, min_units=minimum)
+            self._transition(part.part_code, part.part_name, before, after)
             for qr_id in added:
                 assert qr_id not in self.records, "a create never replaces a record"
                 self.records[qr_id] = {
@@ -917,10 +943,57 @@ class FakeQrRepository:
                     "is_downloaded": False, "downloaded_at": None, "download_count": 0}
             self.parts.setdefault(part.part_code, {"created_at": now}).update(
                 part_code=part.part_code, part_name=part.part_name, quantity=part.quantity,
-                qr_count=count + len(added), updated_at=now)
+                qr_count=count + len(added), updated_at=now, min_units=minimum)
             outcomes.append(PartOutcome(part.part_code, part.part_name, part.quantity, count,
-                                        tuple(added), renamed))
+                                        tuple(added), renamed, before.min_units,
+                                        minimum != before.min_units))
         return outcomes
+
+    def _transition(self, code: str, name: str, before: StockLevel, after: StockLevel
+                    ) -> stock_levels.Transition:
+        change = stock_levels.transition(before, after)
+        self.parts.setdefault(code, {"part_code": code}).update(change.fields)
+        if change.alert_number is not None:
+            notice_id = stock_levels.notice_id(code, change.alert_number)
+            assert notice_id not in self.notices, "one alert per crossing"
+            self.notices[notice_id] = stock_levels.notice(code, name, after, self.clock())
+        return change
+
+    def part_states(self, part_codes: list[str]) -> dict[str, PartState]:
+        self._check()
+        states = {}
+        for code in part_codes:
+            if code in self.parts:
+                level = stock_levels.level_of(self.parts[code])
+                states[code] = PartState(code, str(self.parts[code].get("part_name") or ""),
+                                         level.units, level.min_units)
+        return states
+
+    def set_minimum(self, part_code: str, min_units: int | None,
+                    by: Caller) -> MinimumOutcome | None:
+        self._check()
+        part = self.parts.get(part_code)
+        if part is None:
+            return None
+        before = stock_levels.level_of(part)
+        after = dataclasses.replace(before, min_units=min_units)
+        change = self._transition(part_code, str(part.get("part_name") or ""), before, after)
+        part["min_units"] = min_units
+        self.audit.append({"action": "set_part_minimum", "adminUid": by.uid,
+                           "target": {"part_code": part_code},
+                           "before": {"min_units": before.min_units},
+                           "after": {"min_units": min_units}})
+        return MinimumOutcome(part_code, before.min_units, min_units, after.available,
+                              change.fields["below_minimum"], change.alert_number is not None)
+
+    def unit_file(self, qr_id: str) -> UnitFile | None:
+        self._check()
+        doc = self.records.get(qr_id)
+        if doc is None:
+            return None
+        names = {s: self.session_names[s] for s in doc.get("counts") or {}
+                 if s in self.session_names}
+        return UnitFile(_qr_record(doc), dict(doc), names)
 
     def get(self, qr_id: str) -> QrRecord | None:
         self._check()
@@ -946,38 +1019,51 @@ class FakeQrRepository:
                 marked += 1
         return marked
 
-    def mark_downloaded(self, records: list[QrRecord]) -> None:
+    def mark_downloaded(self, records: list[QrRecord], by: str) -> None:
         self._check()
+        now = self.clock()
         for qr_id in dict.fromkeys(r.qr_id for r in records):
             if qr_id in self.records:
                 doc = self.records[qr_id]
-                doc.update(is_downloaded=True, downloaded_at=self.clock(),
+                doc.update(is_downloaded=True, downloaded_at=now,
                            download_count=doc.get("download_count", 0) + 1)
+                doc.setdefault("events", []).append({"kind": "downloaded", "at": now,
+                                                     "by": by})
 
-    def mark_printed(self, records: list[QrRecord]) -> None:
+    def mark_printed(self, records: list[QrRecord], by: str, layout: str) -> None:
         self._check()
+        now = self.clock()
         for qr_id in dict.fromkeys(r.qr_id for r in records):
             if qr_id in self.records:
                 doc = self.records[qr_id]
-                doc.update(printed_at=self.clock(), print_count=doc.get("print_count", 0) + 1)
+                doc.update(printed_at=now, print_count=doc.get("print_count", 0) + 1)
+                doc.setdefault("events", []).append({"kind": "printed", "at": now, "by": by,
+                                                     "layout": layout})
 
     def mark_used(self, qr_ids: list[str], used_by: str, reason: str) -> UsedOutcome:
         self._check()
         unknown = tuple(q for q in qr_ids if q not in self.records)
         if unknown:  # a wrong list marks nothing
             return UsedOutcome(unknown=unknown)
-        marked, already, counts = [], [], {}
+        marked, already, newly = [], [], Counter[str]()
         for qr_id in qr_ids:
             doc = self.records[qr_id]
-            code = doc["part_code"]
-            part = self.parts.setdefault(code, {"part_code": code})
             if doc.get("used"):
                 already.append(qr_id)
             else:
                 doc.update(used=True, used_at=self.clock(), used_by=used_by,
                            used_reason=reason)
-                part["used_count"] = int(part.get("used_count") or 0) + 1
+                newly[doc["part_code"]] += 1
                 marked.append(qr_id)
+        counts = {}
+        # As the adapter: each part's total and low-stock state change once per call.
+        for code in dict.fromkeys(self.records[q]["part_code"] for q in qr_ids):
+            part = self.parts.setdefault(code, {"part_code": code})
+            before = stock_levels.level_of(part)
+            if newly[code]:
+                part["used_count"] = before.used + newly[code]
+                self._transition(code, str(part.get("part_name") or ""), before,
+                                 dataclasses.replace(before, used=before.used + newly[code]))
             counts[code] = int(part.get("used_count") or 0)
         return UsedOutcome(tuple(marked), tuple(already), (), counts)
 

