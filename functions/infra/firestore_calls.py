@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -106,6 +106,39 @@ class FirestoreCalls:
         """Every document snapshot a query returns (keep queries limited)."""
         return self.with_retries(
             lambda timeout: list(query.stream(retry=None, timeout=timeout)), deadline)
+
+    def stream(self, query: Any, *, first_page: int, stream_timeout_s: float,
+               resumes: int = 3) -> Iterator[Any]:
+        """The documents of `query` (ordered by document id) one by one as they arrive, for
+        reads too large for one bounded RPC (an export). The first page is an ordinary
+        bounded read, so an unreachable database fails within the usual budget; the rest
+        is one streamed read, which resumes after the last document it gave when it
+        breaks (Firestore ends a stream that runs too long). Paging with start_after for
+        every page instead costs the emulator a scan per page (50,000 documents: 25 s
+        against 8 s in one stream)."""
+        page = self.query(query.limit(first_page))
+        yield from page
+        if len(page) < first_page:
+            return
+        last, breaks = page[-1], 0
+        while True:
+            try:
+                for snap in query.start_after(last).stream(retry=None,
+                                                            timeout=stream_timeout_s):
+                    yield snap
+                    last = snap
+                return
+            except _TRANSIENT as err:
+                breaks += 1
+                if breaks > resumes:
+                    raise StoreUnavailable(
+                        detail=f"Firestore stream broke {breaks} times "
+                               f"({type(err).__name__}).") from err
+                log.warning("a streamed read broke (%s); resuming after %s",
+                            type(err).__name__, last.id)
+            except gexc.GoogleAPICallError as err:
+                raise StoreUnavailable(
+                    detail=f"Firestore refused the request ({type(err).__name__}).") from err
 
     # -- optimistic commits ---------------------------------------------------------------
 

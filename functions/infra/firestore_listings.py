@@ -13,7 +13,7 @@ firestore.indexes.json), and its first unit is looked up.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar
@@ -36,6 +36,10 @@ SESSIONS = "count_sessions"
 ACTIONS = "admin_actions"
 NOTIFICATIONS = "admin_notifications"
 _COUNT_WORKERS = 8
+# The inventory export: a first page read as any other (an outage answers 503 at once),
+# then one stream within the export function's time (main.py: 300 s).
+EXPORT_FIRST_PAGE = 500
+EXPORT_STREAM_TIMEOUT_S = 240.0
 
 T = TypeVar("T")
 
@@ -117,15 +121,18 @@ class FirestoreListings:
 
     # -- the inventory export (qr/inventory_export.py) --------------------------------------
 
-    def units_page(self, after: str | None, limit: int) -> list[UnitRow]:
+    def units(self) -> Iterator[UnitRow]:
         query = (self._db.collection(QR_CODES)
                  .select(["part_code", "part_name", "print_count", "download_count", "used",
                           "used_at", COUNTS])
-                 .order_by("__name__").limit(limit))
-        if after is not None:
-            query = query.start_after({"__name__": self._db.collection(QR_CODES).document(after)})
-        snaps = self._read(lambda timeout: list(query.stream(retry=None, timeout=timeout)))
-        return [_unit_row(snap.id, snap.to_dict() or {}) for snap in snaps]
+                 .order_by("__name__"))
+        snaps = self._calls.stream(query, first_page=EXPORT_FIRST_PAGE,
+                                   stream_timeout_s=EXPORT_STREAM_TIMEOUT_S)
+        try:
+            for snap in snaps:
+                yield _unit_row(snap.id, snap.to_dict() or {})
+        except StoreUnavailable as err:
+            raise err.saying(Msg("qr.export.database_down")) from err
 
     def finished_counts(self) -> list[FinishedCount]:
         query = (self._db.collection(SESSIONS)

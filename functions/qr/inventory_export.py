@@ -52,8 +52,8 @@ class InventoryReader(Protocol):
         """Parts by code (qr/listing.py's PartsCatalog)."""
         ...
 
-    def units_page(self, after: str | None, limit: int) -> list[UnitRow]:
-        """Units by qr_id, starting after `after`."""
+    def units(self) -> Iterator[UnitRow]:
+        """Every unit by qr_id, read as it is consumed (memory stays flat)."""
         ...
 
     def finished_counts(self) -> list[FinishedCount]: ...
@@ -105,8 +105,7 @@ class InventoryExport:
                 "min_units": part.min_units, "last_counted": self._local(last)})
 
     def _unit_rows(self) -> Iterator[list[Any]]:
-        for unit in _pages(lambda after: self._reader.units_page(after, PAGE),
-                           lambda u: u.qr_id):
+        for unit in self._reader.units():
             yield _row(UNITS_COLUMNS, {
                 "qr_id": unit.qr_id, "part_code": unit.part_code,
                 "part_name": unit.part_name, "printed": unit.print_count,

@@ -3,6 +3,7 @@ qr/inventory_sheet.py), with an in-memory reader."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ import pytest
 
 from errors import InvalidInput, PermissionDenied, StoreUnavailable
 from identity import Caller
-from qr import inventory_export, inventory_sheet
+from qr import inventory_sheet
 from qr.inventory_export import FinishedCount, InventoryExport, UnitRow
 from qr.listing import PartSummary
 
@@ -34,18 +35,20 @@ def unit_row(qr_id: str, **extra: Any) -> UnitRow:
 class Reader:
     def __init__(self, parts: list[PartSummary] = (), units: list[UnitRow] = (),  # type: ignore[assignment]
                  counts: list[FinishedCount] = (), down: bool = False) -> None:  # type: ignore[assignment]
-        self.parts, self.units, self.counts, self.down = list(parts), list(units), \
+        self.parts, self.unit_rows, self.counts, self.down = list(parts), list(units), \
             list(counts), down
-        self.reads = 0
+        self.reads = self.given = 0
 
     def page(self, after: str | None, limit: int, *, below_minimum: bool = False
              ) -> list[PartSummary]:
         self._read()
         return [p for p in self.parts if after is None or p.part_code > after][:limit]
 
-    def units_page(self, after: str | None, limit: int) -> list[UnitRow]:
+    def units(self) -> Iterator[UnitRow]:
         self._read()
-        return [u for u in self.units if after is None or u.qr_id > after][:limit]
+        for number, unit in enumerate(self.unit_rows, start=1):
+            self.given = number
+            yield unit
 
     def finished_counts(self) -> list[FinishedCount]:
         self._read()
@@ -76,19 +79,17 @@ def test_parts_rows_in_the_callers_language_with_the_last_count() -> None:
     assert rows[1] == ["'=B", "name =B", 3, 2, 1, 1, 0, None, datetime(2026, 11, 1, 12, 0)]
 
 
-def test_units_rows_page_after_page() -> None:
+def test_units_rows_as_they_are_read() -> None:
     used = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
     units = [unit_row(f"P-{n:04d}") for n in range(5)]
     units[1] = unit_row("P-0001", print_count=2, download_count=1, used=True, used_at=used,
                         last_counted=used)
     units[2] = unit_row("P-0002", used=True)  # used before its time was kept
     reader = Reader(units=units)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(inventory_export, "PAGE", 2)
-        out = exporter(reader).export(STAFF, {"format": "xlsx", "scope": "units"}, "en")
-        assert reader.reads == 1  # the first page is read before the reply starts
-        rows = list(out.rows)
-    assert out.header[0] == "QR id" and len(rows) == 5 and reader.reads == 3
+    out = exporter(reader).export(STAFF, {"format": "xlsx", "scope": "units"}, "en")
+    assert reader.given == 1  # the first unit is read before the reply starts, no more
+    rows = list(out.rows)
+    assert out.header[0] == "QR id" and len(rows) == 5 and reader.given == 5
     assert rows[1] == ["P-0001", "P", "Vida", 2, 1, datetime(2026, 12, 2, 11, 0),
                        datetime(2026, 12, 2, 11, 0)]
     assert rows[2][5] == "✓" and rows[0][5] is None
