@@ -88,6 +88,11 @@ const SEED = {
   "admin_notifications/n2": {
     kind: "review_appeal", audience: "moderators", read: false, at: new Date(),
   },
+  // A part gone below its minimum, for the staff (functions/qr/stock_levels.py).
+  "admin_notifications/n3": {
+    kind: "low_stock", audience: "staff", part_code: "BOLT-10", available: 1, min_units: 3,
+    read: false, at: new Date(),
+  },
   // An image waiting for a person (functions/infra/firestore_review.py).
   "review_queue/k1": {
     bucket: "b", name: "users/alice/cat.png", generation: "17", cause: "quarantined",
@@ -205,6 +210,7 @@ const READERS = {
   "admin_actions/a1": ["admin"],
   "admin_notifications/n1": ["admin"],
   "admin_notifications/n2": ["moderator", "admin"],
+  "admin_notifications/n3": STAFF_ROLES,
   "review_queue/k1": ["moderator", "admin"],
   "image_moderation/alice-upload": ["uploader", "admin"],
   "image_moderation/bob-upload": ["otherUser", "admin"],
@@ -364,6 +370,20 @@ describe("collection queries", () => {
       limit(50))));
     await assertFails(getDocs(query(collection(db("staff"), "admin_notifications"),
       where("audience", "==", "moderators"), limit(50))));
+  });
+
+  it("staff list the staff's notices only, and only when asking for them", async () => {
+    const theirs = query(collection(db("staff"), "admin_notifications"),
+      where("audience", "==", "staff"), limit(50));
+    const snap = await assertSucceeds(getDocs(theirs));
+    if (snap.size !== 1 || snap.docs[0].id !== "n3") throw new Error("expected n3 only");
+    await assertFails(getDocs(query(collection(db("staff"), "admin_notifications"),
+      limit(50))));
+    await assertFails(getDocs(query(collection(db("moderator"), "admin_notifications"),
+      where("audience", "==", "staff"), limit(50))));
+    await assertSucceeds(updateDoc(doc(db("staff"), "admin_notifications/n3"), { read: true }));
+    await assertFails(updateDoc(doc(db("staff"), "admin_notifications/n3"),
+      { read: false, available: 9 }));
   });
 
   it("nobody lists the review queue without a limit, or past 500", async () => {
