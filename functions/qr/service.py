@@ -279,8 +279,8 @@ class QrLabels:
         code = ids.normalize_part_code(data["part_code"])
         minimum = stock_levels.minimum_input(data["min_units"])
         outcome = self._repo.set_minimum(code, minimum, caller)
-        if outcome is None:
-            raise NotFound(Msg("qr.minimum.unknown_part", code=repr(code)))
+        if outcome is None:  # a code that names no part is a bad argument (issue 21)
+            raise InvalidInput(Msg("qr.minimum.unknown_part", code=repr(code)))
         return {"part_code": code, "min_units": outcome.min_units,
                 "min_before": outcome.min_before, "available": outcome.available,
                 "below_minimum": outcome.below_minimum, "alert_raised": outcome.alert_raised}

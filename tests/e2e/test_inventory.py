@@ -160,7 +160,7 @@ def test_a_minimum_above_what_is_left_alerts_at_once_and_removing_it_re_arms(
     ({"part_code": "MIN-F", "min_units": True}, "INVALID_ARGUMENT", None, None),
     ({"part_code": "MIN-F"}, "INVALID_ARGUMENT",
      'Send {"part_code": "...", "min_units": <a whole number, or null for none>}.', None),
-    ({"part_code": "NOPE", "min_units": 1}, "NOT_FOUND",
+    ({"part_code": "NOPE", "min_units": 1}, "INVALID_ARGUMENT",
      "There is no part 'NOPE'; nothing was changed.",
      "'NOPE' kodlu bir parça yok; hiçbir şey değiştirilmedi."),
     ({"part_code": "", "min_units": 1}, "INVALID_ARGUMENT", None, None),
@@ -177,7 +177,7 @@ def test_a_bad_minimum_is_refused_in_the_callers_language_and_writes_nothing(
                      json={"data": data})
         error = error_of(reply)
         assert error["status"] == status
-        assert reply.status_code == (404 if status == "NOT_FOUND" else 400)
+        assert reply.status_code == 400
         if expected is not None:
             assert error["message"] == expected
     assert everything(firestore_client) == before
@@ -459,3 +459,40 @@ def test_a_json_dry_run_and_a_bad_flag(functions_env, call, user_token, firestor
     assert bad.status_code == 400
     assert bad.get_json()["error"]["message"] == '"dry_run" true ya da false olmalı.'
     assert part(firestore_client, "DRY-J") == {}
+
+
+# -- hammered, and the daily digest ---------------------------------------------------------------
+
+def test_twenty_threads_reading_a_unit_and_the_export_at_once_agree(stocked, call,
+                                                                    user_token):
+    qr_id = stocked["EXP-A"][0]
+    start = threading.Barrier(20)
+
+    def read(n: int) -> Any:
+        start.wait()
+        if n % 2:
+            return result_of(callable_(call, "get_unit", {"qr_id": qr_id}, user_token))
+        return csv_rows(export(call, user_token, "csv", "parts"))
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(read, range(20)))
+    assert all(a == answers[1] for a in answers[1::2])
+    assert all(a == answers[0] for a in answers[0::2])
+    assert [e["kind"] for e in answers[1]["events"]][-1] == "used"
+
+
+def test_the_daily_digest_lists_the_low_parts_once_and_is_skipped_without_any(
+        functions_env, call, user_token, firestore_client):
+    import composition
+
+    add(call, user_token, "DIG-A", 3, min_units=1)
+    assert composition.parts_listing().send_low_stock_digest() is False
+    add(call, user_token, "DIG-B", 1, min_units=4)  # made below its minimum
+    assert composition.parts_listing().send_low_stock_digest() is True
+    assert composition.parts_listing().send_low_stock_digest() is False  # once a day
+    (digest,) = [d.to_dict() for d in firestore_client.collection("admin_notifications")
+                 .stream() if d.id.startswith("low_stock_digest-")]
+    assert (digest["count"], digest["more"], digest["parts"]) == (1, False, [
+        {"part_code": "DIG-B", "part_name": "name of DIG-B", "available": 1, "min_units": 4}])
+    assert "audience" not in digest  # for admins
+    assert list(alerts(firestore_client, "DIG-B")) == ["low_stock-DIG-B-1"]

@@ -42,7 +42,7 @@ def test_setting_a_minimum_above_what_is_left_alerts_once() -> None:
 
 
 @pytest.mark.parametrize("data, error, code", [
-    ({"part_code": "NONE", "min_units": 1}, NotFound, "qr.minimum.unknown_part"),
+    ({"part_code": "NONE", "min_units": 1}, InvalidInput, "qr.minimum.unknown_part"),
     ({"part_code": "VIDA"}, InvalidInput, "qr.minimum.body"),
     ({"min_units": 1}, InvalidInput, "qr.minimum.body"),
     ("VIDA", InvalidInput, "qr.minimum.body"),
