@@ -10,6 +10,7 @@ Turkish letters (a sheet typed on a keyboard without them says "Parca kodu").
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 
@@ -64,13 +65,15 @@ _ALIASES = {
 
 
 def header_key(text: str) -> str:
-    """A header as compared: case, accents, dotted/dotless i, "_" and spacing folded."""
-    text = text.replace("İ", "i").replace("ı", "i").casefold()
+    """A header as compared: case, accents, dotted/dotless i, "_" and spacing folded (the
+    dotless ı has no decomposition, so it is folded by hand; İ decomposes to i + dot)."""
+    text = text.replace("ı", "i").casefold()
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     return " ".join(text.replace("_", " ").replace("-", " ").split())
 
 
+@functools.cache
 def _upload_headers() -> dict[str, str]:
     known: dict[str, str] = {}
     for column in PARTS_COLUMNS:
@@ -83,9 +86,6 @@ def _upload_headers() -> dict[str, str]:
     return known
 
 
-UPLOAD_HEADERS = _upload_headers()
-
-
 def upload_column(header: str) -> str | None:
     """The upload column a header names (or READ_ONLY), None when it names none."""
-    return UPLOAD_HEADERS.get(header_key(header))
+    return _upload_headers().get(header_key(header))

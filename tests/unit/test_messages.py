@@ -169,7 +169,7 @@ CASE_MAPPING_ALLOWED = [
      "a flag keyword (true/yes/1 ...) compared with ASCII words"),
     ("qr/parts_import.py", "base[dot:].lower()",
      "a file name's extension, compared with .xlsx/.csv"),
-    ("qr/inventory_sheet.py", "text.replace(\"İ\", \"i\").replace(\"ı\", \"i\").casefold()",
+    ("qr/inventory_sheet.py", "text.replace(\"ı\", \"i\").casefold()",
      "a header cell folded (dotted and dotless i first) only to compare it with the known "
      "column names in English and Turkish; never stored"),
     ("qr/service.py", "raw.strip().lower()",

@@ -12,7 +12,7 @@ import pytest
 
 from errors import InvalidInput, PermissionDenied, StoreUnavailable
 from identity import Caller
-from qr import inventory_sheet
+from qr import inventory_export, inventory_sheet
 from qr.inventory_export import FinishedCount, InventoryExport, UnitRow
 from qr.listing import PartSummary
 
@@ -135,9 +135,32 @@ def test_every_export_header_reads_back_as_the_upload_column() -> None:
 @pytest.mark.parametrize("header, column", [
     ("PARÇA KODU", "part_code"), ("Parca_Kodu", "part_code"), ("  part  code ", "part_code"),
     ("PARÇA ADI", "part_name"), ("parça adı", "part_name"), ("Adet", "quantity"),
-    ("MİKTAR", "quantity"), ("miktar", "quantity"), ("İNDİRİLEN", "read_only"),
+    ("MİKTAR", "quantity"), ("miktar", "quantity"), ("part-code", "part_code"),
+    ("İNDİRİLEN", "read_only"),
     ("KULLANILAN", "read_only"), ("asgari adet", "min_units"), ("Min_Units", "min_units"),
     ("notes", None), ("", None)])
 def test_headers_match_whatever_their_case_spacing_and_letters(header: str,
                                                                column: str | None) -> None:
     assert inventory_sheet.upload_column(header) == column
+
+
+def test_the_parts_come_page_after_page() -> None:
+    reader = Reader(parts=[summary(code) for code in "ABCDE"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(inventory_export, "PAGE", 2)
+        rows = list(exporter(reader).export(STAFF, {"format": "csv"}, "en").rows)
+    assert [r[0] for r in rows] == list("ABCDE")
+    assert reader.reads == 1 + 3  # the counts, then pages of 2, 2 and 1
+
+
+def test_the_last_count_of_a_part_is_the_latest_that_covered_it_in_any_order() -> None:
+    def at(day: int) -> datetime:
+        return datetime(2026, 11, day, tzinfo=UTC)
+
+    everything, by_part = inventory_export.last_counted_by_part([
+        FinishedCount(None, at(9)), FinishedCount(("A", "B"), at(3)),
+        FinishedCount(None, at(5)), FinishedCount(("A",), at(12)),
+        FinishedCount(("B",), at(1))])
+    assert everything == at(9)
+    assert by_part == {"A": at(12), "B": at(3)}
+    assert inventory_export.last_counted_by_part([]) == (None, {})

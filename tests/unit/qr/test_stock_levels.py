@@ -59,6 +59,7 @@ def test_a_minimum_raised_above_what_is_left_alerts_and_removing_it_re_arms() ->
      StockLevel(units=4, min_units=2, below_minimum=True, low_alerts=3)),
     ({"qr_count": "4", "min_units": -1, "below_minimum": "yes", "low_alerts": True},
      StockLevel()),  # nothing the functions would write: read as absent
+    ({"qr_count": 0, "used_count": 0, "min_units": 0}, StockLevel(min_units=0)),
 ])
 def test_a_part_documents_level(part: dict[str, Any] | None, level: StockLevel) -> None:
     assert stock_levels.level_of(part) == level
@@ -72,7 +73,8 @@ def test_the_notice_of_a_crossing_is_for_staff_and_the_digest_for_admins() -> No
                       "min_units": 3}
     assert stock_levels.notice_id("VİDA-M8", 2) == "low_stock-VİDA-M8-2"
     digest = stock_levels.digest([{"part_code": "A"}], NOW, more=True)
-    assert "audience" not in digest and digest["count"] == 1 and digest["more"] is True
+    assert digest == {"kind": "low_stock_digest", "at": NOW, "read": False, "count": 1,
+                      "more": True, "parts": [{"part_code": "A"}]}
 
 
 @pytest.mark.parametrize("raw, value", [(None, None), (0, 0), (7, 7), (1_000_000, 1_000_000)])
@@ -89,3 +91,17 @@ def test_anything_else_is_refused(raw: Any, code: str) -> None:
     with pytest.raises(InvalidInput) as err:
         stock_levels.minimum_input(raw)
     assert err.value.message.code == code
+
+
+@pytest.mark.parametrize("raw, text", [
+    (-1, '"min_units" must be from 0 to 1000000, got -1.'),
+    (10**13, '"min_units" must be from 0 to 1000000, got ….'),
+    (-(10**11), '"min_units" must be from 0 to 1000000, got -100000000000.'),
+    ("5", '"min_units" must be a whole number from 0 to 1000000, or null to remove the '
+          'minimum.')])
+def test_the_refusal_says_the_range(raw: Any, text: str) -> None:
+    from messages import render
+
+    with pytest.raises(InvalidInput) as err:
+        stock_levels.minimum_input(raw)
+    assert render(err.value.message, "en") == text

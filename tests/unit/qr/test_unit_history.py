@@ -38,16 +38,17 @@ def test_every_kind_in_time_order_with_its_details() -> None:
         "counts": {"s2": {"at": at(5), "by": "can"}, "s1": {"at": at(3), "by": "ayse"}},
         "used": True, "used_at": at(6), "used_by": "mehmet", "used_reason": "satıldı"},
         {"s1": "Ocak sayımı"}))
-    assert kinds(life) == ["created", "stored", "downloaded", "printed", "counted", "counted",
-                           "used"]
-    events = life["events"]
-    assert events[0] == {"kind": "created", "at": at(0).isoformat(), "by": "ayse"}
-    assert events[3]["layout"] == "avery-l7160"
-    assert (events[4]["session_id"], events[4]["session_name"]) == ("s1", "Ocak sayımı")
-    assert (events[5]["session_id"], events[5]["session_name"]) == ("s2", None)
-    assert events[6] == {"kind": "used", "at": at(6).isoformat(), "by": "mehmet",
-                         "reason": "satıldı"}
-    assert (life["part_code"], life["part_name"], life["used"]) == ("P", "Vida", True)
+    assert life == {"qr_id": "P-1", "part_code": "P", "part_name": "Vida", "used": True,
+                    "events": [
+        {"kind": "created", "at": at(0).isoformat(), "by": "ayse"},
+        {"kind": "stored", "at": at(0.1).isoformat(), "by": None},
+        {"kind": "downloaded", "at": at(1).isoformat(), "by": "mehmet"},
+        {"kind": "printed", "at": at(2).isoformat(), "by": "ayse", "layout": "avery-l7160"},
+        {"kind": "counted", "at": at(3).isoformat(), "by": "ayse", "session_id": "s1",
+         "session_name": "Ocak sayımı"},
+        {"kind": "counted", "at": at(5).isoformat(), "by": "can", "session_id": "s2",
+         "session_name": None},
+        {"kind": "used", "at": at(6).isoformat(), "by": "mehmet", "reason": "satıldı"}]}
 
 
 def test_an_old_record_shows_what_it_counted_but_never_itemised() -> None:
@@ -82,3 +83,20 @@ def test_what_the_functions_never_write_is_left_out() -> None:
 def test_a_time_without_a_zone_is_read_as_utc() -> None:
     life = unit_life(unit({"created_at": datetime(2026, 1, 5, 9, 0)}))
     assert life["events"][0]["at"] == "2026-01-05T09:00:00+00:00"
+
+
+def test_an_old_download_alone_shows_at_its_last_time() -> None:
+    life = unit_life(unit({"created_at": at(0), "download_count": 2, "downloaded_at": at(3),
+                           "created_by": 7}))
+    assert life["events"] == [
+        {"kind": "created", "at": at(0).isoformat(), "by": None},
+        {"kind": "downloaded", "at": at(3).isoformat(), "by": None, "recorded": False,
+         "times": 2}]
+
+
+def test_a_time_in_another_zone_keeps_its_instant() -> None:
+    from zoneinfo import ZoneInfo
+
+    istanbul = datetime(2026, 1, 5, 12, 0, tzinfo=ZoneInfo("Europe/Istanbul"))
+    life = unit_life(unit({"created_at": istanbul}))
+    assert datetime.fromisoformat(life["events"][0]["at"]) == at(0)
