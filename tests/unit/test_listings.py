@@ -183,3 +183,17 @@ def test_the_recent_sessions() -> None:
         listing.list_sessions(STAFF, {"limit": 51})
     with pytest.raises(PermissionDenied):
         listing.list_sessions(GUEST, None)
+
+
+def test_the_digest_lists_at_most_200_parts_and_says_there_are_more() -> None:
+    notices = Notices()
+    day = datetime(2026, 12, 31, 7, 0, tzinfo=UTC)
+    codes = [f"P{n:03d}" for n in range(201)]
+    catalog = Catalog(codes, low=tuple(codes))
+    assert PartsListing(catalog, notices, lambda: day).send_low_stock_digest()
+    (notice_id, fields), = notices.posted.items()
+    assert notice_id == "low_stock_digest-2026_12_31"
+    assert (fields["count"], fields["more"], fields["at"]) == (200, True, day)
+    assert fields["parts"][0] == {"part_code": "P000", "part_name": "name P000",
+                                  "available": 3, "min_units": 5}
+    assert catalog.asked == [(None, 201)]

@@ -100,3 +100,8 @@ def test_an_apostrophe_before_a_formula_character_is_kept_one_deeper() -> None:
     assert safe_cell("'=already text") == "''=already text"
     assert unescape_cell("'=SUM(A1)") == "=SUM(A1)"
     assert unescape_cell("'plain") == "'plain"
+
+
+def test_only_apostrophes_are_looked_past() -> None:
+    assert safe_cell("X=1") == "X=1"
+    assert unescape_cell("'X=1") == "'X=1"

@@ -150,3 +150,84 @@ def test_json_rows_may_carry_a_minimum() -> None:
     with pytest.raises(InvalidInput) as err:
         parse_parts_json(parts(("A", "a", 1, "4")))
     assert err.value.details["errors"][0]["column"] == "min_units"
+
+
+@pytest.mark.parametrize("data, code", [
+    (None, "qr.unit.body"), ("VIDA-x", "qr.unit.body"), ({}, "qr.unit.body"),
+    ({"qr_ids": ["VIDA-x"]}, "qr.unit.body"), ({"qr_id": 7}, "qr.qr_id.not_text"),
+    ({"qr_id": "VIDA-aaaaaaaaaaaa"}, "qr.not_found")])
+def test_a_bad_unit_request_is_refused(data: Any, code: str) -> None:
+    service, _, _ = labels()
+    with pytest.raises((InvalidInput, NotFound)) as err:
+        service.unit(STAFF, data)
+    assert err.value.message.code == code  # type: ignore[union-attr]
+
+
+def _render(message: Any) -> str:
+    from messages import render
+
+    return render(message, "en")
+
+
+@pytest.mark.parametrize("cell, value", [
+    (3, 3), (4.0, 4), ("000000005", 5), (" 7 ", 7), (0, 0), (1_000_000, 1_000_000)])
+def test_a_minimum_cell_that_is_a_number(cell: Any, value: int) -> None:
+    from qr.parts_import import _file_minimum
+
+    assert _file_minimum(cell).value == value and _file_minimum(cell).problem is None
+
+
+@pytest.mark.parametrize("cell, shown", [
+    (True, "'True'"), (2.5, "'2.5'"), (float("nan"), "'nan'"), ("0000000005", "'0000000005'"),
+    (" -1 ", "'-1'"), (1_000_001, "'1000001'"), (-1, "'-1'")])
+def test_a_minimum_cell_that_is_not_says_so(cell: Any, shown: str) -> None:
+    from qr.parts_import import _file_minimum
+
+    got = _file_minimum(cell)
+    assert got.value is None
+    assert _render(got.problem) == ("the minimum must be empty or a whole number from 0 to "
+                                    f"1000000, got {shown}")
+
+
+@pytest.mark.parametrize("raw, value", [(None, None), (0, 0), (1_000_000, 1_000_000)])
+def test_a_json_minimum(raw: Any, value: int | None) -> None:
+    from qr.parts_import import _json_minimum
+
+    assert (_json_minimum(raw).value, _json_minimum(raw).problem) == (value, None)
+
+
+@pytest.mark.parametrize("raw", [-1, 1_000_001, True, "3", 2.0])
+def test_a_json_minimum_that_is_not(raw: Any) -> None:
+    from qr.parts_import import _json_minimum
+
+    got = _json_minimum(raw)
+    assert got.value is None
+    assert _render(got.problem).startswith("the minimum must be empty or a whole number from "
+                                           "0 to 1000000, got ")
+
+
+def test_a_dry_run_keeps_a_minimum_the_list_does_not_name() -> None:
+    service, _, _ = labels()
+    service.upload_parts(STAFF, body=parts(("VIDA", "Vida", 2, 4)))
+    plan = service.upload_parts(STAFF, body={**parts(("VIDA", "Vida", 3)), "dry_run": True})
+    assert plan == {"dry_run": True, "minimum_changes": [], "refused": [], "refused_count": 0,
+                    "problem": None, "summary": {
+                        "parts": 1, "units_requested": 3, "units_added": 1,
+                        "units_existing": 2, "quantity_decreases_not_applied": 0,
+                        "details": [{"part_code": "VIDA", "part_name": "Vida", "requested": 3,
+                                     "existing": 2, "added": 1}]}}
+
+
+@pytest.mark.parametrize("flag", ["false", "FALSE", " False ", "0"])
+def test_a_dry_run_flag_that_says_no(flag: str) -> None:
+    service, repo, _ = labels()
+    assert "dry_run" not in service.upload_parts(STAFF, body={**parts(("VIDA", "Vida", 1)),
+                                                              "dry_run": flag})
+    assert len(repo.records) == 1
+
+
+def test_an_unknown_part_is_named_in_the_refusal() -> None:
+    service, _, _ = labels()
+    with pytest.raises(InvalidInput) as err:
+        service.set_minimum(STAFF, {"part_code": "YOK-1", "min_units": 1})
+    assert _render(err.value.message) == "There is no part 'YOK-1'; nothing was changed."
