@@ -4,7 +4,7 @@ import { h, fill, field, sr, table } from "../dom.js";
 import { call, download } from "../api.js";
 import { t, fmtNumber, fmtDate, fmtTime } from "../i18n.js";
 import { Feedback, signalFor } from "../feedback.js";
-import { qrReader } from "../qr-reader.js";
+import { startCamera } from "../camera.js";
 
 const POLL_MS = 2000;
 const UNKNOWN_PART = "(unknown)";           // stocktake/sessions.py UNKNOWN_PART
@@ -449,33 +449,20 @@ function sessionView(ctx, queue, session, close) {
   async function toggleCamera() {
     if (camera) { stopCamera(); return; }
     ctx.clearError();
+    let last = "";
+    let lastAt = 0;
     try {
-      const stream = await navigator.mediaDevices.getUserMedia(
-        { video: { facingMode: "environment" }, audio: false });
-      camera = { stream, timer: null, last: "", lastAt: 0, reader: await qrReader() };
-      const reader = camera.reader;
-      video.srcObject = stream;
-      video.hidden = false;
-      await video.play();
+      camera = await startCamera(video, (values) => {
+        for (const value of values) {
+          // A label held in view is one scan; it counts again once out of view for 3 s.
+          const now = Date.now();
+          const seenJustNow = value === last && now - lastAt < 3000;
+          last = value;
+          lastAt = now;
+          if (!seenJustNow) queue.add(id, value);
+        }
+      });
       cameraButton.textContent = t("camera.stop");
-      const tick = async () => {
-        if (!camera) return;
-        try {
-          for (const text of await reader.read(video)) {
-            const value = text?.trim();
-            if (!value) continue;
-            // A label held in view is one scan; it counts again once out of view for 3 s.
-            const now = Date.now();
-            const seenJustNow = value === camera.last && now - camera.lastAt < 3000;
-            camera.last = value;
-            camera.lastAt = now;
-            if (seenJustNow) continue;
-            queue.add(id, value);
-          }
-        } catch { /* a frame that could not be read */ }
-        if (camera) camera.timer = setTimeout(tick, 250);
-      };
-      tick();
     } catch (err) {
       stopCamera();
       ctx.showError({ message: t("camera.failed", { reason: err?.message || err?.name || "" }) });
@@ -483,13 +470,8 @@ function sessionView(ctx, queue, session, close) {
   }
 
   function stopCamera() {
-    if (!camera) return;
-    clearTimeout(camera.timer);
-    camera.reader?.close();
-    camera.stream.getTracks().forEach((track) => track.stop());
+    camera?.stop();
     camera = null;
-    video.srcObject = null;
-    video.hidden = true;
     cameraButton.textContent = t("camera.start");
   }
 

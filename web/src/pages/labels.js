@@ -4,7 +4,7 @@
 import { h, fill, field, nextId, sr, table } from "../dom.js";
 import { call, download, fetchFunction, uploadParts } from "../api.js";
 import { t, fmtNumber, fmtPercent, fmtDate } from "../i18n.js";
-import { qrReader } from "../qr-reader.js";
+import { startCamera } from "../camera.js";
 import { EXPORT_FORMATS, EXPORT_SCOPES, eventDetails, exportPath, kindKey, parseMinimum,
   readDryRun } from "../inventory-model.js";
 
@@ -618,31 +618,14 @@ export function render(ctx) {
     if (camera) { stopCamera(); return; }
     ctx.clearError();
     try {
-      const stream = await navigator.mediaDevices.getUserMedia(
-        { video: { facingMode: "environment" }, audio: false });
-      camera = { stream, timer: null, reader: null };
-      camera.reader = await qrReader();
-      const reader = camera.reader;
-      video.srcObject = stream;
-      video.hidden = false;
-      await video.play();
+      camera = await startCamera(video, (values) => {
+        stopCamera();
+        qrInput.value = values[0];
+        qrInput.focus();
+        showLabel();
+      });
       cameraButton.textContent = t("camera.stop");
       viewerStatus.textContent = t("viewer.cameraOn");
-      const tick = async () => {
-        if (!camera) return;
-        try {
-          const value = (await reader.read(video)).map((text) => text?.trim()).find(Boolean);
-          if (value && camera) {
-            stopCamera();
-            qrInput.value = value;
-            qrInput.focus();
-            showLabel();
-            return;
-          }
-        } catch { /* a frame that could not be read */ }
-        if (camera) camera.timer = setTimeout(tick, 250);
-      };
-      tick();
     } catch (err) {
       stopCamera();
       ctx.showError({ message: t("camera.failed", { reason: err?.message || err?.name || "" }) });
@@ -650,13 +633,8 @@ export function render(ctx) {
   }
 
   function stopCamera() {
-    if (!camera) return;
-    clearTimeout(camera.timer);
-    camera.reader?.close();
-    camera.stream.getTracks().forEach((track) => track.stop());
+    camera?.stop();
     camera = null;
-    video.srcObject = null;
-    video.hidden = true;
     cameraButton.textContent = t("viewer.camera");
   }
 
