@@ -144,7 +144,7 @@ def marking(client: object, args: argparse.Namespace) -> None:
     one, plain = [], []
     for _ in range(20):
         t0 = time.perf_counter()
-        repo.mark_downloaded(unit)
+        repo.mark_downloaded(unit, "bench")
         one.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         client.collection("qr_codes").document(unit[0].qr_id).update(  # type: ignore[attr-defined]
@@ -154,7 +154,7 @@ def marking(client: object, args: argparse.Namespace) -> None:
     sheet = [f"P-{p:05d}-{u:012d}" for p in range(2, args.parts) for u in range(args.units)]
     records = repo.get_many(sheet[:1000])  # what the label-sheet use case has read already
     t0 = time.perf_counter()
-    repo.mark_printed(records)
+    repo.mark_printed(records, "bench", "avery-l7160")
     printed = time.perf_counter() - t0
     print(f"marking: one download p50 {percentile(one, 50) * 1000:.0f} ms (plain update "
           f"{percentile(plain, 50) * 1000:.0f} ms); a sheet of {len(sheet[:1000])} units "
