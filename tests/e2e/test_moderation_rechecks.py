@@ -84,8 +84,16 @@ def test_a_contended_burst_with_redeliveries_pays_for_each_image_once(
 
     monkeypatch.setenv("VISION_RESERVE_BUDGET_S", "0.3")
     composition.reset()
-    blobs = [upload(fast, f"uploads/race-{i}/{i}.png", png_bytes()) for i in range(40)]
-    deliver_all_at_once(call, blobs + blobs[:20] + blobs[:10])
+    blobs: list = []
+    # Contention is likely, not certain (a quiet machine may reserve all 70 in time): a
+    # burst that met none is followed by another, so the test never passes without it.
+    for burst in range(3):
+        fresh = [upload(fast, f"uploads/race-{burst}-{i}/{i}.png", png_bytes())
+                 for i in range(40)]
+        blobs += fresh
+        deliver_all_at_once(call, fresh + fresh[:20] + fresh[:10])
+        if recheck_docs(firestore_client):
+            break
     assert recheck_docs(firestore_client), "no delivery met the contention this is about"
     wait_for_rechecks()
     deadline = time.monotonic() + 60
@@ -94,10 +102,10 @@ def test_a_contended_burst_with_redeliveries_pays_for_each_image_once(
         composition.moderation_rechecks().sweep()
         wait_for_rechecks()
     records = by_name(firestore_client)
-    assert len(records) == 40
+    assert len(records) == len(blobs)
     assert {r["result"]["status"] for r in records.values()} == {"approved"}
-    assert usage(firestore_client) == 40
-    assert vision.billable_units == 40
+    assert usage(firestore_client) == len(blobs)
+    assert vision.billable_units == len(blobs)
     for blob in blobs:
         blob.reload()
         assert blob.metadata["moderationStatus"] == "approved"
