@@ -123,7 +123,7 @@ class QrLabels:
             existing = state.units if state else 0
             minimum_before = state.min_units if state else None
             minimum_after = minimum_before if row.min_units is None else row.min_units
-            outcomes.append(PartOutcome(
+            outcomes.append(PartOutcome(  # as a real upload's, with no ids drawn yet
                 row.part_code, row.part_name, row.quantity, existing,
                 tuple("" for _ in range(max(0, row.quantity - existing))),
                 state.part_name if state and state.part_name != row.part_name else None,
