@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -204,13 +205,14 @@ class FirestoreQrRepository:
 
     def _alert(self, part_code: str, part_name: str, level: StockLevel,
                change: stock_levels.Transition, now: datetime) -> list[Write]:
-        """The low-stock notice a transition raises, as a create in the same commit (its id
-        is numbered, so a second create of the same crossing fails the commit)."""
+        """The low-stock notice a transition raises, as a create in the same commit as the
+        part's state: a retry reads the part again and finds the alert raised."""
         if change.alert_number is None:
             return []
         ref = self._db.collection(NOTIFICATIONS_COLLECTION).document(
-            stock_levels.notice_id(part_code, change.alert_number))
-        return [(Doc(ref, None, None), stock_levels.notice(part_code, part_name, level, now))]
+            stock_levels.notice_id(part_code, change.alert_number, uuid.uuid4().hex[:10]))
+        return [(Doc(ref, None, None), stock_levels.notice(part_code, part_name, level, now,
+                                                           change.alert_number))]
 
     # -- reads ----------------------------------------------------------------------------
 

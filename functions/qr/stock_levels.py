@@ -80,16 +80,20 @@ def level_of(part: dict[str, Any] | None) -> StockLevel:
                       low_alerts=_count(part.get("low_alerts")))
 
 
-def notice_id(part_code: str, number: int) -> str:
-    # A part code is already a valid document id (it names parts/{code}).
-    return f"{NOTICE_KIND}-{part_code}-{number}"
+def notice_id(part_code: str, number: int, nonce: str) -> str:
+    """The id of a part's alert number N. The nonce (the adapter's, random) keeps it apart
+    from an alert of an earlier part of the same code (clear_all_qrs removes the parts and
+    their counts, not the notices); the part's count in the same commit is what makes an
+    alert happen once. A part code is already a valid document id (it names parts/{code})."""
+    return f"{NOTICE_KIND}-{part_code}-{number}-{nonce}"
 
 
-def notice(part_code: str, part_name: str, level: StockLevel, at: datetime) -> dict[str, Any]:
+def notice(part_code: str, part_name: str, level: StockLevel, at: datetime,
+           number: int) -> dict[str, Any]:
     """The admin_notifications entry of one crossing (admins and staff read it)."""
     return {"kind": NOTICE_KIND, "audience": NOTICE_AUDIENCE, "at": at, "read": False,
             "part_code": part_code, "part_name": part_name, "available": level.available,
-            "min_units": level.min_units}
+            "min_units": level.min_units, "alert": number}
 
 
 def digest_id(day: str) -> str:

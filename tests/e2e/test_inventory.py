@@ -41,9 +41,14 @@ def part(client: Any, code: str) -> dict[str, Any]:
 
 
 def alerts(client: Any, code: str) -> dict[str, dict[str, Any]]:
-    return {d.id: d.to_dict() for d in client.collection("admin_notifications").stream()
-            if (d.to_dict() or {}).get("kind") == "low_stock"
-            and d.to_dict().get("part_code") == code}
+    """A part's low-stock notices by id without its random end (low_stock-{part}-{n}),
+    each number once."""
+    found = [d for d in client.collection("admin_notifications").stream()
+             if (d.to_dict() or {}).get("kind") == "low_stock"
+             and d.to_dict().get("part_code") == code]
+    numbered = {d.id.rsplit("-", 1)[0]: d.to_dict() for d in found}
+    assert len(numbered) == len(found), "two alerts of one number"
+    return numbered
 
 
 def everything(client: Any) -> dict[str, dict[str, Any]]:
@@ -87,7 +92,7 @@ def test_one_alert_per_crossing_and_coming_back_re_arms_it(functions_env, call, 
     assert list(first) == ["low_stock-MIN-B-1"]
     assert first["low_stock-MIN-B-1"] | {"at": None} == {
         "kind": "low_stock", "audience": "staff", "read": False, "part_code": "MIN-B",
-        "part_name": "name of MIN-B", "available": 2, "min_units": 3, "at": None}
+        "part_name": "name of MIN-B", "available": 2, "min_units": 3, "at": None, "alert": 1}
     more = add(call, user_token, "MIN-B", 8)  # 3 more: 4 left, back above: re-armed
     assert len(more) == 3 and part(firestore_client, "MIN-B")["below_minimum"] is False
     use(call, user_token, more[:2])  # 2 left: below again, the second alert
@@ -496,3 +501,18 @@ def test_the_daily_digest_lists_the_low_parts_once_and_is_skipped_without_any(
         {"part_code": "DIG-B", "part_name": "name of DIG-B", "available": 1, "min_units": 4}])
     assert "audience" not in digest  # for admins
     assert list(alerts(firestore_client, "DIG-B")) == ["low_stock-DIG-B-1"]
+
+
+def test_a_part_cleared_and_made_again_alerts_again(functions_env, call, user_token,
+                                                    admin_token, firestore_client, drain):
+    units = add(call, user_token, "MIN-H", 2, min_units=2)
+    use(call, user_token, units[:1])
+    drain()
+    cleared = call("clear_all_qrs", "POST", token=admin_token,
+                   json={"confirm": "DELETE ALL QR CODES"})
+    assert cleared.status_code == 200, cleared.get_data(as_text=True)
+    again = add(call, user_token, "MIN-H", 2, min_units=2)  # its alerts count from 1 again
+    use(call, user_token, again[:1])
+    found = [d.to_dict() for d in firestore_client.collection("admin_notifications").stream()
+             if (d.to_dict() or {}).get("part_code") == "MIN-H"]
+    assert sorted(n["alert"] for n in found) == [1, 1]

@@ -954,9 +954,9 @@ class FakeQrRepository:
         change = stock_levels.transition(before, after)
         self.parts.setdefault(code, {"part_code": code}).update(change.fields)
         if change.alert_number is not None:
-            notice_id = stock_levels.notice_id(code, change.alert_number)
-            assert notice_id not in self.notices, "one alert per crossing"
-            self.notices[notice_id] = stock_levels.notice(code, name, after, self.clock())
+            notice_id = stock_levels.notice_id(code, change.alert_number, uuid.uuid4().hex[:10])
+            self.notices[notice_id] = stock_levels.notice(code, name, after, self.clock(),
+                                                          change.alert_number)
         return change
 
     def part_states(self, part_codes: list[str]) -> dict[str, PartState]:

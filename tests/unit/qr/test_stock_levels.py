@@ -67,11 +67,11 @@ def test_a_part_documents_level(part: dict[str, Any] | None, level: StockLevel) 
 
 def test_the_notice_of_a_crossing_is_for_staff_and_the_digest_for_admins() -> None:
     notice = stock_levels.notice("VİDA-M8", "Vida", StockLevel(units=5, used=4, min_units=3),
-                                 NOW)
+                                 NOW, 2)
     assert notice == {"kind": "low_stock", "audience": "staff", "at": NOW, "read": False,
                       "part_code": "VİDA-M8", "part_name": "Vida", "available": 1,
-                      "min_units": 3}
-    assert stock_levels.notice_id("VİDA-M8", 2) == "low_stock-VİDA-M8-2"
+                      "min_units": 3, "alert": 2}
+    assert stock_levels.notice_id("VİDA-M8", 2, "a1b2") == "low_stock-VİDA-M8-2-a1b2"
     digest = stock_levels.digest([{"part_code": "A"}], NOW, more=True)
     assert digest == {"kind": "low_stock_digest", "at": NOW, "read": False, "count": 1,
                       "more": True, "parts": [{"part_code": "A"}]}
