@@ -138,6 +138,17 @@ def text_in_images(page: Any) -> list[str]:
     return found
 
 
+def assert_fits_a_phone(page: Any, where: str) -> None:
+    """Nothing but a table's own scroller is wider than a 320 px screen."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    culprits = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+             .filter((e) => e.getBoundingClientRect().right > 320.5
+                      && !e.closest('.table-wrap'))
+             .slice(0, 5).map((e) => e.outerHTML.slice(0, 120))""")
+    assert width <= 320, f"{where}: {width} px wide; too wide: {culprits}"
+
+
 def check_page(page: Any, where: str) -> None:
     """axe-core, accessible names and images on the page as it is now: every problem found,
     listed so a person can fix them."""
@@ -456,13 +467,7 @@ def test_every_page_reflows_at_320_css_pixels(browser: Any, local_run: LocalRun,
 
     def wider_than_the_screen(where: str) -> None:
         page.wait_for_load_state("networkidle")
-        width = page.evaluate("document.documentElement.scrollWidth")
-        culprits = page.evaluate(
-            """() => [...document.querySelectorAll('body *')]
-                 .filter((e) => e.getBoundingClientRect().right > 320.5
-                          && !e.closest('.table-wrap'))
-                 .slice(0, 5).map((e) => e.outerHTML.slice(0, 120))""")
-        assert width <= 320, f"{where}: {width} px wide; too wide: {culprits}"
+        assert_fits_a_phone(page, where)
 
     try:
         page.goto("/")

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from tests.browser.harness import SCREENSHOTS, LocalRun, fill
-from tests.browser.test_accessibility import check_page
+from tests.browser.test_accessibility import assert_fits_a_phone, check_page
 from tests.browser.test_console_pages import (
     BARCODE_DETECTOR,
     MONTHS,
@@ -592,13 +592,7 @@ def test_the_new_parts_of_the_page_fit_a_phone(page, sign_in, local_run, id_toke
     page.set_viewport_size({"width": 320, "height": 640})  # (signed in: the menu folds)
 
     def fits(where: str) -> None:
-        width = page.evaluate("document.documentElement.scrollWidth")
-        culprits = page.evaluate(
-            """() => [...document.querySelectorAll('body *')]
-                 .filter((e) => e.getBoundingClientRect().right > 320.5
-                          && !e.closest('.table-wrap'))
-                 .slice(0, 5).map((e) => e.outerHTML.slice(0, 120))""")
-        assert width <= 320, f"{where}: {width} px wide; too wide: {culprits}"
+        assert_fits_a_phone(page, where)
 
     row = part_row(page, "TELEFON-UZUN-PARÇA-KODU-1")
     row.get_by_test_id("min-edit").click()
