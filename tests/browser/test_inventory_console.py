@@ -83,6 +83,31 @@ def callable_body(request: Any) -> dict[str, Any]:
 # -- stock and minimums -----------------------------------------------------------------------
 
 @pytest.mark.parametrize(("locale", "language"), LANGUAGES)
+def test_staff_are_told_how_many_parts_are_low_and_can_list_them(
+        page, sign_in, local_run, id_token, catalogs, language: str) -> None:
+    say = catalogs[language]
+    token = id_token("alice")
+    upload(local_run, token, [("AZ-1", "Az 1", 1), ("AZ-2", "Az 2", 1), ("BOL-3", "Bol", 5)])
+    sign_in(page, "alice")
+    alert = page.get_by_test_id("low-stock-alert")
+    expect(page.get_by_test_id("parts-table")).to_be_visible()
+    expect(alert).to_be_hidden()  # nothing low: no notice
+    for code in ("AZ-1", "AZ-2"):
+        called(local_run, "set_part_minimum", {"part_code": code, "min_units": 3}, token)
+    refresh(page, say)
+    expect(alert).to_have_text(
+        say["parts.lowAlert.other"].replace("{count}", "2") + " " + say["parts.lowAlert.show"])
+    page.get_by_test_id("low-stock-show").click()
+    expect(page.get_by_test_id("parts-low-only")).to_be_checked()
+    expect(page.locator("[data-testid=parts-table] tbody tr")).to_have_count(2)
+    expect(page.get_by_test_id("low-stock-show")).to_be_hidden()
+    called(local_run, "set_part_minimum", {"part_code": "AZ-2", "min_units": None}, token)
+    refresh(page, say)
+    expect(alert).to_contain_text(say["parts.lowAlert.one"])
+    shot(page, language, "low-stock-alert")
+
+
+@pytest.mark.parametrize(("locale", "language"), LANGUAGES)
 def test_a_minimum_set_in_place_marks_a_part_low_and_the_filter_keeps_it(
         page, sign_in, local_run, id_token, catalogs, language: str) -> None:
     say = catalogs[language]
@@ -153,7 +178,8 @@ def test_a_minimum_set_in_place_marks_a_part_low_and_the_filter_keeps_it(
     # Low stock only: the filter is sent to list_parts, and only low parts are listed.
     with page.expect_request(lambda r: r.url.endswith("/list_parts")) as asked:
         page.get_by_test_id("parts-low-only").check()
-    assert callable_body(asked.value)["below_minimum"] is True
+    assert callable_body(asked.value) | {"locale": None} == {"limit": 50, "below_minimum": True,
+                                                          "locale": None}
     rows = page.get_by_test_id("parts-table").locator("tbody tr")
     expect(rows).to_have_count(2)
     # PUL-2's minimum removed: no longer low, so no longer in the filtered list.

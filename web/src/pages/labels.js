@@ -14,6 +14,7 @@ const PAGE_SIZE = 50;
 const PREVIEW_ROWS = 500;         // parts listed in an upload's check
 const LAYOUT_KEY = "console.sheetLayout";
 const OFFSETS_KEY = "console.printerShiftMm"; // {x, y}
+const LOW_ALERT_MOST = 100;  // the notice counts this many low parts, then says "more than"
 const SAMPLE_KEY = "console.sampleQrIds"; // part_code -> a qr_id this browser saw uploaded
 const ASCII_PART_CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -328,6 +329,34 @@ export function render(ctx) {
   let nextCursor = null;
   let partsRequest = 0;           // only the newest list_parts answer is drawn
 
+  // The staff's low-stock notice: how many parts are below their minimum, asked again with
+  // every reload of the list, and a button that lists them.
+  const lowAlertText = h("span", {});
+  const lowAlertShow = h("button", { type: "button", "data-testid": "low-stock-show",
+    text: t("parts.lowAlert.show"),
+    onclick: () => { lowOnly.checked = true; cursors = [null]; loadParts(); } });
+  const lowAlert = h("p", { role: "status", class: "notice low-alert", hidden: true,
+                            "data-testid": "low-stock-alert" }, lowAlertText, " ", lowAlertShow);
+  let lowRequest = 0;
+
+  async function loadLowAlert() {
+    lowRequest += 1;
+    const mine = lowRequest;
+    try {
+      const reply = await call("list_parts", { below_minimum: true, limit: LOW_ALERT_MOST });
+      if (mine !== lowRequest) return;
+      const count = (reply?.parts || []).length;
+      lowAlert.hidden = count === 0;
+      lowAlertText.textContent = reply?.next
+        ? t("parts.lowAlert.more", { count: fmtNumber(count) })
+        : t(count === 1 ? "parts.lowAlert.one" : "parts.lowAlert.other",
+            { count: fmtNumber(count) });
+      lowAlertShow.hidden = lowOnly.checked;
+    } catch {
+      if (mine === lowRequest) lowAlert.hidden = true;  // the list itself says what failed
+    }
+  }
+
   async function loadParts({ focusPart = null } = {}) {
     partsRequest += 1;
     const mine = partsRequest;
@@ -353,6 +382,7 @@ export function render(ctx) {
         partsHolder.setAttribute("aria-busy", "false");
         prevButton.disabled = cursors.length <= 1;
         nextButton.disabled = !nextCursor;
+        loadLowAlert();  // after the list's own request, which goes first
       }
     }
   }
@@ -713,6 +743,7 @@ export function render(ctx) {
     uploadBox,
     h("section", { "aria-labelledby": "h-parts" },
       h("h2", { id: "h-parts", text: t("parts.title") }),
+      lowAlert,
       h("div", { class: "toolbar" }, field(t("parts.layout"), layoutSelect), refreshButton),
       h("div", { class: "check low-only" }, lowOnly,
         h("label", { for: lowOnly.id, text: t("parts.lowOnly") })),
