@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from moderation.review_intake import ReviewIntake
     from moderation.uploaded_images import UploadModeration
     from qr.inventory_export import InventoryExport
-    from qr.listing import PartsListing
+    from qr.listing import LowStockDigest, PartsListing
     from qr.ports import BlobStore, StoreQueue
     from qr.service import QrLabels
     from roles.management import RoleManagement
@@ -455,7 +455,14 @@ def listings():  # -> infra.firestore_listings.FirestoreListings
 def parts_listing() -> PartsListing:
     from qr.listing import PartsListing
 
-    return PartsListing(listings(), _notices(), utc_now)
+    return PartsListing(listings())
+
+
+@_once
+def low_stock_digest() -> LowStockDigest:
+    from qr.listing import LowStockDigest
+
+    return LowStockDigest(listings(), _notices(), utc_now)
 
 
 @_once
@@ -510,7 +517,8 @@ def reset() -> None:
         moderation_rechecks, fallback,
         upload_moderation, pre_upload_check, vision_admin, vision_budget_alerts,
         review_queue, review_desk, appeals,
-        role_management, count_sessions, listings, parts_listing, inventory_export,
+        role_management, count_sessions, listings, parts_listing, low_stock_digest,
+        inventory_export,
         sessions_listing,
         admin_activity)
     for factory in factories:

@@ -156,7 +156,7 @@ def getUnit(req: https_fn.CallableRequest) -> Any:
                           timezone=scheduler_fn.Timezone("Europe/Istanbul"), timeout_sec=60)
 def send_low_stock_digest(event: scheduler_fn.ScheduledEvent) -> None:
     """One admin notice a day listing the parts below their minimum (none: no notice)."""
-    app.parts_listing().send_low_stock_digest()
+    app.low_stock_digest().send()
 
 
 @http.limit_callable_input  # the same body limits as the callables

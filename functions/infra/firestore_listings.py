@@ -187,8 +187,9 @@ class FirestoreListings:
 
 def _unit_row(qr_id: str, data: dict[str, Any]) -> UnitRow:
     counts = data.get(COUNTS)
-    seen: list[datetime] = [c["at"] for c in (counts.values() if isinstance(counts, dict) else ())
-            if isinstance(c, dict) and isinstance(c.get("at"), datetime)]
+    found_by = counts.values() if isinstance(counts, dict) else ()
+    seen: list[datetime] = [c["at"] for c in found_by
+                            if isinstance(c, dict) and isinstance(c.get("at"), datetime)]
     used_at = data.get("used_at")
     return UnitRow(qr_id=qr_id, part_code=str(data.get("part_code") or ""),
                    part_name=str(data.get("part_name") or ""),

@@ -319,7 +319,11 @@ def inventory_response(export: Any) -> Response:
     disposition = {"Content-Disposition": f'attachment; filename="{export.filename}"',
                    "Cache-Control": "no-store"}
     if export.format == "csv":
-        return Response(_csv_chunks(export.header, export.rows), status=200,
+        from spreadsheet_safe import csv_chunks
+
+        return Response((chunk.encode("utf-8") for chunk in csv_chunks(export.header,
+                                                                        export.rows)),
+                        status=200,
                         headers={**disposition, "Content-Type": "text/csv; charset=utf-8"})
     from infra.xlsx_stream import stream_xlsx
 
@@ -328,30 +332,6 @@ def inventory_response(export: Any) -> Response:
 
 
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _csv_chunks(header: list[str], rows: Iterator[list[Any]], rows_a_chunk: int = 500
-                ) -> Iterator[bytes]:
-    import csv
-    import io
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    out.write("\ufeff")
-    writer.writerow(header)
-    for number, row in enumerate(rows, start=1):
-        writer.writerow([_csv_value(v) for v in row])
-        if number % rows_a_chunk == 0:
-            yield out.getvalue().encode("utf-8")
-            out.seek(0)
-            out.truncate()
-    yield out.getvalue().encode("utf-8")
-
-
-def _csv_value(value: Any) -> Any:
-    """A date as ISO 8601 wall-clock time ("2026-12-07 09:30:00"), which every spreadsheet
-    reads as a date whatever its locale; the rest as it is."""
-    return value.isoformat(sep=" ") if hasattr(value, "isoformat") else value
 
 
 def pdf_response(pdf: bytes, download_name: str) -> Response:

@@ -50,11 +50,8 @@ class Notices(Protocol):
 
 
 class PartsListing:
-    def __init__(self, catalog: PartsCatalog, notices: Notices | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, catalog: PartsCatalog) -> None:
         self._catalog = catalog
-        self._notices = notices
-        self._clock = clock
 
     def list_parts(self, caller: Caller | None, data: Any) -> dict[str, Any]:
         require_staff(caller)
@@ -67,10 +64,20 @@ class PartsListing:
         return {"parts": [asdict(row) for row in shown],
                 "next": shown[-1].part_code if len(rows) > limit else None}
 
-    def send_low_stock_digest(self) -> bool:
-        """The scheduled digest: one admin notice a day listing the parts below their
-        minimum; nothing when there are none. True when a notice was posted."""
-        assert self._notices is not None and self._clock is not None
+
+
+class LowStockDigest:
+    """The scheduled digest: one admin notice a day listing the parts below their minimum;
+    nothing when there are none."""
+
+    def __init__(self, catalog: PartsCatalog, notices: Notices,
+                 clock: Callable[[], datetime]) -> None:
+        self._catalog = catalog
+        self._notices = notices
+        self._clock = clock
+
+    def send(self) -> bool:
+        """True when a notice was posted."""
         low = self._catalog.page(None, DIGEST_PARTS + 1, below_minimum=True)
         if not low:
             return False

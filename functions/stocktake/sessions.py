@@ -23,8 +23,6 @@ units per part.
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 import re
 import time
@@ -37,7 +35,7 @@ from errors import FailedPrecondition, InvalidInput, NotFound, PermissionDenied,
 from identity import Caller, require_staff
 from messages import Msg
 from qr import ids
-from spreadsheet_safe import safe_row
+from spreadsheet_safe import csv_chunks, safe_row
 from stocktake.ports import CountStore, Scan, ScanView, Session, StoredScan, Tally, Unit
 
 # A phone's offline queue arrives in batches of up to 1000 scans. A scan writes two records
@@ -271,17 +269,12 @@ class CountSessions:
         """One row per unit (found, missing or unexpected), spreadsheet-safe, with a BOM
         so that Excel reads the UTF-8 (Turkish letters) right."""
         report = self.report(caller, session_id)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["part_code", "part_name", "qr_id", "status", "reason", "found_by",
-                         "found_at"])
-        for part in report["parts"]:
-            for unit in part["units"]:
-                writer.writerow(safe_row([part["part_code"], part["part_name"], unit["qr_id"],
-                                          unit["status"], unit["reason"] or "",
-                                          unit["found_by"] or "",
-                                          _iso(unit["found_at"]) or ""]))
-        return "\ufeff" + out.getvalue()
+        rows = (safe_row([part["part_code"], part["part_name"], unit["qr_id"], unit["status"],
+                          unit["reason"] or "", unit["found_by"] or "",
+                          _iso(unit["found_at"]) or ""])
+                for part in report["parts"] for unit in part["units"])
+        return "".join(csv_chunks(["part_code", "part_name", "qr_id", "status", "reason",
+                                   "found_by", "found_at"], rows))
 
     # -- helpers ----------------------------------------------------------------------------
 

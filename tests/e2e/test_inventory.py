@@ -491,10 +491,10 @@ def test_the_daily_digest_lists_the_low_parts_once_and_is_skipped_without_any(
     import composition
 
     add(call, user_token, "DIG-A", 3, min_units=1)
-    assert composition.parts_listing().send_low_stock_digest() is False
+    assert composition.low_stock_digest().send() is False
     add(call, user_token, "DIG-B", 1, min_units=4)  # made below its minimum
-    assert composition.parts_listing().send_low_stock_digest() is True
-    assert composition.parts_listing().send_low_stock_digest() is False  # once a day
+    assert composition.low_stock_digest().send() is True
+    assert composition.low_stock_digest().send() is False  # once a day
     (digest,) = [d.to_dict() for d in firestore_client.collection("admin_notifications")
                  .stream() if d.id.startswith("low_stock_digest-")]
     assert (digest["count"], digest["more"], digest["parts"]) == (1, False, [

@@ -11,7 +11,7 @@ import pytest
 from errors import InvalidInput, PermissionDenied, Unauthenticated
 from identity import Caller
 from paging import page_input
-from qr.listing import PartsListing, PartSummary
+from qr.listing import LowStockDigest, PartsListing, PartSummary
 from stocktake.listing import SessionsListing, SessionSummary
 
 STAFF = Caller(uid="s", has_staff_claim=True)
@@ -92,11 +92,11 @@ def test_the_below_minimum_filter_is_true_or_false(flag: Any) -> None:
 def test_the_daily_digest_lists_the_low_parts_once_a_day_and_nothing_when_none() -> None:
     notices = Notices()
     day = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
-    assert not PartsListing(Catalog(["A"]), notices, lambda: day).send_low_stock_digest()
+    assert not LowStockDigest(Catalog(["A"]), notices, lambda: day).send()
     assert notices.posted == {}
-    listing = PartsListing(Catalog(["A", "B", "C"], low=("A", "C")), notices, lambda: day)
-    assert listing.send_low_stock_digest()
-    assert not listing.send_low_stock_digest()  # the same day: once
+    digest = LowStockDigest(Catalog(["A", "B", "C"], low=("A", "C")), notices, lambda: day)
+    assert digest.send()
+    assert not digest.send()  # the same day: once
     (notice_id, fields), = notices.posted.items()
     assert notice_id == "low_stock_digest-2026_12_07"
     assert fields["kind"] == "low_stock_digest" and "audience" not in fields  # admins only
@@ -190,7 +190,7 @@ def test_the_digest_lists_at_most_200_parts_and_says_there_are_more() -> None:
     day = datetime(2026, 12, 31, 7, 0, tzinfo=UTC)
     codes = [f"P{n:03d}" for n in range(201)]
     catalog = Catalog(codes, low=tuple(codes))
-    assert PartsListing(catalog, notices, lambda: day).send_low_stock_digest()
+    assert LowStockDigest(catalog, notices, lambda: day).send()
     (notice_id, fields), = notices.posted.items()
     assert notice_id == "low_stock_digest-2026_12_31"
     assert (fields["count"], fields["more"], fields["at"]) == (200, True, day)
