@@ -137,6 +137,30 @@ def test_two_people_setting_minimums_at_once_raise_one_alert(functions_env, call
     assert len(list(firestore_client.collection("admin_actions").stream())) == 2
 
 
+def test_twenty_people_setting_one_parts_minimum_at_once_are_all_audited(
+        functions_env, call, user_token, firestore_client):
+    add(call, user_token, "MIN-T", 10)
+    start = threading.Barrier(20)
+
+    def set_to(minimum: int) -> Any:
+        start.wait()
+        return callable_(call, "set_part_minimum", {"part_code": "MIN-T", "min_units": minimum},
+                         user_token)
+
+    with ThreadPoolExecutor(20) as pool:
+        replies = list(pool.map(set_to, range(1, 21)))
+    assert [r.status_code for r in replies] == [200] * 20
+    audits = [d.to_dict() for d in firestore_client.collection("admin_actions").stream()]
+    assert sorted(a["after"]["min_units"] for a in audits) == list(range(1, 21))
+    # Each change saw the one before it: the audit trail is one chain from none to the last.
+    befores = {a["before"]["min_units"] for a in audits}
+    stored = part(firestore_client, "MIN-T")
+    assert befores == {None} | set(range(1, 21)) - {stored["min_units"]}
+    raised = [r.get_json()["result"]["alert_raised"] for r in replies]
+    assert stored["low_alerts"] == sum(raised) == len(alerts(firestore_client, "MIN-T"))
+    assert stored["below_minimum"] is (stored["min_units"] > 10)
+
+
 def test_a_minimum_above_what_is_left_alerts_at_once_and_removing_it_re_arms(
         functions_env, call, user_token, firestore_client):
     add(call, user_token, "MIN-E", 2)
